@@ -1,0 +1,6 @@
+/** brmr-server store operations, the storage and client daemons, and the brmrctl admin console. */
+module brmr.admin {
+    requires brmr.rmr;
+    requires com.fasterxml.jackson.jr.ob;
+    requires org.tinylog.api;
+}

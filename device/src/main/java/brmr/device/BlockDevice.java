@@ -1,0 +1,175 @@
+package brmr.device;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * A block device or regular file opened through libc. Opened for writing it is exclusive: O_EXCL
+ * on block devices (refused while mounted or held by another opener) plus an advisory lock that
+ * every brmr process takes, so a disk in use elsewhere is refused.
+ */
+public final class BlockDevice implements Disk {
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFREG = 0100000;
+    private static final int S_IFDIR = 0040000;
+
+    /** How to open: read-only (to examine a disk, even one in use) or read-write and exclusive. */
+    public enum Access { READ_ONLY, EXCLUSIVE }
+
+    /** Whether to bypass the page cache; AUTO does so on block devices only. */
+    public enum DirectIo { OFF, ON, AUTO }
+
+    private final String path;
+    private final boolean blockDevice;
+    private final boolean directIo;
+    private final long size;
+    private final int sectorSize;
+    private volatile int fd;
+
+    private BlockDevice(String path, int fd, boolean blockDevice, boolean directIo, long size, int sectorSize) {
+        this.path = path;
+        this.fd = fd;
+        this.blockDevice = blockDevice;
+        this.directIo = directIo;
+        this.size = size;
+        this.sectorSize = sectorSize;
+    }
+
+    public static BlockDevice open(Path path, Access access, DirectIo directIo) throws DeviceException {
+        String name = path.toString();
+        boolean block = checkKind(path);
+        boolean direct = directIo == DirectIo.ON || (directIo == DirectIo.AUTO && block);
+        int flags = access == Access.READ_ONLY ? NativeIo.O_RDONLY : NativeIo.O_RDWR;
+        if (access == Access.EXCLUSIVE && block) {
+            flags |= NativeIo.O_EXCL;
+        }
+        int fd = openReportingUse(name, direct ? flags | NativeIo.O_DIRECT : flags);
+        try {
+            if (access == Access.EXCLUSIVE) {
+                lock(fd, name);
+            }
+            long size = block ? NativeIo.blockDeviceSize(fd, name) : NativeIo.fileSize(fd, name);
+            int sectorSize = block ? NativeIo.logicalSectorSize(fd, name) : 512;
+            return new BlockDevice(name, fd, block, direct, size, sectorSize);
+        } catch (DeviceException e) {
+            NativeIo.close(fd, name);
+            throw e;
+        }
+    }
+
+    /** Returns whether {@code path} is a block device; refuses anything that is neither that nor a regular file. */
+    private static boolean checkKind(Path path) throws DeviceException {
+        int mode;
+        try {
+            mode = (int) Files.getAttribute(path, "unix:mode");
+        } catch (NoSuchFileException e) {
+            throw new DeviceException("stat", path.toString(), "does not exist");
+        } catch (IOException e) {
+            throw new DeviceException("stat", path.toString(), "cannot be read (" + e.getMessage() + ")");
+        }
+        return switch (mode & S_IFMT) {
+            case S_IFBLK -> true;
+            case S_IFREG -> false;
+            case S_IFDIR -> throw new DeviceException("stat", path.toString(),
+                    "is a directory, not a block device or regular file");
+            default -> throw new DeviceException("stat", path.toString(), "is not a block device or regular file");
+        };
+    }
+
+    private static int openReportingUse(String name, int flags) throws DeviceException {
+        try {
+            return NativeIo.open(name, flags);
+        } catch (DeviceException e) {
+            if (e.errno() == 16) {
+                throw new DeviceException("open", name, e.errno(),
+                        "already in use (mounted or held open exclusively by another program)");
+            }
+            throw e;
+        }
+    }
+
+    private static void lock(int fd, String name) throws DeviceException {
+        try {
+            NativeIo.lockExclusive(fd, name);
+        } catch (DeviceException e) {
+            if (e.errno() == NativeIo.EWOULDBLOCK) {
+                throw new DeviceException("flock", name, e.errno(), "already in use by another brmr store");
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public String name() {
+        return path;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public int sectorSize() {
+        return sectorSize;
+    }
+
+    @Override
+    public boolean directIo() {
+        return directIo;
+    }
+
+    public boolean isBlockDevice() {
+        return blockDevice;
+    }
+
+    @Override
+    public void read(long offset, MemorySegment dst) throws DeviceException {
+        checkRange("pread", offset, dst);
+        NativeIo.preadFully(fd(), path, dst, offset);
+    }
+
+    @Override
+    public void write(long offset, MemorySegment src) throws DeviceException {
+        checkRange("pwrite", offset, src);
+        NativeIo.pwriteFully(fd(), path, src, offset);
+    }
+
+    @Override
+    public void flush() throws DeviceException {
+        NativeIo.fdatasync(fd(), path);
+    }
+
+    @Override
+    public synchronized void close() throws DeviceException {
+        if (fd >= 0) {
+            int closing = fd;
+            fd = -1;
+            NativeIo.close(closing, path);
+        }
+    }
+
+    private int fd() throws DeviceException {
+        if (fd < 0) {
+            throw new DeviceException("io", path, "device is closed");
+        }
+        return fd;
+    }
+
+    private void checkRange(String call, long offset, MemorySegment buffer) throws DeviceException {
+        long length = buffer.byteSize();
+        if (offset < 0 || length < 0 || offset + length > size) {
+            throw new DeviceException(call, path, NativeIo.EINVAL,
+                    "range " + offset + "+" + length + " lies outside the device of " + size + " bytes");
+        }
+        if (directIo && (offset % sectorSize != 0 || length % sectorSize != 0
+                || buffer.address() % BUFFER_ALIGNMENT != 0 || !buffer.isNative())) {
+            throw new DeviceException(call, path, NativeIo.EINVAL, "direct IO needs " + sectorSize
+                    + "-byte aligned offset and length and an aligned native buffer");
+        }
+    }
+}

@@ -1,0 +1,43 @@
+package brmr.device;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Byte-addressed storage with a logical sector size: a block device, a regular file, or (in tests)
+ * something standing in for one. Offsets and lengths are multiples of {@link #sectorSize()} when
+ * {@link #directIo()} is on, and buffers then come from {@link #allocate}.
+ */
+public interface Disk extends AutoCloseable {
+    /** Memory alignment that satisfies O_DIRECT on every device we support. */
+    long BUFFER_ALIGNMENT = 4096;
+
+    /** The path (or name) used in messages. */
+    String name();
+
+    /** Size in bytes. */
+    long size();
+
+    /** Logical sector size in bytes (512 for regular files). */
+    int sectorSize();
+
+    /** Whether IO bypasses the page cache (O_DIRECT); buffers and offsets must then be aligned. */
+    boolean directIo();
+
+    /** Reads exactly {@code dst.byteSize()} bytes at {@code offset}. */
+    void read(long offset, MemorySegment dst) throws DeviceException;
+
+    /** Writes all of {@code src} at {@code offset}. */
+    void write(long offset, MemorySegment src) throws DeviceException;
+
+    /** Makes every completed write durable. */
+    void flush() throws DeviceException;
+
+    @Override
+    void close() throws DeviceException;
+
+    /** A zeroed buffer aligned for IO on any disk. */
+    static MemorySegment allocate(Arena arena, long size) {
+        return arena.allocate(size, BUFFER_ALIGNMENT);
+    }
+}

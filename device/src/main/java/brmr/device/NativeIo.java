@@ -1,0 +1,239 @@
+package brmr.device;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.VarHandle;
+
+/**
+ * The only place that calls native code: libc method handles, errno capture, and the Linux
+ * constants they need. Every failure becomes a {@link DeviceException} naming the call and the path.
+ */
+final class NativeIo {
+    static final int O_RDONLY = 0;
+    static final int O_RDWR = 2;
+    static final int O_EXCL = 0200;
+    static final int O_CLOEXEC = 02000000;
+    /** O_DIRECT differs between architectures. */
+    static final int O_DIRECT = System.getProperty("os.arch").equals("aarch64") ? 0200000 : 040000;
+
+    private static final int EINTR = 4;
+    static final int EINVAL = 22;
+    static final int EWOULDBLOCK = 11;
+    private static final int SEEK_END = 2;
+    private static final int LOCK_EX = 2;
+    private static final int LOCK_NB = 4;
+    private static final long BLKSSZGET = 0x1268;
+    private static final long BLKGETSIZE64 = 0x80081272L;
+
+    private static final Linker LINKER = Linker.nativeLinker();
+    private static final SymbolLookup LIBC = LINKER.defaultLookup();
+    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
+    private static final VarHandle ERRNO =
+            CALL_STATE.varHandle(MemoryLayout.PathElement.groupElement("errno"));
+    private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+
+    private static final MethodHandle OPEN = handle("open",
+            FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle CLOSE = handle("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle PREAD = handle("pread",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle PWRITE = handle("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle FDATASYNC = handle("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle LSEEK = handle("lseek",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle FLOCK = handle("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle IOCTL = handle("ioctl",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
+    private static final MethodHandle STRERROR = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(),
+            FunctionDescriptor.of(ADDRESS, JAVA_INT));
+
+    private NativeIo() {
+    }
+
+    private static MethodHandle handle(String name, FunctionDescriptor descriptor, Linker.Option... extra) {
+        Linker.Option[] options = new Linker.Option[extra.length + 1];
+        options[0] = CAPTURE_ERRNO;
+        System.arraycopy(extra, 0, options, 1, extra.length);
+        MemorySegment symbol = LIBC.find(name).orElseThrow(() -> new IllegalStateException("libc has no " + name));
+        return LINKER.downcallHandle(symbol, descriptor, options);
+    }
+
+    static int open(String path, int flags) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment cPath = arena.allocateFrom(path);
+            while (true) {
+                int fd = (int) OPEN.invokeExact(state, cPath, flags | O_CLOEXEC, 0);
+                if (fd >= 0) {
+                    return fd;
+                }
+                int errno = errno(state);
+                if (errno != EINTR) {
+                    throw failure("open", path, errno);
+                }
+            }
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("open", path, t);
+        }
+    }
+
+    static void close(int fd, String path) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            if ((int) CLOSE.invokeExact(state, fd) != 0) {
+                throw failure("close", path, errno(state));
+            }
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("close", path, t);
+        }
+    }
+
+    /** Reads until {@code buffer} is full; a short read at end of device is an error. */
+    static void preadFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
+        transferFully(PREAD, "pread", fd, path, buffer, offset);
+    }
+
+    static void pwriteFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
+        transferFully(PWRITE, "pwrite", fd, path, buffer, offset);
+    }
+
+    private static void transferFully(MethodHandle call, String name, int fd, String path, MemorySegment buffer,
+            long offset) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long done = 0;
+            long length = buffer.byteSize();
+            while (done < length) {
+                long n = (long) call.invokeExact(state, fd, buffer.asSlice(done), length - done, offset + done);
+                if (n > 0) {
+                    done += n;
+                } else if (n == 0) {
+                    throw new DeviceException(name, path, "end of device at byte " + (offset + done));
+                } else {
+                    int errno = errno(state);
+                    if (errno != EINTR) {
+                        throw failure(name, path, errno);
+                    }
+                }
+            }
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(name, path, t);
+        }
+    }
+
+    static void fdatasync(int fd, String path) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            if ((int) FDATASYNC.invokeExact(state, fd) != 0) {
+                throw failure("fdatasync", path, errno(state));
+            }
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("fdatasync", path, t);
+        }
+    }
+
+    static long fileSize(int fd, String path) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            long size = (long) LSEEK.invokeExact(state, fd, 0L, SEEK_END);
+            if (size < 0) {
+                throw failure("lseek", path, errno(state));
+            }
+            return size;
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("lseek", path, t);
+        }
+    }
+
+    /** Takes an exclusive advisory lock without waiting; fails with EWOULDBLOCK when another holder has it. */
+    static void lockExclusive(int fd, String path) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            if ((int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB) != 0) {
+                throw failure("flock", path, errno(state));
+            }
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected("flock", path, t);
+        }
+    }
+
+    static long blockDeviceSize(int fd, String path) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(JAVA_LONG);
+            ioctl(arena, fd, path, BLKGETSIZE64, size, "ioctl(BLKGETSIZE64)");
+            return size.get(JAVA_LONG, 0);
+        }
+    }
+
+    static int logicalSectorSize(int fd, String path) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment size = arena.allocate(JAVA_INT);
+            ioctl(arena, fd, path, BLKSSZGET, size, "ioctl(BLKSSZGET)");
+            return size.get(JAVA_INT, 0);
+        }
+    }
+
+    private static void ioctl(Arena arena, int fd, String path, long request, MemorySegment arg, String name)
+            throws DeviceException {
+        try {
+            MemorySegment state = arena.allocate(CALL_STATE);
+            if ((int) IOCTL.invokeExact(state, fd, request, arg) != 0) {
+                throw failure(name, path, errno(state));
+            }
+        } catch (DeviceException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw unexpected(name, path, t);
+        }
+    }
+
+    private static int errno(MemorySegment state) {
+        return (int) ERRNO.get(state, 0L);
+    }
+
+    private static DeviceException failure(String call, String path, int errno) {
+        return new DeviceException(call, path, errno, strerror(errno));
+    }
+
+    static String strerror(int errno) {
+        try {
+            MemorySegment text = (MemorySegment) STRERROR.invokeExact(errno);
+            return text.reinterpret(1024).getString(0);
+        } catch (Throwable t) {
+            return "errno " + errno;
+        }
+    }
+
+    private static DeviceException unexpected(String call, String path, Throwable t) {
+        if (t instanceof Error error) {
+            throw error;
+        }
+        if (t instanceof RuntimeException runtime) {
+            throw runtime;
+        }
+        return new DeviceException(call, path, t.toString());
+    }
+}

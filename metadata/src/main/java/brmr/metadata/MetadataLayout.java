@@ -1,0 +1,5 @@
+package brmr.metadata;
+
+/** Placeholder until the metadata format lands. */
+public record MetadataLayout(long dataOffset) {
+}

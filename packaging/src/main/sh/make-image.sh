@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Links the minimal runtime image: our modules, their dependencies and only the JDK modules they require.
+set -euo pipefail
+java_home=$1 modules=$2 output=$3
+rm -rf "$output"
+"$java_home/bin/jlink" \
+  --module-path "$modules" \
+  --add-modules brmr.admin,org.tinylog.impl \
+  --strip-debug --no-header-files --no-man-pages --compress zip-9 \
+  --add-options="--enable-native-access=brmr.device" \
+  --launcher brmr-server=brmr.admin/brmr.admin.server.StorageDaemon \
+  --launcher brmr-client=brmr.admin/brmr.admin.client.ClientDaemon \
+  --launcher brmrctl=brmr.admin/brmr.admin.console.Brmrctl \
+  --output "$output"
+echo "brmr image: $output ($(du -sh "$output" | cut -f1)), modules: $("$output/bin/java" --list-modules | tr '\n' ' ')"

@@ -1,0 +1,6 @@
+package brmr.rmr.server;
+
+/** Server pool states, named as upstream. */
+public enum PoolState {
+    EMPTY, REGISTERED, CREATED, NORMAL, NO_IO
+}

@@ -1,0 +1,8 @@
+/** RMR: server pools, dirty maps, sync, sessions and their protocol. */
+module brmr.rmr {
+    requires transitive brmr.metadata;
+    requires org.tinylog.api;
+
+    exports brmr.rmr.adapter to brmr.admin;
+    exports brmr.rmr.server to brmr.admin;
+}

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Installs the real NBD and disk tools the tests drive; without root it only says what is missing.
+set -euo pipefail
+packages=(libnbd-bin qemu-utils nbdkit fio util-linux)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null; then
+  echo "installing: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq "${missing[@]}" >/dev/null || { apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null; }
+else
+  echo "not root: tests that need ${missing[*]} will skip (install them with apt-get)"
+fi
