@@ -1,8 +1,41 @@
 package brmr.admin.server;
 
+import brmr.admin.control.ControlServer;
+import brmr.admin.daemon.Daemon;
+import brmr.admin.daemon.DaemonOptions;
+import java.io.IOException;
+import java.util.List;
+
+/** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
+    private static final String PROGRAM = "brmr-server";
+
+    private StorageDaemon() {
+    }
+
     public static void main(String[] args) {
-        System.err.println("StorageDaemon: not built yet");
-        System.exit(2);
+        DaemonOptions options;
+        try {
+            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "direct-io"));
+            options.directIo();
+        } catch (DaemonOptions.UsageException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try {
+            Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
+            // No sync sessions yet: no peer is reachable, so mode=replace is refused until they exist.
+            StorageNode node = new StorageNode(options.directIo(), pool -> List.of());
+            ControlServer control = new ControlServer(options.socket(), node.tree(), node::status);
+            control.start();
+            daemon.closeOnStop(control);
+            System.out.println(PROGRAM + " ready: socket=" + options.socket() + " pid=" + ProcessHandle.current().pid());
+            System.out.flush();
+            daemon.awaitStop();
+        } catch (IOException | DaemonOptions.UsageException e) {
+            System.err.println(PROGRAM + ": " + e.getMessage());
+            System.exit(1);
+        }
     }
 }

@@ -1,0 +1,63 @@
+package brmr.admin.console;
+
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** Renders a daemon's status JSON as one table of pools, stores and states. */
+final class StatusTable {
+    private StatusTable() {
+    }
+
+    @SuppressWarnings("unchecked")
+    static String render(String statusJson) throws IOException {
+        Map<String, Object> status = JSON.std.mapFrom(statusJson);
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"POOL", "MEMBER", "POOL STATE", "STORE", "STORE STATE", "MAPPED_SIZE", "DIRTY"});
+        for (Object p : (List<Object>) status.getOrDefault("pools", List.of())) {
+            Map<String, Object> pool = (Map<String, Object>) p;
+            Map<String, Object> store = (Map<String, Object>) pool.get("store");
+            StringBuilder dirty = new StringBuilder();
+            for (Object d : (List<Object>) pool.getOrDefault("dirty", List.of())) {
+                Map<String, Object> map = (Map<String, Object>) d;
+                dirty.append(dirty.isEmpty() ? "" : " ").append("m").append(map.get("member")).append(' ')
+                        .append(map.get("dirty")).append('/').append(map.get("total"));
+            }
+            rows.add(new String[] {
+                String.valueOf(pool.get("pool")),
+                String.valueOf(pool.get("member_id")),
+                String.valueOf(pool.get("state")),
+                store == null ? "-" : String.valueOf(store.get("device")),
+                store == null ? "-" : String.join(",", (List<String>) store.get("state")),
+                store == null ? "-" : String.valueOf(store.get("mapped_size")),
+                dirty.isEmpty() ? "-" : dirty.toString()});
+        }
+        if (rows.size() == 1) {
+            return "no pools joined\n";
+        }
+        return format(rows);
+    }
+
+    static String format(List<String[]> rows) {
+        int[] widths = new int[rows.getFirst().length];
+        for (String[] row : rows) {
+            for (int i = 0; i < row.length; i++) {
+                widths[i] = Math.max(widths[i], row[i].length());
+            }
+        }
+        StringBuilder text = new StringBuilder();
+        for (String[] row : rows) {
+            StringBuilder line = new StringBuilder();
+            for (int i = 0; i < row.length; i++) {
+                line.append(String.format("%-" + widths[i] + "s", row[i]));
+                if (i < row.length - 1) {
+                    line.append("  ");
+                }
+            }
+            text.append(line.toString().stripTrailing()).append('\n');
+        }
+        return text.toString();
+    }
+}

@@ -1,0 +1,125 @@
+package brmr.admin.control;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.function.Supplier;
+import org.tinylog.Logger;
+
+/** Serves a daemon's control files on a Unix domain socket that only its owner may use. */
+public final class ControlServer implements AutoCloseable {
+    private final Path socket;
+    private final ControlTree tree;
+    private final Supplier<String> status;
+    private ServerSocketChannel channel;
+    private Thread acceptor;
+
+    public ControlServer(Path socket, ControlTree tree, Supplier<String> status) {
+        this.socket = socket;
+        this.tree = tree;
+        this.status = status;
+    }
+
+    /** Binds the socket, refusing one that a live daemon still answers on. */
+    public void start() throws IOException {
+        if (Files.exists(socket)) {
+            if (ControlClient.answers(socket)) {
+                throw new IOException("another daemon is already serving " + socket);
+            }
+            Files.delete(socket);
+        }
+        Files.createDirectories(socket.toAbsolutePath().getParent());
+        channel = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
+        channel.bind(UnixDomainSocketAddress.of(socket));
+        Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
+        acceptor = Thread.ofVirtual().name("control-accept").start(this::acceptLoop);
+    }
+
+    private void acceptLoop() {
+        while (true) {
+            SocketChannel client;
+            try {
+                client = channel.accept();
+            } catch (ClosedChannelException e) {
+                return;
+            } catch (IOException e) {
+                Logger.warn("control socket {}: accept failed: {}", socket, e.getMessage());
+                return;
+            }
+            Thread.ofVirtual().name("control").start(() -> serve(client));
+        }
+    }
+
+    private void serve(SocketChannel client) {
+        try (client;
+                BufferedReader in = new BufferedReader(new InputStreamReader(Channels.newInputStream(client),
+                        StandardCharsets.UTF_8));
+                OutputStream out = Channels.newOutputStream(client)) {
+            String line;
+            while ((line = in.readLine()) != null) {
+                ControlCodec.Response response = handle(line);
+                out.write((ControlCodec.encode(response) + "\n").getBytes(StandardCharsets.UTF_8));
+                out.flush();
+            }
+        } catch (IOException e) {
+            Logger.debug("control connection ended: {}", e.getMessage());
+        }
+    }
+
+    private ControlCodec.Response handle(String line) {
+        try {
+            ControlCodec.Request request = ControlCodec.decodeRequest(line);
+            String output = switch (request.op()) {
+                case "read" -> tree.read(required(request.path(), "path"));
+                case "write" -> {
+                    String result = tree.write(required(request.path(), "path"), required(request.value(), "value"));
+                    Logger.info("control: write {} '{}'", request.path(), request.value().strip());
+                    yield result;
+                }
+                case "list" -> String.join("\n", tree.list(request.path() == null ? "" : request.path()));
+                case "status" -> status.get();
+                default -> throw new ControlException("op", "'" + request.op() + "' is not read, write, list or status");
+            };
+            return ControlCodec.Response.success(output);
+        } catch (ControlException e) {
+            Logger.info("control: refused: {}", e.getMessage());
+            return ControlCodec.Response.failure(e.getMessage());
+        } catch (RuntimeException e) {
+            Logger.error(e, "control: failed on {}", line);
+            return ControlCodec.Response.failure("internal: " + e);
+        }
+    }
+
+    private static String required(String value, String field) throws ControlException {
+        if (value == null) {
+            throw new ControlException(field, "missing");
+        }
+        return value;
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (channel != null) {
+            channel.close();
+            Files.deleteIfExists(socket);
+        }
+        if (acceptor != null) {
+            try {
+                acceptor.join();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+}

@@ -1,0 +1,79 @@
+package brmr.admin.daemon;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import org.tinylog.Logger;
+import org.tinylog.configuration.Configuration;
+import org.tinylog.provider.ProviderRegistry;
+
+/** Process life of a daemon: its state directory, its log, and an orderly stop on SIGTERM or SIGINT. */
+public final class Daemon {
+    private final String program;
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Daemon(String program) {
+        this.program = program;
+    }
+
+    /** Creates the owner-only state directory and sends the log to {@code <state-dir>/<program>.log}. */
+    public static Daemon start(String program, Path stateDir) throws IOException {
+        Files.createDirectories(stateDir);
+        Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
+        Configuration.replace(Map.of(
+                "autoshutdown", "false",
+                "writer1", "file",
+                "writer1.file", stateDir.resolve(program + ".log").toString(),
+                "writer1.append", "true",
+                "writer1.level", "info",
+                "writer1.format", "{date: yyyy-MM-dd HH:mm:ss.SSS} {level} [{thread}] {message}",
+                "writer2", "console",
+                "writer2.stream", "err",
+                "writer2.level", "warn",
+                "writer2.format", program + ": {level}: {message}"));
+        Logger.info("{} starting, pid {}", program, ProcessHandle.current().pid());
+        return new Daemon(program);
+    }
+
+    /** Closed in reverse order when the daemon stops. */
+    public void closeOnStop(AutoCloseable resource) {
+        resources.add(resource);
+    }
+
+    /** Blocks until SIGTERM or SIGINT, then closes everything registered. */
+    public void awaitStop() {
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(this::stop));
+        try {
+            stopped.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void stop() {
+        Logger.info("{} stopping", program);
+        List<AutoCloseable> reversed = new ArrayList<>(resources);
+        Collections.reverse(reversed);
+        for (AutoCloseable resource : reversed) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                Logger.warn("{}: closing {} failed: {}", program, resource, e.getMessage());
+            }
+        }
+        Logger.info("{} stopped", program);
+        try {
+            ProviderRegistry.getLoggingProvider().shutdown();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        stopped.countDown();
+    }
+}

@@ -1,0 +1,41 @@
+package brmr.rmr.adapter;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.util.UUID;
+
+/**
+ * What a server pool needs from the store registered with it: the data area, and persistence for
+ * the pool's dirty maps and MAPPED flag. brmr-server implements it over the store's disk.
+ */
+public interface PoolStore {
+    StoreParams params();
+
+    /** The device backing the store, for messages. */
+    String deviceName();
+
+    /** Reads {@code dst.byteSize()} bytes at {@code offset} of the data area. */
+    void read(long offset, MemorySegment dst) throws IOException;
+
+    void write(long offset, MemorySegment src) throws IOException;
+
+    void flush() throws IOException;
+
+    /** A buffer suitable for {@link #read} and {@link #write} (aligned for direct IO). */
+    MemorySegment allocate(java.lang.foreign.Arena arena, long size);
+
+    /** Member ids whose dirty map is persisted on this store. */
+    int[] persistedMembers();
+
+    /** The persisted dirty bits of a member (bit c = chunk c), all clear when none are persisted. */
+    long[] loadDirty(int memberId) throws IOException;
+
+    /**
+     * Persists the dirty bits of chunks {@code [fromChunk, toChunk)} of a member and flushes; a
+     * single call only sets or only clears bits, so a torn write errs on the side of dirty.
+     */
+    void persistDirty(int memberId, long[] words, long fromChunk, long toChunk) throws IOException;
+
+    /** Records MAPPED and the pool UUID durably (first client map). */
+    void persistMapped(UUID poolUuid) throws IOException;
+}

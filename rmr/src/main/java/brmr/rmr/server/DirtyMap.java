@@ -1,0 +1,116 @@
+package brmr.rmr.server;
+
+import java.util.Arrays;
+
+/** The chunks one member of a pool is missing: bit c set means the member lacks the current data of chunk c. */
+public final class DirtyMap {
+    private final int memberId;
+    private final long chunkCount;
+    private final long[] words;
+    private long dirtyCount;
+
+    public DirtyMap(int memberId, long chunkCount) {
+        this(memberId, chunkCount, new long[wordsFor(chunkCount)]);
+    }
+
+    /** Restores a map from persisted words; bits beyond {@code chunkCount} are ignored. */
+    public DirtyMap(int memberId, long chunkCount, long[] persisted) {
+        this.memberId = memberId;
+        this.chunkCount = chunkCount;
+        this.words = Arrays.copyOf(persisted, wordsFor(chunkCount));
+        int tail = (int) (chunkCount & 63);
+        if (tail != 0) {
+            words[words.length - 1] &= (1L << tail) - 1;
+        }
+        for (long word : words) {
+            dirtyCount += Long.bitCount(word);
+        }
+    }
+
+    static int wordsFor(long chunkCount) {
+        return Math.toIntExact((chunkCount + 63) >>> 6);
+    }
+
+    public int memberId() {
+        return memberId;
+    }
+
+    public long chunkCount() {
+        return chunkCount;
+    }
+
+    /** Returns true when the chunk was clean before. */
+    public synchronized boolean mark(long chunk) {
+        check(chunk);
+        int word = (int) (chunk >>> 6);
+        long bit = 1L << (chunk & 63);
+        if ((words[word] & bit) != 0) {
+            return false;
+        }
+        words[word] |= bit;
+        dirtyCount++;
+        return true;
+    }
+
+    /** Returns true when the chunk was dirty before. */
+    public synchronized boolean clear(long chunk) {
+        check(chunk);
+        int word = (int) (chunk >>> 6);
+        long bit = 1L << (chunk & 63);
+        if ((words[word] & bit) == 0) {
+            return false;
+        }
+        words[word] &= ~bit;
+        dirtyCount--;
+        return true;
+    }
+
+    public synchronized boolean isDirty(long chunk) {
+        check(chunk);
+        return (words[(int) (chunk >>> 6)] & (1L << (chunk & 63))) != 0;
+    }
+
+    public synchronized long dirtyCount() {
+        return dirtyCount;
+    }
+
+    /** The first dirty chunk at or after {@code from}, or -1. */
+    public synchronized long nextDirty(long from) {
+        if (from >= chunkCount) {
+            return -1;
+        }
+        int word = (int) (from >>> 6);
+        long bits = words[word] & (-1L << (from & 63));
+        while (true) {
+            if (bits != 0) {
+                long chunk = ((long) word << 6) + Long.numberOfTrailingZeros(bits);
+                return chunk < chunkCount ? chunk : -1;
+            }
+            if (++word == words.length) {
+                return -1;
+            }
+            bits = words[word];
+        }
+    }
+
+    /** A copy of the bits, for persisting and for sending to peers. */
+    public synchronized long[] words() {
+        return words.clone();
+    }
+
+    /** The dirty chunk numbers in ascending order. */
+    public synchronized long[] dirtyChunks() {
+        long[] chunks = new long[Math.toIntExact(dirtyCount)];
+        int n = 0;
+        for (long c = nextDirty(0); c >= 0; c = nextDirty(c + 1)) {
+            chunks[n++] = c;
+        }
+        return chunks;
+    }
+
+    private void check(long chunk) {
+        if (chunk < 0 || chunk >= chunkCount) {
+            throw new IndexOutOfBoundsException("chunk " + chunk + " outside 0.." + (chunkCount - 1));
+        }
+    }
+}
