@@ -1,0 +1,251 @@
+package brmr.metadata;
+
+import brmr.device.DeviceException;
+import brmr.device.Disk;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Objects;
+
+/**
+ * The metadata of one disk, read and written crash-safely: a crash during any method leaves the
+ * disk with either the old or the new metadata. Two header copies alternate, so the write of a
+ * new generation never touches the newest valid one. All IO is in aligned 4096-byte units.
+ */
+public final class MetadataArea {
+    /** Size of one IO when zeroing or transferring the bitmap region. */
+    private static final long IO_BYTES = 1L << 20;
+    private static final int NO_COPY = -1;
+
+    private final Disk disk;
+
+    public MetadataArea(Disk disk) {
+        this.disk = Objects.requireNonNull(disk, "disk");
+    }
+
+    public synchronized MetadataState read() throws DeviceException {
+        return stateOf(readHeaders());
+    }
+
+    /**
+     * Writes the metadata of a new store with generation 1 on a disk that has none. The bitmap is
+     * zeroed and flushed before the header appears, so a present header never sees stale bits.
+     */
+    public synchronized StoreMetadata create(StoreMetadata fresh) throws DeviceException {
+        MetadataLayout layout = fresh.layout();
+        MetadataState state = read();
+        if (!(state instanceof MetadataState.Absent)) {
+            throw new IllegalStateException(disk.name() + " already holds " + describe(state));
+        }
+        if (layout.requiredDeviceBytes() > disk.size()) {
+            throw new IllegalStateException("mapped_size of " + fresh.mappedSizeSectors()
+                    + " sectors plus the metadata area need " + layout.requiredDeviceBytes() + " bytes, "
+                    + disk.name() + " has " + disk.size());
+        }
+        if (fresh.sectorSize() != disk.sectorSize()) {
+            throw new IllegalArgumentException("sector_size " + fresh.sectorSize() + " differs from the "
+                    + disk.sectorSize() + "-byte sectors of " + disk.name());
+        }
+        zero(layout.bitmapOffset(), layout.bitmapBytes());
+        disk.flush();
+        StoreMetadata written = fresh.withGeneration(1, fresh.updatedAtMillis());
+        writeHeader(0, written);
+        disk.flush();
+        return written;
+    }
+
+    /**
+     * Writes {@code next} as the newest generation into the copy that does not hold the newest valid
+     * one, so a torn write leaves the previous metadata in force. Returns what it wrote.
+     */
+    public synchronized StoreMetadata update(StoreMetadata next) throws DeviceException {
+        DecodedHeader[] copies = readHeaders();
+        MetadataState state = stateOf(copies);
+        if (!(state instanceof MetadataState.Present present)) {
+            throw new IllegalStateException(disk.name() + " holds " + describe(state) + ", nothing to update");
+        }
+        StoreMetadata current = present.newest();
+        checkFixedFields(current, next);
+        StoreMetadata written = next.withGeneration(current.generation() + 1, System.currentTimeMillis());
+        writeHeader(1 - newestValid(copies), written);
+        disk.flush();
+        return written;
+    }
+
+    /**
+     * Removes the metadata: first the copy without the newest header, then the newest (from then on
+     * the disk reads as having none), then the bitmap region, flushing after each step.
+     */
+    public synchronized void erase() throws DeviceException {
+        DecodedHeader[] copies = readHeaders();
+        if (copies.length == 0) {
+            return;
+        }
+        MetadataState state = stateOf(copies);
+        if (state instanceof MetadataState.Unsupported) {
+            throw new IllegalStateException(disk.name() + " holds " + describe(state) + "; not erasing it");
+        }
+        int newest = newestValid(copies);
+        int older = newest == 0 ? 1 : 0;
+        zero(MetadataLayout.headerOffset(older), MetadataCodec.HEADER_BYTES);
+        disk.flush();
+        zero(MetadataLayout.headerOffset(1 - older), MetadataCodec.HEADER_BYTES);
+        disk.flush();
+        if (state instanceof MetadataState.Present present) {
+            MetadataLayout layout = present.newest().layout();
+            long block = MetadataLayout.BLOCK_BYTES;
+            long onDisk = (disk.size() - layout.bitmapOffset()) / block * block;
+            zero(layout.bitmapOffset(), Math.min(layout.bitmapBytes(), onDisk));
+            disk.flush();
+        }
+    }
+
+    /** The bitmap of {@code slot}: bit c (word c / 64, bit c % 64) set means that member lacks chunk c. */
+    public synchronized long[] readBitmap(StoreMetadata m, int slot) throws DeviceException {
+        MetadataLayout layout = m.layout();
+        long slotOffset = layout.slotOffset(slot);
+        long[] words = new long[BitmapCodec.wordCount(layout.chunkCount())];
+        long usedBytes = MetadataLayout.roundUp((long) words.length * Long.BYTES, MetadataLayout.BLOCK_BYTES);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = Disk.allocate(arena, Math.min(IO_BYTES, usedBytes));
+            for (long at = 0; at < usedBytes; at += buffer.byteSize()) {
+                MemorySegment piece = buffer.asSlice(0, Math.min(buffer.byteSize(), usedBytes - at));
+                disk.read(slotOffset + at, piece);
+                BitmapCodec.decode(piece, at, layout.chunkCount(), words);
+            }
+        }
+        return words;
+    }
+
+    /**
+     * Writes the 4096-byte blocks of {@code slot} that cover chunks {@code fromChunk} (inclusive) to
+     * {@code toChunkExclusive}, taken from {@code words}, then flushes. Torn writes are safe because
+     * callers only set or only clear bits in one call, so every bit is left either old or new.
+     */
+    public synchronized void writeBitmap(StoreMetadata m, int slot, long[] words, long fromChunk,
+            long toChunkExclusive) throws DeviceException {
+        MetadataLayout layout = m.layout();
+        long slotOffset = layout.slotOffset(slot);
+        if (fromChunk < 0 || fromChunk > toChunkExclusive || toChunkExclusive > layout.chunkCount()) {
+            throw new IllegalArgumentException("chunk range " + fromChunk + ".." + toChunkExclusive
+                    + " is not within 0.." + layout.chunkCount());
+        }
+        if (words.length > BitmapCodec.wordCount(layout.chunkCount())) {
+            throw new IllegalArgumentException("bitmap of " + words.length + " words is longer than the "
+                    + BitmapCodec.wordCount(layout.chunkCount()) + " that hold " + layout.chunkCount() + " chunks");
+        }
+        if (fromChunk == toChunkExclusive) {
+            return;
+        }
+        long block = MetadataLayout.BLOCK_BYTES;
+        long from = fromChunk / Byte.SIZE / block * block;
+        long to = MetadataLayout.roundUp(Math.ceilDiv(toChunkExclusive, Byte.SIZE), block);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = Disk.allocate(arena, Math.min(IO_BYTES, to - from));
+            for (long at = from; at < to; at += buffer.byteSize()) {
+                MemorySegment piece = buffer.asSlice(0, Math.min(buffer.byteSize(), to - at));
+                BitmapCodec.encode(words, layout.chunkCount(), at, piece);
+                disk.write(slotOffset + at, piece);
+            }
+        }
+        disk.flush();
+    }
+
+    /** Both header copies decoded, or none when the disk is too small to hold them. */
+    private DecodedHeader[] readHeaders() throws DeviceException {
+        int copies = MetadataLayout.HEADER_COPIES;
+        if (disk.size() < (long) copies * MetadataCodec.HEADER_BYTES) {
+            return new DecodedHeader[0];
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment headers = Disk.allocate(arena, (long) copies * MetadataCodec.HEADER_BYTES);
+            disk.read(MetadataLayout.headerOffset(0), headers);
+            DecodedHeader[] decoded = new DecodedHeader[copies];
+            for (int copy = 0; copy < copies; copy++) {
+                decoded[copy] = MetadataCodec.decode(
+                        headers.asSlice(MetadataLayout.headerOffset(copy), MetadataCodec.HEADER_BYTES));
+            }
+            return decoded;
+        }
+    }
+
+    /** The index of the valid copy with the highest generation, or {@link #NO_COPY}. */
+    private static int newestValid(DecodedHeader[] copies) {
+        int newest = NO_COPY;
+        long newestGeneration = 0;
+        for (int copy = 0; copy < copies.length; copy++) {
+            if (copies[copy] instanceof DecodedHeader.Valid valid && valid.metadata().generation() > newestGeneration) {
+                newest = copy;
+                newestGeneration = valid.metadata().generation();
+            }
+        }
+        return newest;
+    }
+
+    private static MetadataState stateOf(DecodedHeader[] copies) {
+        int futureVersion = 0;
+        int valid = 0;
+        boolean remnants = false;
+        for (DecodedHeader copy : copies) {
+            switch (copy) {
+                case DecodedHeader.FutureVersion future -> futureVersion = Math.max(futureVersion, future.version());
+                case DecodedHeader.Valid _ -> valid++;
+                case DecodedHeader.Corrupt _ -> remnants = true;
+                case DecodedHeader.NoMagic _ -> { }
+            }
+        }
+        if (futureVersion > 0) {
+            return new MetadataState.Unsupported(futureVersion);
+        }
+        if (valid == 0) {
+            return new MetadataState.Absent(remnants);
+        }
+        return new MetadataState.Present(((DecodedHeader.Valid) copies[newestValid(copies)]).metadata(), valid);
+    }
+
+    private static void checkFixedFields(StoreMetadata current, StoreMetadata next) {
+        checkFixed("store_uuid", current.storeUuid(), next.storeUuid());
+        checkFixed("pool_name", current.poolName(), next.poolName());
+        checkFixed("mapped_size", current.mappedSizeSectors(), next.mappedSizeSectors());
+        checkFixed("chunk_size", current.chunkSize(), next.chunkSize());
+        checkFixed("sector_size", current.sectorSize(), next.sectorSize());
+        checkFixed("created", current.createdAtMillis(), next.createdAtMillis());
+    }
+
+    private static void checkFixed(String field, Object current, Object next) {
+        if (!current.equals(next)) {
+            throw new IllegalArgumentException("an update may not change " + field + " (" + current + " to " + next
+                    + ")");
+        }
+    }
+
+    private static String describe(MetadataState state) {
+        return switch (state) {
+            case MetadataState.Present p -> "metadata of pool " + p.newest().poolName() + " (store "
+                    + p.newest().storeUuid() + ", generation " + p.newest().generation() + ")";
+            case MetadataState.Absent _ -> "no metadata";
+            case MetadataState.Unsupported u -> "metadata of format version " + u.version()
+                    + ", newer than the supported " + MetadataCodec.FORMAT_VERSION;
+        };
+    }
+
+    private void writeHeader(int copy, StoreMetadata metadata) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment header = Disk.allocate(arena, MetadataCodec.HEADER_BYTES);
+            MetadataCodec.encode(metadata, header);
+            disk.write(MetadataLayout.headerOffset(copy), header);
+        }
+    }
+
+    /** Writes zeros over {@code length} bytes at {@code offset}, both 4096-byte aligned. */
+    private void zero(long offset, long length) throws DeviceException {
+        if (length <= 0) {
+            return;
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zeros = Disk.allocate(arena, Math.min(IO_BYTES, length));
+            for (long at = 0; at < length; at += zeros.byteSize()) {
+                disk.write(offset + at, zeros.asSlice(0, Math.min(zeros.byteSize(), length - at)));
+            }
+        }
+    }
+}

@@ -1,0 +1,215 @@
+package brmr.metadata;
+
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * The metadata of one store, as kept in its device's header. Immutable: the {@code with}
+ * methods return changed copies. Invalid values are refused with an IllegalArgumentException
+ * whose message names the field as the header table does (pool_name, mapped_size, ...).
+ *
+ * @param formatVersion   header format version the metadata was read with (or will be written with)
+ * @param generation      0 until written; each write of the header increments it
+ * @param poolUuid        null until the first client map
+ * @param storeUuid       random per disk, fixed at creation
+ * @param sectorSize      logical sector size of the device at creation
+ * @param mapped          the MAPPED flag
+ * @param layout          must equal {@link MetadataLayout#forStore} of mapped size and chunk size
+ * @param slotMembers     member id owning each bitmap slot, {@link #FREE_SLOT} when free
+ */
+public record StoreMetadata(int formatVersion, long generation, String poolName, UUID poolUuid, UUID storeUuid,
+        long mappedSizeSectors, int chunkSize, int sectorSize, boolean mapped, int memberId, MetadataLayout layout,
+        int[] slotMembers, long createdAtMillis, long updatedAtMillis) {
+    public static final int MAX_POOL_NAME_BYTES = 64;
+    public static final int FREE_SLOT = -1;
+    public static final int MIN_SECTOR_SIZE = 512;
+    public static final int MAX_SECTOR_SIZE = 65536;
+    private static final UUID NIL = new UUID(0, 0);
+
+    public StoreMetadata {
+        if (formatVersion < 1 || formatVersion > MetadataCodec.FORMAT_VERSION) {
+            throw new IllegalArgumentException("format_version must be in 1.." + MetadataCodec.FORMAT_VERSION
+                    + ", got " + formatVersion);
+        }
+        if (generation < 0) {
+            throw new IllegalArgumentException("generation must not be negative, got " + generation);
+        }
+        poolNameBytes(poolName);
+        if (storeUuid == null || storeUuid.equals(NIL)) {
+            throw new IllegalArgumentException("store_uuid must be set and not the nil UUID");
+        }
+        if (NIL.equals(poolUuid)) {
+            throw new IllegalArgumentException("pool_uuid must not be the nil UUID (null means unset)");
+        }
+        if (mapped && poolUuid == null) {
+            throw new IllegalArgumentException("pool_uuid must be set on a mapped store");
+        }
+        if (sectorSize < MIN_SECTOR_SIZE || sectorSize > MAX_SECTOR_SIZE || Integer.bitCount(sectorSize) != 1) {
+            throw new IllegalArgumentException("sector_size must be a power of two in " + MIN_SECTOR_SIZE + ".."
+                    + MAX_SECTOR_SIZE + ", got " + sectorSize);
+        }
+        if (memberId < 0) {
+            throw new IllegalArgumentException("member_id must not be negative, got " + memberId);
+        }
+        if (!MetadataLayout.forStore(mappedSizeSectors, chunkSize).equals(layout)) {
+            throw new IllegalArgumentException("layout " + layout + " does not match mapped_size "
+                    + mappedSizeSectors + " and chunk_size " + chunkSize);
+        }
+        slotMembers = checkedSlots(slotMembers);
+        if (createdAtMillis < 0) {
+            throw new IllegalArgumentException("created must not be negative, got " + createdAtMillis);
+        }
+        if (updatedAtMillis < 0) {
+            throw new IllegalArgumentException("updated must not be negative, got " + updatedAtMillis);
+        }
+    }
+
+    /** The metadata of a newly created store: generation 0, not mapped, no pool UUID, every slot free. */
+    public static StoreMetadata create(String poolName, int memberId, long mappedSizeSectors, int chunkSize,
+            int sectorSize, UUID storeUuid, long nowMillis) {
+        int[] slots = new int[MetadataLayout.BITMAP_SLOTS];
+        Arrays.fill(slots, FREE_SLOT);
+        return new StoreMetadata(MetadataCodec.FORMAT_VERSION, 0, poolName, null, storeUuid, mappedSizeSectors,
+                chunkSize, sectorSize, false, memberId, MetadataLayout.forStore(mappedSizeSectors, chunkSize), slots,
+                nowMillis, nowMillis);
+    }
+
+    /** The pool name in UTF-8; refuses names that are empty, longer than 64 bytes or not well-formed. */
+    static byte[] poolNameBytes(String poolName) {
+        if (poolName == null || poolName.isEmpty()) {
+            throw new IllegalArgumentException("pool_name must not be empty");
+        }
+        byte[] bytes;
+        try {
+            var encoded = StandardCharsets.UTF_8.newEncoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .encode(CharBuffer.wrap(poolName));
+            bytes = new byte[encoded.remaining()];
+            encoded.get(bytes);
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("pool_name is not valid Unicode text");
+        }
+        if (bytes.length > MAX_POOL_NAME_BYTES) {
+            throw new IllegalArgumentException("pool_name must be at most " + MAX_POOL_NAME_BYTES
+                    + " bytes in UTF-8, got " + bytes.length);
+        }
+        return bytes;
+    }
+
+    private static int[] checkedSlots(int[] slotMembers) {
+        if (slotMembers == null || slotMembers.length != MetadataLayout.BITMAP_SLOTS) {
+            throw new IllegalArgumentException("slot_members must hold " + MetadataLayout.BITMAP_SLOTS + " entries");
+        }
+        int[] copy = slotMembers.clone();
+        for (int i = 0; i < copy.length; i++) {
+            if (copy[i] < FREE_SLOT) {
+                throw new IllegalArgumentException("slot_members[" + i + "] must be a member id or -1, got " + copy[i]);
+            }
+            for (int j = 0; j < i; j++) {
+                if (copy[i] != FREE_SLOT && copy[i] == copy[j]) {
+                    throw new IllegalArgumentException(
+                            "slot_members holds member " + copy[i] + " twice (slots " + j + " and " + i + ")");
+                }
+            }
+        }
+        return copy;
+    }
+
+    @Override
+    public int[] slotMembers() {
+        return slotMembers.clone();
+    }
+
+    /** The bitmap slot of {@code member}, or -1 if it has none. */
+    public int slotOf(int member) {
+        if (member < 0) {
+            return FREE_SLOT;
+        }
+        for (int i = 0; i < slotMembers.length; i++) {
+            if (slotMembers[i] == member) {
+                return i;
+            }
+        }
+        return FREE_SLOT;
+    }
+
+    /** Assigns the first free bitmap slot to {@code member}; returns this if it already has one. */
+    public StoreMetadata withSlotFor(int member) {
+        if (member < 0) {
+            throw new IllegalArgumentException("member_id must not be negative, got " + member);
+        }
+        if (slotOf(member) >= 0) {
+            return this;
+        }
+        for (int i = 0; i < slotMembers.length; i++) {
+            if (slotMembers[i] == FREE_SLOT) {
+                int[] slots = slotMembers.clone();
+                slots[i] = member;
+                return new StoreMetadata(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
+                        chunkSize, sectorSize, mapped, memberId, layout, slots, createdAtMillis, updatedAtMillis);
+            }
+        }
+        throw new IllegalStateException("all " + slotMembers.length + " bitmap slots are taken (members "
+                + Arrays.toString(slotMembers) + "), none left for member " + member);
+    }
+
+    /** Sets MAPPED and the pool UUID generated at the first client map. */
+    public StoreMetadata withMapped(UUID newPoolUuid) {
+        Objects.requireNonNull(newPoolUuid, "pool_uuid");
+        return new StoreMetadata(formatVersion, generation, poolName, newPoolUuid, storeUuid, mappedSizeSectors,
+                chunkSize, sectorSize, true, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);
+    }
+
+    public StoreMetadata withPoolUuid(UUID newPoolUuid) {
+        return new StoreMetadata(formatVersion, generation, poolName, newPoolUuid, storeUuid, mappedSizeSectors,
+                chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);
+    }
+
+    /** The copy that is written as a header: only {@link MetadataArea} assigns generations. */
+    StoreMetadata withGeneration(long newGeneration, long newUpdatedAtMillis) {
+        return new StoreMetadata(formatVersion, newGeneration, poolName, poolUuid, storeUuid, mappedSizeSectors,
+                chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, newUpdatedAtMillis);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof StoreMetadata m
+                && formatVersion == m.formatVersion
+                && generation == m.generation
+                && poolName.equals(m.poolName)
+                && Objects.equals(poolUuid, m.poolUuid)
+                && storeUuid.equals(m.storeUuid)
+                && mappedSizeSectors == m.mappedSizeSectors
+                && chunkSize == m.chunkSize
+                && sectorSize == m.sectorSize
+                && mapped == m.mapped
+                && memberId == m.memberId
+                && layout.equals(m.layout)
+                && Arrays.equals(slotMembers, m.slotMembers)
+                && createdAtMillis == m.createdAtMillis
+                && updatedAtMillis == m.updatedAtMillis;
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Objects.hash(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
+                chunkSize, sectorSize, mapped, memberId, layout, createdAtMillis, updatedAtMillis)
+                + Arrays.hashCode(slotMembers);
+    }
+
+    @Override
+    public String toString() {
+        return "StoreMetadata[formatVersion=" + formatVersion + ", generation=" + generation + ", poolName="
+                + poolName + ", poolUuid=" + poolUuid + ", storeUuid=" + storeUuid + ", mappedSizeSectors="
+                + mappedSizeSectors + ", chunkSize=" + chunkSize + ", sectorSize=" + sectorSize + ", mapped="
+                + mapped + ", memberId=" + memberId + ", layout=" + layout + ", slotMembers="
+                + Arrays.toString(slotMembers) + ", createdAtMillis=" + createdAtMillis + ", updatedAtMillis="
+                + updatedAtMillis + "]";
+    }
+}

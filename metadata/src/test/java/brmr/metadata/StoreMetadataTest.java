@@ -1,0 +1,141 @@
+package brmr.metadata;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.charset.StandardCharsets;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
+
+class StoreMetadataTest {
+    private static final UUID STORE = UUID.fromString("6f1c2a3b-0000-4000-8000-00000000000a");
+    private static final UUID POOL = UUID.fromString("7e2d3c4b-0000-4000-8000-00000000000b");
+
+    private static StoreMetadata fresh() {
+        return StoreMetadata.create("pool1", 3, 204800, 131072, 512, STORE, 1_700_000_000_000L);
+    }
+
+    @Test
+    void createGivesAnUnmappedUnwrittenStoreWithEverySlotFree() {
+        StoreMetadata m = fresh();
+        assertEquals(MetadataCodec.FORMAT_VERSION, m.formatVersion());
+        assertEquals(0, m.generation());
+        assertEquals("pool1", m.poolName());
+        assertNull(m.poolUuid());
+        assertEquals(STORE, m.storeUuid());
+        assertFalse(m.mapped());
+        assertEquals(3, m.memberId());
+        assertEquals(MetadataLayout.forStore(204800, 131072), m.layout());
+        assertArrayEquals(new int[] {-1, -1, -1, -1, -1, -1, -1, -1}, m.slotMembers());
+        assertEquals(1_700_000_000_000L, m.createdAtMillis());
+        assertEquals(1_700_000_000_000L, m.updatedAtMillis());
+    }
+
+    @Test
+    void slotsAreAssignedInOrderOnceEachAndRunOutAfterEight() {
+        StoreMetadata m = fresh().withSlotFor(3).withSlotFor(1);
+        assertEquals(0, m.slotOf(3));
+        assertEquals(1, m.slotOf(1));
+        assertEquals(-1, m.slotOf(2));
+        assertSame(m, m.withSlotFor(1));
+        for (int member = 10; member < 16; member++) {
+            m = m.withSlotFor(member);
+        }
+        assertArrayEquals(new int[] {3, 1, 10, 11, 12, 13, 14, 15}, m.slotMembers());
+        StoreMetadata full = m;
+        assertThrows(IllegalStateException.class, () -> full.withSlotFor(99));
+        assertSame(full, full.withSlotFor(15));
+        assertThrows(IllegalArgumentException.class, () -> fresh().withSlotFor(-1));
+    }
+
+    @Test
+    void withMappedSetsTheFlagAndThePoolUuid() {
+        StoreMetadata m = fresh().withMapped(POOL);
+        assertTrue(m.mapped());
+        assertEquals(POOL, m.poolUuid());
+        assertFalse(fresh().withPoolUuid(POOL).mapped());
+        assertEquals(POOL, fresh().withPoolUuid(POOL).poolUuid());
+        assertThrows(NullPointerException.class, () -> fresh().withMapped(null));
+        assertMessageNames("pool_uuid", () -> m.withPoolUuid(null));
+    }
+
+    @Test
+    void slotMembersAreCopiedInAndOut() {
+        int[] slots = {5, -1, -1, -1, -1, -1, -1, -1};
+        StoreMetadata m = new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 5,
+                MetadataLayout.forStore(8, 4096), slots, 0, 0);
+        slots[0] = 6;
+        assertEquals(0, m.slotOf(5));
+        m.slotMembers()[0] = 7;
+        assertEquals(0, m.slotOf(5));
+    }
+
+    @Test
+    void equalityComparesSlotContentsNotArrayIdentity() {
+        StoreMetadata a = fresh().withSlotFor(3);
+        StoreMetadata b = fresh().withSlotFor(3);
+        assertEquals(a, b);
+        assertEquals(a.hashCode(), b.hashCode());
+        assertNotEquals(a, fresh().withSlotFor(4));
+        assertNotEquals(a, a.withMapped(POOL));
+        assertTrue(a.toString().contains("[3, -1, -1"), a.toString());
+    }
+
+    @Test
+    void poolNamesAreOneTo64BytesOfWellFormedUtf8() {
+        String sixtyFourBytes = "ü".repeat(32);
+        assertEquals(64, sixtyFourBytes.getBytes(StandardCharsets.UTF_8).length);
+        assertEquals(sixtyFourBytes, named(sixtyFourBytes).poolName());
+        assertMessageNames("pool_name", () -> named("ü".repeat(32) + "x"));
+        assertMessageNames("pool_name", () -> named(""));
+        assertMessageNames("pool_name", () -> named(null));
+        assertMessageNames("pool_name", () -> named("bad\uD800surrogate"));
+    }
+
+    @Test
+    void impossibleValuesAreRefusedNamingTheField() {
+        MetadataLayout layout = MetadataLayout.forStore(8, 4096);
+        int[] free = {-1, -1, -1, -1, -1, -1, -1, -1};
+        assertMessageNames("format_version", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, 0, 0));
+        assertMessageNames("generation", () -> new StoreMetadata(1, -1, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, 0, 0));
+        assertMessageNames("store_uuid", () -> new StoreMetadata(1, 0, "p", null, null, 8, 4096, 512, false, 0,
+                layout, free, 0, 0));
+        assertMessageNames("store_uuid", () -> new StoreMetadata(1, 0, "p", null, new UUID(0, 0), 8, 4096, 512,
+                false, 0, layout, free, 0, 0));
+        assertMessageNames("pool_uuid", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, true, 0,
+                layout, free, 0, 0));
+        assertMessageNames("sector_size", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 1000, false, 0,
+                layout, free, 0, 0));
+        assertMessageNames("member_id", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, -2,
+                layout, free, 0, 0));
+        assertMessageNames("layout", () -> new StoreMetadata(1, 0, "p", null, STORE, 16, 4096, 512, false, 0,
+                layout, free, 0, 0));
+        assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, new int[7], 0, 0));
+        assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, new int[] {1, 1, -1, -1, -1, -1, -1, -1}, 0, 0));
+        assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, new int[] {-2, -1, -1, -1, -1, -1, -1, -1}, 0, 0));
+        assertMessageNames("created", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, -1, 0));
+        assertMessageNames("chunk_size", () -> StoreMetadata.create("p", 0, 8, 1000, 512, STORE, 0));
+    }
+
+    private static StoreMetadata named(String poolName) {
+        return StoreMetadata.create(poolName, 0, 8, 4096, 512, STORE, 0);
+    }
+
+    private static void assertMessageNames(String field, Executable call) {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, call);
+        assertTrue(e.getMessage().contains(field), e.getMessage());
+    }
+}
