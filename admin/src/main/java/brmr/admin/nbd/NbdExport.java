@@ -1,0 +1,43 @@
+package brmr.admin.nbd;
+
+import java.io.IOException;
+
+/**
+ * A block device served over NBD.
+ *
+ * <p>The server only calls the data methods with requests that lie inside {@link #size()} and are
+ * aligned to {@link #minimumBlockSize()} (a request may end unaligned only at the end of an export
+ * whose size is not a multiple of it), never reads or writes more than 32 MiB at once, and never
+ * modifies a read-only export. Calls arrive concurrently from several threads, including overlapping
+ * ranges when a client sends them. An {@link IOException} fails that one request with {@code EIO}.
+ */
+public interface NbdExport {
+    /** The name clients ask for; also what {@code NBD_OPT_LIST} reports. */
+    String name();
+
+    /** Size in bytes; sampled once when a client connects. */
+    long size();
+
+    /** Smallest unit of IO the export accepts: a power of two from 1 to 65536, e.g. 512. */
+    int minimumBlockSize();
+
+    boolean readOnly();
+
+    void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException;
+
+    /** With {@code fua} the data must be on stable storage before this returns. */
+    void write(long offset, byte[] buffer, int bufferOffset, int length, boolean fua) throws IOException;
+
+    /** Makes every write that has returned so far durable. */
+    void flush() throws IOException;
+
+    boolean canTrim();
+
+    /** Tells the export the range is no longer needed; its contents become unspecified. */
+    void trim(long offset, long length) throws IOException;
+
+    boolean canWriteZeroes();
+
+    /** After this returns the range reads as zeroes. */
+    void writeZeroes(long offset, long length) throws IOException;
+}

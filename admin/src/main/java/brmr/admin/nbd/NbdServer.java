@@ -1,0 +1,148 @@
+package brmr.admin.nbd;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import org.tinylog.Logger;
+
+/**
+ * Serves {@link NbdExport}s to NBD clients over TCP (newstyle fixed handshake, simple replies).
+ * Each connection runs on its own virtual thread, and so does each of its requests.
+ */
+public final class NbdServer implements AutoCloseable {
+    private final InetSocketAddress bind;
+    private final ExportLookup exports;
+    private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
+    private ServerSocket serverSocket;
+    private Thread acceptor;
+    private boolean closed;
+
+    /** Serves what {@code exports} holds at the time each client asks; see {@link ExportLookup#find}. */
+    public NbdServer(InetSocketAddress bind, ExportLookup exports) {
+        this.bind = Objects.requireNonNull(bind, "bind");
+        this.exports = Objects.requireNonNull(exports, "exports");
+    }
+
+    /** Binds the listening socket (port 0 picks a free one) and starts accepting clients. */
+    public synchronized void start() throws IOException {
+        if (closed || serverSocket != null) {
+            throw new IllegalStateException("NBD server already " + (closed ? "closed" : "started"));
+        }
+        ServerSocket listening = new ServerSocket();
+        try {
+            listening.setReuseAddress(true);
+            listening.bind(bind);
+        } catch (IOException e) {
+            listening.close();
+            throw new IOException("cannot listen for NBD on " + bind + ": " + e.getMessage(), e);
+        }
+        serverSocket = listening;
+        acceptor = Thread.ofVirtual().name("nbd-accept-" + listening.getLocalPort()).start(this::acceptClients);
+        Logger.info("NBD server listening on {}", address());
+    }
+
+    /** The address actually bound; only valid after {@link #start()}. */
+    public synchronized InetSocketAddress address() {
+        if (serverSocket == null) {
+            throw new IllegalStateException("NBD server not started");
+        }
+        return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+    }
+
+    /** Closes the connections serving the named export, e.g. when its device is unmapped; returns how many. */
+    public int disconnect(String exportName) {
+        int count = 0;
+        for (NbdConnection connection : List.copyOf(connections.keySet())) {
+            if (connection.exportName().filter(exportName::equals).isPresent()) {
+                Logger.info("NBD server disconnects {} from export '{}'", connection.peer(), exportName);
+                closeQuietly(connection);
+                count++;
+            }
+        }
+        return count;
+    }
+
+    /** Stops accepting, closes every client connection and waits until their threads have ended. */
+    @Override
+    public void close() {
+        ServerSocket listening;
+        Thread accepting;
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            listening = serverSocket;
+            accepting = acceptor;
+        }
+        if (listening == null) {
+            return;
+        }
+        try {
+            listening.close();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot close the NBD listening socket", e);
+        }
+        joinUninterruptibly(accepting);
+        List<Map.Entry<NbdConnection, Thread>> open = List.copyOf(connections.entrySet());
+        open.forEach(entry -> closeQuietly(entry.getKey()));
+        open.forEach(entry -> joinUninterruptibly(entry.getValue()));
+        Logger.info("NBD server on {} closed", listening.getLocalSocketAddress());
+    }
+
+    private void acceptClients() {
+        while (true) {
+            Socket socket;
+            try {
+                socket = serverSocket.accept();
+            } catch (IOException e) {
+                synchronized (this) {
+                    if (!closed) {
+                        Logger.error(e, "NBD server on {} stopped accepting", serverSocket.getLocalSocketAddress());
+                    }
+                }
+                return;
+            }
+            NbdConnection connection = new NbdConnection(socket, exports);
+            Thread thread = Thread.ofVirtual().name("nbd-" + connection.peer()).unstarted(() -> {
+                try {
+                    connection.serve();
+                } finally {
+                    connections.remove(connection);
+                }
+            });
+            connections.put(connection, thread);
+            thread.start();
+        }
+    }
+
+    private static void closeQuietly(NbdConnection connection) {
+        try {
+            connection.close();
+        } catch (IOException e) {
+            Logger.debug("NBD connection {} did not close cleanly: {}", connection.peer(), e.toString());
+        }
+    }
+
+    /** Close must not return before the threads are gone, so an interrupt is only passed on afterwards. */
+    private static void joinUninterruptibly(Thread thread) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                thread.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

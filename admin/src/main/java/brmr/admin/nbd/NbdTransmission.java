@@ -1,0 +1,278 @@
+package brmr.admin.nbd;
+
+import java.io.Closeable;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InterruptedIOException;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
+import org.tinylog.Logger;
+
+/**
+ * The transmission phase of one connection: a reader loop that hands each request to its own
+ * virtual thread, so pipelined requests run concurrently and replies go out as they complete.
+ *
+ * <p>A flush waits for every write, trim and write-zeroes received before it, then flushes the
+ * export, so everything the client saw completed before sending the flush is covered.
+ */
+final class NbdTransmission {
+    /** Caps the read and write data held in memory per connection; the reader waits when it is reached. */
+    static final int MAXIMUM_IN_FLIGHT_BYTES = 4 * NbdBlockSizes.MAXIMUM_PAYLOAD;
+    private static final int ALLOWED_FLAGS = NbdCodec.CMD_FLAG_FUA | NbdCodec.CMD_FLAG_NO_HOLE;
+    private static final byte[] NO_DATA = new byte[0];
+
+    private final DataInputStream in;
+    private final DataOutputStream out;
+    private final NegotiatedExport negotiated;
+    private final NbdExport export;
+    private final String peer;
+    private final Closeable connection;
+    private final ReentrantLock replyLock = new ReentrantLock();
+    private final Semaphore inFlightBytes = new Semaphore(MAXIMUM_IN_FLIGHT_BYTES);
+    private final Set<CompletableFuture<Void>> unfinishedWrites = ConcurrentHashMap.newKeySet();
+
+    NbdTransmission(DataInputStream in, DataOutputStream out, NegotiatedExport negotiated, String peer,
+            Closeable connection) {
+        this.in = in;
+        this.out = out;
+        this.negotiated = negotiated;
+        this.export = negotiated.export();
+        this.peer = peer;
+        this.connection = connection;
+    }
+
+    /** Serves requests until NBD_CMD_DISC or end of stream, then waits for those in flight. */
+    void run() throws IOException {
+        try (ExecutorService handlers = Executors.newThreadPerTaskExecutor(
+                Thread.ofVirtual().name("nbd-request-" + peer).factory())) {
+            while (true) {
+                NbdRequest request;
+                try {
+                    request = NbdCodec.readRequest(in);
+                } catch (EOFException e) {
+                    Logger.info("NBD client {} hung up without NBD_CMD_DISC", peer);
+                    return;
+                }
+                if (request.type() == NbdCodec.CMD_DISC) {
+                    Logger.debug("NBD client {} disconnects", peer);
+                    return;
+                }
+                dispatch(request, handlers);
+            }
+        }
+    }
+
+    private void dispatch(NbdRequest request, ExecutorService handlers) throws IOException {
+        boolean carriesData = request.type() == NbdCodec.CMD_WRITE;
+        if (carriesData && request.length() > NbdBlockSizes.MAXIMUM_PAYLOAD) {
+            // its data cannot be skipped cheaply and the client ignored the advertised maximum
+            throw new NbdProtocolException("write of " + request.length() + " bytes exceeds the advertised maximum "
+                    + NbdBlockSizes.MAXIMUM_PAYLOAD);
+        }
+        int permits = reserveMemory(request);
+        byte[] payload = carriesData ? readPayload(request) : NO_DATA;
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        if (modifiesData(request.type())) {
+            unfinishedWrites.add(done);
+        }
+        // taken on the reader thread, so it holds exactly the writes received before this flush
+        CompletableFuture<?>[] writesBefore = request.type() == NbdCodec.CMD_FLUSH
+                ? unfinishedWrites.toArray(CompletableFuture<?>[]::new)
+                : new CompletableFuture<?>[0];
+        handlers.execute(() -> {
+            try {
+                serve(request, payload, writesBefore);
+            } finally {
+                unfinishedWrites.remove(done);
+                done.complete(null);
+                inFlightBytes.release(permits);
+            }
+        });
+    }
+
+    /** Blocks the reader until the request's data fits in the connection's budget; returns the permits taken. */
+    private int reserveMemory(NbdRequest request) throws IOException {
+        boolean transfersData = request.type() == NbdCodec.CMD_WRITE || request.type() == NbdCodec.CMD_READ;
+        int permits = transfersData ? (int) Math.max(1, Math.min(request.length(), NbdBlockSizes.MAXIMUM_PAYLOAD)) : 1;
+        try {
+            inFlightBytes.acquire(permits);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new InterruptedIOException("interrupted while waiting for requests in flight");
+        }
+        return permits;
+    }
+
+    private byte[] readPayload(NbdRequest request) throws IOException {
+        byte[] payload = new byte[(int) request.length()];
+        in.readFully(payload);
+        return payload;
+    }
+
+    private static boolean modifiesData(int type) {
+        return type == NbdCodec.CMD_WRITE || type == NbdCodec.CMD_TRIM || type == NbdCodec.CMD_WRITE_ZEROES;
+    }
+
+    private void serve(NbdRequest request, byte[] payload, CompletableFuture<?>[] writesBefore) {
+        if (request.type() == NbdCodec.CMD_READ) {
+            serveRead(request);
+            return;
+        }
+        int error;
+        try {
+            error = switch (request.type()) {
+                case NbdCodec.CMD_WRITE -> write(request, payload);
+                case NbdCodec.CMD_FLUSH -> flush(writesBefore);
+                case NbdCodec.CMD_TRIM -> trim(request);
+                case NbdCodec.CMD_WRITE_ZEROES -> writeZeroes(request);
+                default -> {
+                    Logger.warn("NBD client {} sent unknown command {}", peer, request.type());
+                    yield NbdCodec.EINVAL;
+                }
+            };
+        } catch (IOException | RuntimeException e) {
+            error = failed(request, e);
+        }
+        reply(request, error, NO_DATA, 0);
+    }
+
+    private void serveRead(NbdRequest request) {
+        int error = flagsError(request);
+        if (error == 0 && request.length() > NbdBlockSizes.MAXIMUM_PAYLOAD) {
+            error = NbdCodec.EINVAL;
+        }
+        if (error == 0) {
+            error = rangeError(request, NbdCodec.EINVAL);
+        }
+        if (error != 0) {
+            reply(request, error, NO_DATA, 0);
+            return;
+        }
+        byte[] data = new byte[(int) request.length()];
+        try {
+            if (data.length > 0) {
+                export.read(request.offset(), data, 0, data.length);
+            }
+        } catch (IOException | RuntimeException e) {
+            reply(request, failed(request, e), NO_DATA, 0);
+            return;
+        }
+        reply(request, 0, data, data.length);
+    }
+
+    private int write(NbdRequest request, byte[] payload) throws IOException {
+        int error = modificationError(request, true, NbdCodec.ENOSPC);
+        if (error == 0 && payload.length > 0) {
+            export.write(request.offset(), payload, 0, payload.length, request.hasFlag(NbdCodec.CMD_FLAG_FUA));
+        }
+        return error;
+    }
+
+    private int flush(CompletableFuture<?>[] writesBefore) throws IOException {
+        CompletableFuture.allOf(writesBefore).join();
+        export.flush();
+        return 0;
+    }
+
+    private int trim(NbdRequest request) throws IOException {
+        int error = modificationError(request, negotiated.trim(), NbdCodec.EINVAL);
+        if (error == 0 && request.length() > 0) {
+            export.trim(request.offset(), request.length());
+            flushIfForced(request);
+        }
+        return error;
+    }
+
+    private int writeZeroes(NbdRequest request) throws IOException {
+        int error = modificationError(request, negotiated.writeZeroes(), NbdCodec.ENOSPC);
+        if (error == 0 && request.length() > 0) {
+            export.writeZeroes(request.offset(), request.length());
+            flushIfForced(request);
+        }
+        return error;
+    }
+
+    /** The export only knows FUA for writes; for trim and zeroes a flush gives the same guarantee. */
+    private void flushIfForced(NbdRequest request) throws IOException {
+        if (request.hasFlag(NbdCodec.CMD_FLAG_FUA)) {
+            export.flush();
+        }
+    }
+
+    private int modificationError(NbdRequest request, boolean advertised, int beyondEndError) {
+        if (negotiated.readOnly()) {
+            return NbdCodec.EPERM;
+        }
+        if (!advertised) {
+            return NbdCodec.EINVAL;
+        }
+        int error = flagsError(request);
+        return error != 0 ? error : rangeError(request, beyondEndError);
+    }
+
+    private int flagsError(NbdRequest request) {
+        if ((request.flags() & ~ALLOWED_FLAGS) != 0) {
+            Logger.warn("NBD client {} sent {} with unsupported flags 0x{}", peer,
+                    NbdCodec.commandName(request.type()), Integer.toHexString(request.flags()));
+            return NbdCodec.EINVAL;
+        }
+        return 0;
+    }
+
+    private int rangeError(NbdRequest request, int beyondEndError) {
+        long size = negotiated.size();
+        if (request.offset() < 0 || request.offset() > size || request.length() > size - request.offset()) {
+            Logger.debug("NBD client {} sent {} beyond the end: offset {} length {} size {}", peer,
+                    NbdCodec.commandName(request.type()), request.offset(), request.length(), size);
+            return beyondEndError;
+        }
+        if (!negotiated.blockSizes().aligned(request.offset(), request.length(), size)) {
+            Logger.warn("NBD client {} sent {} not aligned to {} bytes: offset {} length {}", peer,
+                    NbdCodec.commandName(request.type()), negotiated.blockSizes().minimum(), request.offset(),
+                    request.length());
+            return NbdCodec.EINVAL;
+        }
+        return 0;
+    }
+
+    private int failed(NbdRequest request, Exception e) {
+        if (e instanceof IOException) {
+            Logger.warn("NBD {} for {} at offset {} length {} on export '{}' failed: {}",
+                    NbdCodec.commandName(request.type()), peer, request.offset(), request.length(), export.name(),
+                    e.toString());
+        } else {
+            Logger.error(e, "NBD {} for {} at offset {} length {} on export '{}' failed unexpectedly",
+                    NbdCodec.commandName(request.type()), peer, request.offset(), request.length(), export.name());
+        }
+        return NbdCodec.EIO;
+    }
+
+    private void reply(NbdRequest request, int error, byte[] data, int length) {
+        replyLock.lock();
+        try {
+            NbdCodec.writeSimpleReply(out, new NbdCodec.SimpleReply(error, request.cookie()), data, 0, length);
+            out.flush();
+        } catch (IOException e) {
+            Logger.debug("NBD reply to {} not sent: {}", peer, e.toString());
+            closeBrokenStream();
+        } finally {
+            replyLock.unlock();
+        }
+    }
+
+    /** A reply cut off midway leaves the stream unusable, so the reader must stop too. */
+    private void closeBrokenStream() {
+        try {
+            connection.close();
+        } catch (IOException e) {
+            Logger.debug("NBD connection {} did not close cleanly: {}", peer, e.toString());
+        }
+    }
+}
