@@ -8,8 +8,17 @@ rm -rf "$output"
   --add-modules brmr.admin,org.tinylog.impl \
   --strip-debug --no-header-files --no-man-pages --compress zip-9 \
   --add-options="--enable-native-access=brmr.device" \
-  --launcher brmr-server=brmr.admin/brmr.admin.server.StorageDaemon \
-  --launcher brmr-client=brmr.admin/brmr.admin.client.ClientDaemon \
-  --launcher brmrctl=brmr.admin/brmr.admin.console.Brmrctl \
   --output "$output"
+
+# Our own launchers rather than jlink's: they exec java, so the launcher's PID is the daemon's PID.
+launcher() {
+  cat > "$output/bin/$1" <<LAUNCHER
+#!/bin/sh
+exec "\$(dirname "\$(readlink -f "\$0")")/java" -m $2 "\$@"
+LAUNCHER
+  chmod 755 "$output/bin/$1"
+}
+launcher brmr-server brmr.admin/brmr.admin.server.StorageDaemon
+launcher brmr-client brmr.admin/brmr.admin.client.ClientDaemon
+launcher brmrctl brmr.admin/brmr.admin.console.Brmrctl
 echo "brmr image: $output ($(du -sh "$output" | cut -f1)), modules: $("$output/bin/java" --list-modules | tr '\n' ' ')"

@@ -50,6 +50,10 @@ public final class BlockDevice implements Disk {
         int fd = openReportingUse(name, direct ? flags | NativeIo.O_DIRECT : flags);
         try {
             if (access == Access.EXCLUSIVE) {
+                // a read-only block device may still open read-write; its writes then fail one by one
+                if (block && NativeIo.isReadOnly(fd, name)) {
+                    throw new DeviceException("open", name, NativeIo.EROFS, NativeIo.strerror(NativeIo.EROFS));
+                }
                 lock(fd, name);
             }
             long size = block ? NativeIo.blockDeviceSize(fd, name) : NativeIo.fileSize(fd, name);

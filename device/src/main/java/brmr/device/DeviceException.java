@@ -15,7 +15,7 @@ public final class DeviceException extends IOException {
         this.errno = errno;
     }
 
-    DeviceException(String call, String path, String reason) {
+    public DeviceException(String call, String path, String reason) {
         this(call, path, 0, reason);
     }
 

@@ -34,6 +34,8 @@ final class NativeIo {
     private static final int LOCK_NB = 4;
     private static final long BLKSSZGET = 0x1268;
     private static final long BLKGETSIZE64 = 0x80081272L;
+    private static final long BLKROGET = 0x125E;
+    static final int EROFS = 30;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -193,6 +195,14 @@ final class NativeIo {
             MemorySegment size = arena.allocate(JAVA_INT);
             ioctl(arena, fd, path, BLKSSZGET, size, "ioctl(BLKSSZGET)");
             return size.get(JAVA_INT, 0);
+        }
+    }
+
+    static boolean isReadOnly(int fd, String path) throws DeviceException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment flag = arena.allocate(JAVA_INT);
+            ioctl(arena, fd, path, BLKROGET, flag, "ioctl(BLKROGET)");
+            return flag.get(JAVA_INT, 0) != 0;
         }
     }
 

@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BadInputTest {
     @TempDir
-    Path dir;
+    static Path dir;
 
     private StorageNode node;
     private TestDisk inUse;
@@ -42,16 +42,16 @@ class BadInputTest {
     @BeforeAll
     void setUp() throws Exception {
         node = new StorageNode(BlockDevice.DirectIo.AUTO, pool -> List.of());
-        inUse = TestDisk.create(dir, "in-use", 128L << 20);
-        clean = TestDisk.create(dir, "clean", 128L << 20);
-        small = TestDisk.create(dir, "small", 64L << 20);
-        readOnly = TestDisk.create(dir, "read-only", 128L << 20, true);
-        held = TestDisk.create(dir, "held", 128L << 20);
+        inUse = TestDisk.create(dir, "in-use", 16L << 20);
+        clean = TestDisk.create(dir, "clean", 16L << 20);
+        small = TestDisk.create(dir, "small", 8L << 20);
+        readOnly = TestDisk.create(dir, "read-only", 16L << 20, true);
+        held = TestDisk.create(dir, "held", 16L << 20);
         heldElsewhere = BlockDevice.open(held.path(), BlockDevice.Access.EXCLUSIVE, BlockDevice.DirectIo.OFF);
         Files.createDirectory(dir.resolve("a-directory"));
         node.tree().write("rmr-server/ctl/join_pool", "poolname=p1 member_id=1");
         node.tree().write("rmr-server/ctl/join_pool", "poolname=p2 member_id=1");
-        node.tree().write("brmr-server/ctl/create_store", "device=" + inUse.path() + " pool=p1 mapped_size=204800");
+        node.tree().write("brmr-server/ctl/create_store", "device=" + inUse.path() + " pool=p1 mapped_size=20480");
     }
 
     @AfterAll
@@ -91,14 +91,14 @@ class BadInputTest {
         cases.add(of(join, "poolname=p1 member_id=2", "poolname: pool p1 is already joined (member 1)"));
         // create_store: fields
         cases.add(of(create, "", "create_store: no arguments given; expected device= pool= mapped_size="));
-        cases.add(of(create, "pool=p2 mapped_size=204800",
+        cases.add(of(create, "pool=p2 mapped_size=20480",
                 "device: missing; create_store needs device= pool= mapped_size="));
-        cases.add(of(create, cleanDev + " mapped_size=204800",
+        cases.add(of(create, cleanDev + " mapped_size=20480",
                 "pool: missing; create_store needs device= pool= mapped_size="));
         cases.add(of(create, cleanDev + " pool=p2", "mapped_size: missing; create_store needs device= pool= mapped_size="));
-        cases.add(of(create, cleanDev + " pool=p2 mapped_size=204800 mode=replace",
+        cases.add(of(create, cleanDev + " pool=p2 mapped_size=20480 mode=replace",
                 "mode: unknown field for create_store; expected device= pool= mapped_size="));
-        cases.add(of(create, cleanDev + " pool=p2 pool=p1 mapped_size=204800", "pool: given twice"));
+        cases.add(of(create, cleanDev + " pool=p2 pool=p1 mapped_size=20480", "pool: given twice"));
         cases.add(of(create, cleanDev + " pool=p2 mapped_size", "create_store: 'mapped_size' is not of the form "
                 + "field=value; expected device= pool= mapped_size="));
         cases.add(of(create, cleanDev + " pool=p2 mapped_size=0",
@@ -108,25 +108,25 @@ class BadInputTest {
         cases.add(of(create, cleanDev + " pool=p2 mapped_size=1e6", "mapped_size: '1e6' is not a whole number"));
         cases.add(of(create, cleanDev + " pool=p2 mapped_size=99999999999999999999",
                 "mapped_size: '99999999999999999999' is not a whole number"));
-        cases.add(of(create, cleanDev + " pool=p3 mapped_size=204800",
+        cases.add(of(create, cleanDev + " pool=p3 mapped_size=20480",
                 "pool: p3 is not joined on this node (write rmr-server/ctl/join_pool first)"));
-        cases.add(of(create, cleanDev + " pool=p1 mapped_size=204800", "pool: p1 already has a store (" + inUse.path()
+        cases.add(of(create, cleanDev + " pool=p1 mapped_size=20480", "pool: p1 already has a store (" + inUse.path()
                 + ")"));
         // create_store: device kinds
-        cases.add(of(create, "device=disk.img pool=p2 mapped_size=204800", "device: 'disk.img' must be an absolute path"));
-        cases.add(of(create, "device=" + dir.resolve("missing.img") + " pool=p2 mapped_size=204800",
+        cases.add(of(create, "device=disk.img pool=p2 mapped_size=20480", "device: 'disk.img' must be an absolute path"));
+        cases.add(of(create, "device=" + dir.resolve("missing.img") + " pool=p2 mapped_size=20480",
                 "device: " + dir.resolve("missing.img") + " does not exist"));
-        cases.add(of(create, "device=" + dir.resolve("a-directory") + " pool=p2 mapped_size=204800",
+        cases.add(of(create, "device=" + dir.resolve("a-directory") + " pool=p2 mapped_size=20480",
                 "device: " + dir.resolve("a-directory") + " is a directory, not a block device or regular file"));
-        cases.add(of(create, "device=/dev/null pool=p2 mapped_size=204800",
+        cases.add(of(create, "device=/dev/null pool=p2 mapped_size=20480",
                 "device: /dev/null is not a block device or regular file"));
-        cases.add(of(create, "device=" + small.path() + " pool=p2 mapped_size=204800",
-                "mapped_size: 204800 sectors plus 1048576 bytes of metadata need 105906176 bytes, but " + small.path()
-                        + " has 67108864"));
-        cases.add(of(create, "device=" + inUse.path() + " pool=p2 mapped_size=204800",
+        cases.add(of(create, "device=" + small.path() + " pool=p2 mapped_size=20480",
+                "mapped_size: 20480 sectors plus 1048576 bytes of metadata need 11534336 bytes, but " + small.path()
+                        + " has 8388608"));
+        cases.add(of(create, "device=" + inUse.path() + " pool=p2 mapped_size=20480",
                 "device: " + inUse.path() + " is already the store of pool p1"));
         if (TestDisk.readOnlyIsEnforced()) {
-            cases.add(of(create, "device=" + readOnly.path() + " pool=p2 mapped_size=204800",
+            cases.add(of(create, "device=" + readOnly.path() + " pool=p2 mapped_size=20480",
                     "device: cannot open " + readOnly.path() + " for writing: "
                             + (TestDisk.usesLoopDevices() ? "Read-only file system" : "Permission denied")));
         }
@@ -179,7 +179,7 @@ class BadInputTest {
 
     @Test
     void diskHeldOpenElsewhereIsRefusedAsInUse() throws IOException {
-        String value = "device=" + held.path() + " pool=p2 mapped_size=204800";
+        String value = "device=" + held.path() + " pool=p2 mapped_size=20480";
         String before = held.digest();
         ControlException e = assertThrows(ControlException.class,
                 () -> node.tree().write("brmr-server/ctl/create_store", value));

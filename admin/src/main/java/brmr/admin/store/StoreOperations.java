@@ -139,6 +139,10 @@ public final class StoreOperations {
             throw new ControlException("member_id", path + " belongs to member " + metadata.memberId()
                     + ", this node joined pool " + pool + " as member " + memberId);
         }
+        if (metadata.layout().requiredDeviceBytes() > device.size()) {
+            throw new ControlException("device", path + " has " + device.size() + " bytes, but its metadata needs "
+                    + metadata.layout().requiredDeviceBytes() + " (was the disk shrunk?)");
+        }
         if (metadata.sectorSize() != device.sectorSize()) {
             throw new ControlException("device", path + " now has " + device.sectorSize()
                     + "-byte sectors, its metadata was written with " + metadata.sectorSize());

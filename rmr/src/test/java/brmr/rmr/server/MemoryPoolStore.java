@@ -1,0 +1,85 @@
+package brmr.rmr.server;
+
+import brmr.rmr.adapter.PoolStore;
+import brmr.rmr.adapter.StoreParams;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/** A store held in memory, recording what the pool persists. */
+final class MemoryPoolStore implements PoolStore {
+    private final MemorySegment data;
+    private final Map<Integer, long[]> persisted = new TreeMap<>();
+    private StoreParams params;
+    int persistCalls;
+
+    MemoryPoolStore(StoreParams params) {
+        this.params = params;
+        this.data = Arena.ofAuto().allocate(params.dataBytes());
+    }
+
+    @Override
+    public StoreParams params() {
+        return params;
+    }
+
+    @Override
+    public String deviceName() {
+        return "memory:" + params.poolName();
+    }
+
+    @Override
+    public void read(long offset, MemorySegment dst) {
+        MemorySegment.copy(data, offset, dst, 0, dst.byteSize());
+    }
+
+    @Override
+    public void write(long offset, MemorySegment src) {
+        MemorySegment.copy(src, 0, data, offset, src.byteSize());
+    }
+
+    @Override
+    public void flush() {
+    }
+
+    @Override
+    public MemorySegment allocate(Arena arena, long size) {
+        return arena.allocate(size, 4096);
+    }
+
+    @Override
+    public synchronized int[] persistedMembers() {
+        return persisted.keySet().stream().mapToInt(Integer::intValue).toArray();
+    }
+
+    @Override
+    public synchronized long[] loadDirty(int memberId) {
+        long[] words = persisted.get(memberId);
+        return words == null ? new long[0] : words.clone();
+    }
+
+    @Override
+    public synchronized void persistDirty(int memberId, long[] words, long fromChunk, long toChunk)
+            throws IOException {
+        persistCalls++;
+        long[] stored = persisted.computeIfAbsent(memberId, m -> new long[words.length]);
+        for (long c = fromChunk; c < toChunk; c++) {
+            int w = (int) (c >>> 6);
+            long bit = 1L << (c & 63);
+            stored[w] = (words[w] & bit) != 0 ? stored[w] | bit : stored[w] & ~bit;
+        }
+    }
+
+    @Override
+    public synchronized void persistMapped(UUID poolUuid) {
+        params = new StoreParams(params.poolName(), params.memberId(), params.mappedSizeSectors(), params.chunkSize(),
+                params.sectorSize(), true, poolUuid);
+    }
+
+    synchronized long[] persisted(int memberId) {
+        return persisted.getOrDefault(memberId, new long[0]).clone();
+    }
+}
