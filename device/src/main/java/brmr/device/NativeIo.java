@@ -71,66 +71,24 @@ final class NativeIo {
         return LINKER.downcallHandle(symbol, descriptor, options);
     }
 
-    static int open(String path, int flags) throws DeviceException {
+    /** One native call given the errno capture segment; returns a negative value on failure. */
+    @FunctionalInterface
+    private interface Call {
+        long invoke(MemorySegment callState) throws Throwable;
+    }
+
+    /** Runs {@code call}, retrying on EINTR when {@code restartable}, and turns a failure into a DeviceException. */
+    private static long call(String name, String path, boolean restartable, Call call) throws DeviceException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment state = arena.allocate(CALL_STATE);
-            MemorySegment cPath = arena.allocateFrom(path);
             while (true) {
-                int fd = (int) OPEN.invokeExact(state, cPath, flags | O_CLOEXEC, 0);
-                if (fd >= 0) {
-                    return fd;
+                long result = call.invoke(state);
+                if (result >= 0) {
+                    return result;
                 }
                 int errno = errno(state);
-                if (errno != EINTR) {
-                    throw failure("open", path, errno);
-                }
-            }
-        } catch (DeviceException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("open", path, t);
-        }
-    }
-
-    static void close(int fd, String path) throws DeviceException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            if ((int) CLOSE.invokeExact(state, fd) != 0) {
-                throw failure("close", path, errno(state));
-            }
-        } catch (DeviceException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("close", path, t);
-        }
-    }
-
-    /** Reads until {@code buffer} is full; a short read at end of device is an error. */
-    static void preadFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
-        transferFully(PREAD, "pread", fd, path, buffer, offset);
-    }
-
-    static void pwriteFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
-        transferFully(PWRITE, "pwrite", fd, path, buffer, offset);
-    }
-
-    private static void transferFully(MethodHandle call, String name, int fd, String path, MemorySegment buffer,
-            long offset) throws DeviceException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            long done = 0;
-            long length = buffer.byteSize();
-            while (done < length) {
-                long n = (long) call.invokeExact(state, fd, buffer.asSlice(done), length - done, offset + done);
-                if (n > 0) {
-                    done += n;
-                } else if (n == 0) {
-                    throw new DeviceException(name, path, "end of device at byte " + (offset + done));
-                } else {
-                    int errno = errno(state);
-                    if (errno != EINTR) {
-                        throw failure(name, path, errno);
-                    }
+                if (errno != EINTR || !restartable) {
+                    throw failure(name, path, errno);
                 }
             }
         } catch (DeviceException e) {
@@ -140,52 +98,63 @@ final class NativeIo {
         }
     }
 
-    static void fdatasync(int fd, String path) throws DeviceException {
+    static int open(String path, int flags) throws DeviceException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            if ((int) FDATASYNC.invokeExact(state, fd) != 0) {
-                throw failure("fdatasync", path, errno(state));
-            }
-        } catch (DeviceException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("fdatasync", path, t);
+            MemorySegment cPath = arena.allocateFrom(path);
+            return (int) call("open", path, true, state -> (int) OPEN.invokeExact(state, cPath, flags | O_CLOEXEC, 0));
         }
     }
 
-    static long fileSize(int fd, String path) throws DeviceException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            long size = (long) LSEEK.invokeExact(state, fd, 0L, SEEK_END);
-            if (size < 0) {
-                throw failure("lseek", path, errno(state));
+    /** Not retried on EINTR: Linux has released the descriptor whatever close returned. */
+    static void close(int fd, String path) throws DeviceException {
+        call("close", path, false, state -> (int) CLOSE.invokeExact(state, fd));
+    }
+
+    /** Reads until {@code buffer} is full; a short read at end of device is an error. */
+    static void preadFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
+        long done = 0;
+        while (done < buffer.byteSize()) {
+            MemorySegment rest = buffer.asSlice(done);
+            long at = offset + done;
+            long n = call("pread", path, true, state -> (long) PREAD.invokeExact(state, fd, rest, rest.byteSize(), at));
+            if (n == 0) {
+                throw new DeviceException("pread", path, "end of device at byte " + at);
             }
-            return size;
-        } catch (DeviceException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("lseek", path, t);
+            done += n;
         }
+    }
+
+    static void pwriteFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
+        long done = 0;
+        while (done < buffer.byteSize()) {
+            MemorySegment rest = buffer.asSlice(done);
+            long at = offset + done;
+            long n = call("pwrite", path, true,
+                    state -> (long) PWRITE.invokeExact(state, fd, rest, rest.byteSize(), at));
+            if (n == 0) {
+                throw new DeviceException("pwrite", path, "end of device at byte " + at);
+            }
+            done += n;
+        }
+    }
+
+    static void fdatasync(int fd, String path) throws DeviceException {
+        call("fdatasync", path, true, state -> (int) FDATASYNC.invokeExact(state, fd));
+    }
+
+    static long fileSize(int fd, String path) throws DeviceException {
+        return call("lseek", path, false, state -> (long) LSEEK.invokeExact(state, fd, 0L, SEEK_END));
     }
 
     /** Takes an exclusive advisory lock without waiting; fails with EWOULDBLOCK when another holder has it. */
     static void lockExclusive(int fd, String path) throws DeviceException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            if ((int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB) != 0) {
-                throw failure("flock", path, errno(state));
-            }
-        } catch (DeviceException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected("flock", path, t);
-        }
+        call("flock", path, true, state -> (int) FLOCK.invokeExact(state, fd, LOCK_EX | LOCK_NB));
     }
 
     static long blockDeviceSize(int fd, String path) throws DeviceException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment size = arena.allocate(JAVA_LONG);
-            ioctl(arena, fd, path, BLKGETSIZE64, size, "ioctl(BLKGETSIZE64)");
+            ioctl(fd, path, BLKGETSIZE64, size, "ioctl(BLKGETSIZE64)");
             return size.get(JAVA_LONG, 0);
         }
     }
@@ -193,7 +162,7 @@ final class NativeIo {
     static int logicalSectorSize(int fd, String path) throws DeviceException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment size = arena.allocate(JAVA_INT);
-            ioctl(arena, fd, path, BLKSSZGET, size, "ioctl(BLKSSZGET)");
+            ioctl(fd, path, BLKSSZGET, size, "ioctl(BLKSSZGET)");
             return size.get(JAVA_INT, 0);
         }
     }
@@ -201,23 +170,14 @@ final class NativeIo {
     static boolean isReadOnly(int fd, String path) throws DeviceException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment flag = arena.allocate(JAVA_INT);
-            ioctl(arena, fd, path, BLKROGET, flag, "ioctl(BLKROGET)");
+            ioctl(fd, path, BLKROGET, flag, "ioctl(BLKROGET)");
             return flag.get(JAVA_INT, 0) != 0;
         }
     }
 
-    private static void ioctl(Arena arena, int fd, String path, long request, MemorySegment arg, String name)
+    private static void ioctl(int fd, String path, long request, MemorySegment arg, String name)
             throws DeviceException {
-        try {
-            MemorySegment state = arena.allocate(CALL_STATE);
-            if ((int) IOCTL.invokeExact(state, fd, request, arg) != 0) {
-                throw failure(name, path, errno(state));
-            }
-        } catch (DeviceException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw unexpected(name, path, t);
-        }
+        call(name, path, true, state -> (int) IOCTL.invokeExact(state, fd, request, arg));
     }
 
     private static int errno(MemorySegment state) {
