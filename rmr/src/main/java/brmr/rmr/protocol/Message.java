@@ -1,0 +1,117 @@
+package brmr.rmr.protocol;
+
+import brmr.rmr.adapter.StoreParams;
+import java.util.List;
+import java.util.UUID;
+
+/**
+ * Every message of the RMR session protocol between a compute client (or a sync peer) and a
+ * storage node. Requests and replies travel in frames carrying a request id; {@link RmrCodec}
+ * is the only class that turns them into bytes.
+ */
+public sealed interface Message {
+    /** Who opens a session: the compute client, or a storage node syncing from its peer. */
+    enum Role { COMPUTE, SYNC }
+
+    /** A compute session joins a fresh pool (create) or an existing one (assemble). */
+    enum JoinMode { CREATE, ASSEMBLE }
+
+    /** A session leaves for good (delete) or for a shutdown (disassemble). */
+    enum LeaveMode { DELETE, DISASSEMBLE }
+
+    /** Why a request failed. */
+    enum Status {
+        /** The store failed the IO. */
+        IO_ERROR,
+        /** The request is malformed or out of range. */
+        INVALID,
+        /** The pool is not in a state that serves this request (no store, not NORMAL, not MAPPED). */
+        NOT_READY,
+        /** The chunk is dirty on this member and no peer could supply it. */
+        DIRTY,
+        /** A join, enable or map the pool refuses; the message says why. */
+        REFUSED,
+        /** The peer broke the protocol. */
+        PROTOCOL
+    }
+
+    // ---- requests ----
+
+    /** First message of every session. {@code fromMember} is the sync peer's member id, -1 for a compute client. */
+    record Hello(int protocolVersion, Role role, String pool, String session, JoinMode mode, int chunkSize,
+            int fromMember) implements Message {
+    }
+
+    record Enable() implements Message {
+    }
+
+    record Leave(LeaveMode mode) implements Message {
+    }
+
+    /** Asks for the parameters of the pool's store on this node. */
+    record QueryParams() implements Message {
+    }
+
+    /** First client map: set MAPPED and the pool UUID in the store's metadata. */
+    record MarkMapped(UUID poolUuid) implements Message {
+    }
+
+    /** Asks for every dirty map this node holds for the pool. */
+    record GetMaps() implements Message {
+    }
+
+    /** The client's map update before it enables a session: the authoritative dirty maps. */
+    record MapUpdate(Maps maps) implements Message {
+    }
+
+    record Read(long offset, int length) implements Message {
+    }
+
+    /** A write; {@code missingMembers} are the legs not in service, which the node marks dirty first. */
+    record Write(long offset, List<Integer> missingMembers, byte[] data) implements Message {
+    }
+
+    record WriteZeroes(long offset, int length, List<Integer> missingMembers) implements Message {
+    }
+
+    /** Marks chunks {@code firstChunk..lastChunk} (inclusive) dirty for {@code members}: they missed a write. */
+    record MarkDirty(List<Integer> members, long firstChunk, long lastChunk) implements Message {
+    }
+
+    record Flush() implements Message {
+    }
+
+    /** Sync: the whole of one chunk, as this node holds it clean. */
+    record ReadChunk(long chunk) implements Message {
+    }
+
+    /** Sync: {@code member} now holds these chunks; peers clear them from their map of that member. */
+    record ChunksClean(int member, long[] chunks) implements Message {
+    }
+
+    // ---- replies ----
+
+    record Ok() implements Message {
+    }
+
+    record Failure(Status status, String message) implements Message {
+    }
+
+    /** Accepts a session: this node's member id, its pool state and its store (null when none). */
+    record HelloOk(int memberId, String poolState, StoreParams store) implements Message {
+    }
+
+    /** The store of this node's pool; null when the pool has none. */
+    record Params(StoreParams store) implements Message {
+    }
+
+    /** Dirty maps of a pool: per member, bit c of {@code words} set means that member lacks chunk c. */
+    record Maps(long chunkCount, List<MemberMap> maps) implements Message {
+    }
+
+    record MemberMap(int member, long[] words) {
+    }
+
+    record Data(byte[] data) implements Message {
+    }
+}
