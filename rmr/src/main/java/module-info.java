@@ -5,4 +5,6 @@ module brmr.rmr {
 
     exports brmr.rmr.adapter to brmr.admin;
     exports brmr.rmr.server to brmr.admin;
+    exports brmr.rmr.client to brmr.admin;
+    exports brmr.rmr.protocol to brmr.admin;
 }

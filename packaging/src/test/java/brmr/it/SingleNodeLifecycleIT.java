@@ -20,7 +20,7 @@ class SingleNodeLifecycleIT {
     @Test
     void createRemoveReaddDeleteCreate() throws Exception {
         try (TestDisk disk = TestDisk.create(dir, "disk0", DISK_BYTES);
-                StorageDaemonProcess node = StorageDaemonProcess.start(dir.resolve("node1"))) {
+                DaemonProcess node = DaemonProcess.storage(dir.resolve("node1"))) {
             String dev = disk.path().toString();
             ok(node.ctl("write", "/sys/devices/virtual/rmr-server/ctl/join_pool", "poolname=p1 member_id=1"));
             assertEquals("EMPTY", ok(node.ctl("read", "/sys/class/rmr-server/pools/p1/state")).strip());
@@ -65,7 +65,7 @@ class SingleNodeLifecycleIT {
         try (TestDisk disk = TestDisk.create(dir, "disk0", DISK_BYTES);
                 TestDisk empty = TestDisk.create(dir, "disk1", DISK_BYTES);
                 TestDisk small = TestDisk.create(dir, "small", 64L << 20);
-                StorageDaemonProcess node = StorageDaemonProcess.start(dir.resolve("node1"))) {
+                DaemonProcess node = DaemonProcess.storage(dir.resolve("node1"))) {
             String dev = disk.path().toString();
             refused(node, "pool: p1 is not joined on this node (write rmr-server/ctl/join_pool first)",
                     "brmr-server/ctl/create_store", "device=" + dev + " pool=p1 mapped_size=204800");
@@ -109,14 +109,14 @@ class SingleNodeLifecycleIT {
     void killedDaemonsStoreIsReaddedAfterRestart() throws Exception {
         try (TestDisk disk = TestDisk.create(dir, "disk0", DISK_BYTES)) {
             String dev = disk.path().toString();
-            StorageDaemonProcess first = StorageDaemonProcess.start(dir.resolve("node1"));
+            DaemonProcess first = DaemonProcess.storage(dir.resolve("node1"));
             try {
                 ok(first.ctl("write", "rmr-server/ctl/join_pool", "poolname=p1 member_id=3"));
                 ok(first.ctl("write", "brmr-server/ctl/create_store", "device=" + dev + " pool=p1 mapped_size=204800"));
             } finally {
                 first.kill();
             }
-            try (StorageDaemonProcess second = StorageDaemonProcess.start(dir.resolve("node1"))) {
+            try (DaemonProcess second = DaemonProcess.storage(dir.resolve("node1"))) {
                 ok(second.ctl("write", "rmr-server/ctl/join_pool", "poolname=p1 member_id=3"));
                 ok(second.ctl("write", "brmr-server/ctl/add_store", "device=" + dev + " pool=p1 mapped_size=204800"));
                 assertEquals("open", ok(second.ctl("read", "brmr-server/stores/p1/state")).strip());
@@ -128,7 +128,7 @@ class SingleNodeLifecycleIT {
     @Test
     void consoleTakesTheRunbookLinesUnchanged() throws Exception {
         try (TestDisk disk = TestDisk.create(dir, "disk0", DISK_BYTES);
-                StorageDaemonProcess node = StorageDaemonProcess.start(dir.resolve("node1"))) {
+                DaemonProcess node = DaemonProcess.storage(dir.resolve("node1"))) {
             String dev = disk.path().toString();
             CommandResult session = node.console(String.join("\n",
                     "echo 'poolname=p1 member_id=1' > /sys/devices/virtual/rmr-server/ctl/join_pool",
@@ -151,7 +151,7 @@ class SingleNodeLifecycleIT {
         return result.out();
     }
 
-    private static void refused(StorageDaemonProcess node, String error, String path, String value) {
+    private static void refused(DaemonProcess node, String error, String path, String value) {
         CommandResult result = node.ctl("write", path, value);
         assertEquals(1, result.exit(), result::toString);
         assertEquals(error + "\n", result.err(), result::toString);

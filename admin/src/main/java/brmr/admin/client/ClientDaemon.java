@@ -1,8 +1,44 @@
 package brmr.admin.client;
 
+import brmr.admin.control.ControlServer;
+import brmr.admin.daemon.Daemon;
+import brmr.admin.daemon.DaemonOptions;
+import java.io.IOException;
+import java.util.List;
+
+/** {@code brmr-client}: the compute-client daemon; serves mapped pools as NBD exports. */
 public final class ClientDaemon {
+    private static final String PROGRAM = "brmr-client";
+
+    private ClientDaemon() {
+    }
+
     public static void main(String[] args) {
-        System.err.println("ClientDaemon: not built yet");
-        System.exit(2);
+        DaemonOptions options;
+        try {
+            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "nbd"));
+            options.address("nbd", "127.0.0.1:10809");
+        } catch (DaemonOptions.UsageException e) {
+            System.err.println(e.getMessage());
+            System.exit(2);
+            return;
+        }
+        try {
+            Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
+            ClientNode node = new ClientNode(options.address("nbd", "127.0.0.1:10809"));
+            node.start();
+            daemon.closeOnStop(node);
+            ControlServer control = new ControlServer(options.socket(), node.tree(), node::status);
+            control.start();
+            daemon.closeOnStop(control);
+            System.out.println(PROGRAM + " ready: socket=" + options.socket() + " nbd="
+                    + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort() + " pid="
+                    + ProcessHandle.current().pid());
+            System.out.flush();
+            daemon.awaitStop();
+        } catch (IOException | DaemonOptions.UsageException e) {
+            System.err.println(PROGRAM + ": " + e.getMessage());
+            System.exit(1);
+        }
     }
 }

@@ -3,12 +3,14 @@ package brmr.admin.server;
 import brmr.admin.control.ControlServer;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.rmr.server.PoolServer;
 import java.io.IOException;
 import java.util.List;
 
 /** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
     private static final String PROGRAM = "brmr-server";
+    private static final String DEFAULT_LISTEN = "127.0.0.1:" + brmr.admin.client.SessionPath.DEFAULT_PORT;
 
     private StorageDaemon() {
     }
@@ -16,8 +18,9 @@ public final class StorageDaemon {
     public static void main(String[] args) {
         DaemonOptions options;
         try {
-            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "direct-io"));
+            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "listen", "direct-io"));
             options.directIo();
+            options.address("listen", DEFAULT_LISTEN);
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -27,10 +30,14 @@ public final class StorageDaemon {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
             // No sync sessions yet: no peer is reachable, so mode=replace is refused until they exist.
             StorageNode node = new StorageNode(options.directIo(), pool -> List.of());
+            PoolServer sessions = PoolServer.start(options.address("listen", DEFAULT_LISTEN), node.pools());
+            daemon.closeOnStop(sessions);
             ControlServer control = new ControlServer(options.socket(), node.tree(), node::status);
             control.start();
             daemon.closeOnStop(control);
-            System.out.println(PROGRAM + " ready: socket=" + options.socket() + " pid=" + ProcessHandle.current().pid());
+            System.out.println(PROGRAM + " ready: socket=" + options.socket() + " listen="
+                    + sessions.address().getHostString() + ":" + sessions.address().getPort() + " pid="
+                    + ProcessHandle.current().pid());
             System.out.flush();
             daemon.awaitStop();
         } catch (IOException | DaemonOptions.UsageException e) {

@@ -27,6 +27,24 @@ public final class DirtyMap {
         }
     }
 
+    /** Sets the map to {@code newWords}, or adds them to what it has when {@code merge}; returns whether it changed. */
+    public synchronized boolean assign(long[] newWords, boolean merge) {
+        long[] before = words.clone();
+        for (int i = 0; i < words.length; i++) {
+            long given = i < newWords.length ? newWords[i] : 0;
+            words[i] = merge ? words[i] | given : given;
+        }
+        int tail = (int) (chunkCount & 63);
+        if (tail != 0) {
+            words[words.length - 1] &= (1L << tail) - 1;
+        }
+        dirtyCount = 0;
+        for (long word : words) {
+            dirtyCount += Long.bitCount(word);
+        }
+        return !Arrays.equals(before, words);
+    }
+
     static int wordsFor(long chunkCount) {
         return Math.toIntExact((chunkCount + 63) >>> 6);
     }

@@ -4,22 +4,46 @@ import brmr.rmr.adapter.PoolException;
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.LongConsumer;
 import java.util.stream.LongStream;
 import org.tinylog.Logger;
 
-/** The server side of one pool on a storage node: its state, its registered store and its dirty maps. */
+/**
+ * The server side of one pool on a storage node: its state, its registered store, the dirty maps of
+ * every member, the compute client's session, and the IO it serves.
+ */
 public final class ServerPool {
     private final String name;
     private final int memberId;
     private final int chunkSize;
     private final Map<Integer, DirtyMap> dirtyMaps = new TreeMap<>();
     private final Map<Integer, Object> persistLocks = new TreeMap<>();
+    private final Map<String, SessionLink> computeSessions = new TreeMap<>();
+    private final ChunkSync chunkSync = new ChunkSync(new ChunkSync.Target() {
+        @Override
+        public boolean isDirty(long chunk) {
+            return ownMap().map(map -> map.isDirty(chunk)).orElse(false);
+        }
+
+        @Override
+        public void install(long chunk, byte[] data) throws IOException {
+            installChunk(chunk, data);
+        }
+    });
+    private volatile ChunkSource chunkSource = ChunkSource.NONE;
+    private volatile LongConsumer chunkCleaned = chunk -> { };
     private PoolState state = PoolState.EMPTY;
     private PoolStore store;
     private RegisterMode registerMode;
@@ -54,6 +78,18 @@ public final class ServerPool {
         return Optional.ofNullable(registerMode);
     }
 
+    /** Where chunks this member lacks are fetched from (the sync sessions to its peers). */
+    public void chunkSource(ChunkSource source) {
+        this.chunkSource = source;
+    }
+
+    /** Told of every chunk this member has fetched and made durable, so peers can clear it too. */
+    public void onChunkCleaned(LongConsumer listener) {
+        this.chunkCleaned = listener;
+    }
+
+    // ---- store registration (brmr-server, through the RMR adapter) ----
+
     synchronized void register(PoolStore newStore, RegisterMode mode) throws PoolException {
         if (store != null) {
             throw new PoolException("pool", name + " already has a store (" + store.deviceName() + ")");
@@ -83,15 +119,22 @@ public final class ServerPool {
         Logger.info("pool {}: store {} registered ({} mode)", name, newStore.deviceName(), mode);
     }
 
-    synchronized void unregister() throws PoolException {
-        if (store == null) {
-            throw new PoolException("pool", name + " has no store");
+    /** Takes the store away; the compute client's session is ended, so it reconnects and waits for a new store. */
+    void unregister() throws PoolException {
+        List<SessionLink> ended;
+        synchronized (this) {
+            if (store == null) {
+                throw new PoolException("pool", name + " has no store");
+            }
+            Logger.info("pool {}: store {} unregistered", name, store.deviceName());
+            store = null;
+            registerMode = null;
+            dirtyMaps.clear();
+            state = PoolState.EMPTY;
+            ended = new ArrayList<>(computeSessions.values());
+            computeSessions.clear();
         }
-        Logger.info("pool {}: store {} unregistered", name, store.deviceName());
-        store = null;
-        registerMode = null;
-        dirtyMaps.clear();
-        state = PoolState.EMPTY;
+        ended.forEach(SessionLink::close);
     }
 
     /** Marks chunks dirty for this member, then persists the affected range in one write. */
@@ -99,7 +142,10 @@ public final class ServerPool {
         PoolStore target;
         DirtyMap own;
         synchronized (this) {
-            target = requireStore();
+            if (store == null) {
+                throw new PoolException("pool", name + " has no store");
+            }
+            target = store;
             own = dirtyMaps.get(memberId);
         }
         long[] range = {Long.MAX_VALUE, -1};
@@ -113,11 +159,367 @@ public final class ServerPool {
             throw new PoolException("chunks", e.getMessage());
         }
         if (range[1] >= 0) {
-            persist(target, own, range[0], range[1] + 1);
+            try {
+                persist(target, own, range[0], range[1] + 1);
+            } catch (IOException e) {
+                throw new PoolException("device", e.getMessage(), e);
+            }
         }
     }
 
-    private void persist(PoolStore target, DirtyMap map, long from, long to) throws PoolException {
+    // ---- sessions ----
+
+    synchronized Message.HelloOk joinCompute(SessionLink link, Message.JoinMode mode, int clientChunkSize)
+            throws RequestException {
+        if (store == null) {
+            throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
+                    + " has no store; no session may join an EMPTY pool");
+        }
+        if (clientChunkSize != chunkSize) {
+            throw new RequestException(Status.REFUSED, "chunk_size: the client uses " + clientChunkSize + ", pool "
+                    + name + " on member " + memberId + " uses " + chunkSize);
+        }
+        boolean mapped = store.params().mapped();
+        if (mode == Message.JoinMode.CREATE && mapped) {
+            throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
+                    + " is mapped; join with mode=assemble");
+        }
+        if (mode == Message.JoinMode.ASSEMBLE && registerMode == RegisterMode.CREATE && !mapped) {
+            throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
+                    + " was just created; join with mode=create");
+        }
+        SessionLink stale = null;
+        for (SessionLink other : computeSessions.values()) {
+            if (!other.name().equals(link.name())) {
+                throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
+                        + " already serves compute session " + other.name());
+            }
+            stale = other;
+        }
+        computeSessions.put(link.name(), link);
+        state = mode == Message.JoinMode.CREATE ? PoolState.CREATED : PoolState.NO_IO;
+        Logger.info("pool {}: compute session {} joined ({}), state {}", name, link.name(), mode, state);
+        if (stale != null && stale != link) {
+            stale.close();
+        }
+        return new Message.HelloOk(memberId, state.name(), store.params());
+    }
+
+    synchronized void enable(SessionLink link) throws RequestException {
+        if (computeSessions.get(link.name()) != link) {
+            throw new RequestException(Status.REFUSED, "session " + link.name() + " has not joined pool " + name);
+        }
+        switch (state) {
+            case CREATED, NO_IO, NORMAL -> state = PoolState.NORMAL;
+            default -> throw new RequestException(Status.REFUSED, "pool " + name + " is " + state
+                    + "; only a CREATED or NO_IO pool can be enabled");
+        }
+        Logger.info("pool {}: enabled by {}, state NORMAL", name, link.name());
+    }
+
+    /** A compute session left or broke: without a client the pool serves no IO. */
+    synchronized void computeSessionEnded(SessionLink link) {
+        if (computeSessions.get(link.name()) != link) {
+            return;
+        }
+        computeSessions.remove(link.name());
+        if (computeSessions.isEmpty()) {
+            state = store != null ? PoolState.NO_IO : PoolState.EMPTY;
+            Logger.info("pool {}: compute session {} ended, state {}", name, link.name(), state);
+        }
+    }
+
+    /** A peer storage node opens a sync session: no state change, it reads chunks and parameters. */
+    synchronized Message.HelloOk joinSync(int peerMember, int peerChunkSize) throws RequestException {
+        if (peerChunkSize != chunkSize) {
+            throw new RequestException(Status.REFUSED, "chunk_size: member " + peerMember + " uses " + peerChunkSize
+                    + ", pool " + name + " on member " + memberId + " uses " + chunkSize);
+        }
+        return new Message.HelloOk(memberId, state.name(), store == null ? null : store.params());
+    }
+
+    // ---- requests ----
+
+    public synchronized Optional<StoreParams> params() {
+        return store == null ? Optional.empty() : Optional.of(store.params());
+    }
+
+    void markMapped(UUID poolUuid) throws RequestException {
+        PoolStore target;
+        synchronized (this) {
+            target = requireStore();
+            if (state != PoolState.NORMAL) {
+                throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " is "
+                        + state + "; a map needs NORMAL");
+            }
+            StoreParams params = target.params();
+            if (params.mapped() && !poolUuid.equals(params.poolUuid())) {
+                throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
+                        + " is already mapped with pool UUID " + params.poolUuid());
+            }
+            if (params.mapped()) {
+                return;
+            }
+        }
+        try {
+            target.persistMapped(poolUuid);
+        } catch (IOException e) {
+            throw new RequestException(Status.IO_ERROR, "cannot record MAPPED on " + target.deviceName() + ": "
+                    + e.getMessage(), e);
+        }
+        Logger.info("pool {}: store mapped, pool UUID {}", name, poolUuid);
+    }
+
+    synchronized Message.Maps maps() throws RequestException {
+        PoolStore target = requireStore();
+        List<Message.MemberMap> maps = new ArrayList<>();
+        for (DirtyMap map : dirtyMaps.values()) {
+            maps.add(new Message.MemberMap(map.memberId(), map.words()));
+        }
+        return new Message.Maps(target.params().chunkCount(), maps);
+    }
+
+    /**
+     * The client's map update: the maps of other members are replaced by the client's (gathered from a
+     * leg in service); this member's own map only gains bits, since what it lacks it still lacks.
+     */
+    void mapUpdate(Message.Maps update) throws RequestException {
+        PoolStore target;
+        List<DirtyMap> changed = new ArrayList<>();
+        synchronized (this) {
+            target = requireStore();
+            long chunkCount = target.params().chunkCount();
+            if (update.chunkCount() != chunkCount) {
+                throw new RequestException(Status.INVALID, "map update for " + update.chunkCount()
+                        + " chunks, the store of pool " + name + " has " + chunkCount);
+            }
+            Map<Integer, long[]> given = new TreeMap<>();
+            for (Message.MemberMap map : update.maps()) {
+                given.put(map.member(), map.words());
+                mapFor(target, map.member());
+            }
+            for (DirtyMap map : dirtyMaps.values()) {
+                long[] words = given.getOrDefault(map.memberId(), new long[0]);
+                if (map.assign(words, map.memberId() == memberId)) {
+                    changed.add(map);
+                }
+            }
+        }
+        try {
+            for (DirtyMap map : changed) {
+                persist(target, map, 0, map.chunkCount());
+            }
+        } catch (IOException e) {
+            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+        }
+        Logger.info("pool {}: map update applied ({} maps changed)", name, changed.size());
+    }
+
+    byte[] read(long offset, int length) throws RequestException {
+        PoolStore target = requireServing();
+        checkRange(target, offset, length);
+        ensureClean(offset, length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = target.allocate(arena, length);
+            target.read(offset, buffer);
+            return buffer.toArray(ValueLayout.JAVA_BYTE);
+        } catch (IOException e) {
+            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+        }
+    }
+
+    void write(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
+        PoolStore target = requireServing();
+        checkRange(target, offset, data.length);
+        markDirty(target, missingMembers, offset / chunkSize, (offset + data.length - 1) / chunkSize);
+        ensureClean(offset, data.length);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = target.allocate(arena, data.length);
+            MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
+            target.write(offset, buffer);
+        } catch (IOException e) {
+            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+        }
+    }
+
+    void writeZeroes(long offset, int length, List<Integer> missingMembers) throws RequestException {
+        write(offset, new byte[length], missingMembers);
+    }
+
+    /** A leg missed a write: remember, durably, that its chunks are stale. */
+    void markDirty(List<Integer> members, long firstChunk, long lastChunk) throws RequestException {
+        PoolStore target = requireStore();
+        long chunkCount = target.params().chunkCount();
+        if (firstChunk < 0 || lastChunk < firstChunk || lastChunk >= chunkCount) {
+            throw new RequestException(Status.INVALID, "chunks " + firstChunk + ".." + lastChunk
+                    + " lie outside 0.." + (chunkCount - 1));
+        }
+        markDirty(target, members, firstChunk, lastChunk);
+    }
+
+    private void markDirty(PoolStore target, List<Integer> members, long firstChunk, long lastChunk)
+            throws RequestException {
+        for (int member : members) {
+            DirtyMap map = mapFor(target, member);
+            boolean changed = false;
+            for (long chunk = firstChunk; chunk <= lastChunk; chunk++) {
+                changed |= map.mark(chunk);
+            }
+            if (changed) {
+                try {
+                    persist(target, map, firstChunk, lastChunk + 1);
+                } catch (IOException e) {
+                    throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+                }
+            }
+        }
+    }
+
+    void flush() throws RequestException {
+        PoolStore target = requireServing();
+        try {
+            target.flush();
+        } catch (IOException e) {
+            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+        }
+    }
+
+    /** Sync: a whole chunk for a peer that lacks it; only a chunk this member holds clean is given out. */
+    byte[] readChunk(long chunk) throws RequestException {
+        PoolStore target = requireStore();
+        StoreParams params = target.params();
+        if (!params.mapped()) {
+            throw new RequestException(Status.NOT_READY, "the store of pool " + name + " on member " + memberId
+                    + " is not mapped");
+        }
+        if (chunk < 0 || chunk >= params.chunkCount()) {
+            throw new RequestException(Status.INVALID, "chunk " + chunk + " lies outside 0.."
+                    + (params.chunkCount() - 1));
+        }
+        if (ownMap().map(map -> map.isDirty(chunk)).orElse(true)) {
+            throw new RequestException(Status.DIRTY, "chunk " + chunk + " is dirty on member " + memberId);
+        }
+        long offset = chunk * chunkSize;
+        int length = (int) Math.min(chunkSize, params.dataBytes() - offset);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = target.allocate(arena, length);
+            target.read(offset, buffer);
+            return buffer.toArray(ValueLayout.JAVA_BYTE);
+        } catch (IOException e) {
+            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+        }
+    }
+
+    /** Sync: a peer now holds these chunks, so this node's map of that peer drops them. */
+    void chunksClean(int member, long[] chunks) throws RequestException {
+        PoolStore target = requireStore();
+        DirtyMap map;
+        synchronized (this) {
+            map = dirtyMaps.get(member);
+        }
+        if (map == null || chunks.length == 0) {
+            return;
+        }
+        long first = Long.MAX_VALUE;
+        long last = -1;
+        try {
+            for (long chunk : chunks) {
+                if (map.clear(chunk)) {
+                    first = Math.min(first, chunk);
+                    last = Math.max(last, chunk);
+                }
+            }
+        } catch (IndexOutOfBoundsException e) {
+            throw new RequestException(Status.INVALID, e.getMessage());
+        }
+        if (last >= 0) {
+            try {
+                persist(target, map, first, last + 1);
+            } catch (IOException e) {
+                throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+            }
+        }
+    }
+
+    private void ensureClean(long offset, int length) throws RequestException {
+        ChunkSource source = chunkSource;
+        for (long chunk = offset / chunkSize; chunk <= (offset + length - 1) / chunkSize; chunk++) {
+            try {
+                chunkSync.ensureClean(chunk, source);
+            } catch (IOException e) {
+                throw new RequestException(Status.DIRTY, "chunk " + chunk + " is dirty on member " + memberId
+                        + " of pool " + name + " and could not be synced: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    private void installChunk(long chunk, byte[] data) throws IOException {
+        PoolStore target;
+        DirtyMap own;
+        synchronized (this) {
+            target = store;
+            own = dirtyMaps.get(memberId);
+        }
+        if (target == null || own == null) {
+            throw new IOException("pool " + name + " lost its store during the sync of chunk " + chunk);
+        }
+        long offset = chunk * chunkSize;
+        long length = Math.min(chunkSize, target.params().dataBytes() - offset);
+        if (data.length != length) {
+            throw new IOException("chunk " + chunk + " arrived with " + data.length + " bytes, expected " + length);
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = target.allocate(arena, length);
+            MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
+            target.write(offset, buffer);
+        }
+        target.flush();
+        // the bit is cleared only once the data is durable: a crash before this keeps the chunk dirty
+        own.clear(chunk);
+        persist(target, own, chunk, chunk + 1);
+        chunkCleaned.accept(chunk);
+    }
+
+    private synchronized DirtyMap mapFor(PoolStore target, int member) {
+        return dirtyMaps.computeIfAbsent(member, m -> new DirtyMap(m, target.params().chunkCount()));
+    }
+
+    private synchronized Optional<DirtyMap> ownMap() {
+        return Optional.ofNullable(dirtyMaps.get(memberId));
+    }
+
+    private void checkRange(PoolStore target, long offset, int length) throws RequestException {
+        StoreParams params = target.params();
+        if (offset < 0 || length <= 0 || offset + length > params.dataBytes()) {
+            throw new RequestException(Status.INVALID, "range " + offset + "+" + length + " lies outside the "
+                    + params.dataBytes() + " bytes of pool " + name);
+        }
+        if (offset % params.sectorSize() != 0 || length % params.sectorSize() != 0) {
+            throw new RequestException(Status.INVALID, "range " + offset + "+" + length + " is not aligned to "
+                    + params.sectorSize() + "-byte sectors");
+        }
+    }
+
+    private synchronized PoolStore requireStore() throws RequestException {
+        if (store == null) {
+            throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " has no store");
+        }
+        return store;
+    }
+
+    private synchronized PoolStore requireServing() throws RequestException {
+        PoolStore target = requireStore();
+        if (state != PoolState.NORMAL) {
+            throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " is " + state);
+        }
+        if (!target.params().mapped()) {
+            throw new RequestException(Status.NOT_READY, "the store of pool " + name + " on member " + memberId
+                    + " is not mapped yet");
+        }
+        return target;
+    }
+
+    private void persist(PoolStore target, DirtyMap map, long from, long to) throws IOException {
         Object lock;
         synchronized (this) {
             lock = persistLocks.computeIfAbsent(map.memberId(), m -> new Object());
@@ -126,17 +528,10 @@ public final class ServerPool {
             try {
                 target.persistDirty(map.memberId(), map.words(), from, to);
             } catch (IOException e) {
-                throw new PoolException("device", "cannot persist the dirty map of member " + map.memberId()
-                        + " on " + target.deviceName() + ": " + e.getMessage(), e);
+                throw new IOException("cannot persist the dirty map of member " + map.memberId() + " on "
+                        + target.deviceName() + ": " + e.getMessage(), e);
             }
         }
-    }
-
-    private PoolStore requireStore() throws PoolException {
-        if (store == null) {
-            throw new PoolException("pool", name + " has no store");
-        }
-        return store;
     }
 
     public synchronized List<DirtyMap> dirtyMaps() {
@@ -145,5 +540,10 @@ public final class ServerPool {
 
     public synchronized String mapSummary() {
         return MapSummary.format(dirtyMaps.values());
+    }
+
+    /** Chunks being fetched on demand right now. */
+    int syncsInFlight() {
+        return chunkSync.inFlight();
     }
 }

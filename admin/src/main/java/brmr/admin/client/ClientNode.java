@@ -1,0 +1,267 @@
+package brmr.admin.client;
+
+import brmr.admin.control.ControlArgs;
+import brmr.admin.control.ControlException;
+import brmr.admin.control.ControlTree;
+import brmr.admin.nbd.NbdServer;
+import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.client.ClientException;
+import brmr.rmr.client.ClientPool;
+import brmr.rmr.client.ClientPools;
+import brmr.rmr.client.Leg;
+import brmr.rmr.protocol.Message;
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.tinylog.Logger;
+
+/** A compute client: its pools and their legs, its mapped devices, the NBD server exporting them, and their control files. */
+public final class ClientNode implements AutoCloseable {
+    private final ClientPools pools = new ClientPools();
+    private final Map<String, MappedDevice> devices = new TreeMap<>();
+    private final NbdServer nbd;
+    private final ControlTree tree = new ControlTree();
+
+    public ClientNode(InetSocketAddress nbdAddress) {
+        this.nbd = new NbdServer(nbdAddress, this::exports);
+        tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
+                .names("rmr-client/pools/{pool}", vars -> pools.all().stream().map(ClientPool::name).toList())
+                .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> addSession(pool(vars), value))
+                .writable("rmr-client/pools/{pool}/pool_enable", (vars, value) -> {
+                    ControlArgs.requireOne("pool_enable", value);
+                    run(() -> pool(vars).enableAll());
+                    return "";
+                })
+                .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> leavePool(vars, value))
+                .readable("rmr-client/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
+                .readable("rmr-client/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
+                .names("rmr-client/pools/{pool}/sessions/{sess}",
+                        vars -> pool(vars).legs().stream().map(Leg::name).toList())
+                .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> {
+                    ControlArgs.requireOne("enable", value);
+                    run(() -> pool(vars).enable(vars.get("sess")));
+                    return "";
+                })
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> leg(vars).state().name())
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
+                        vars -> String.valueOf(leg(vars).memberId()))
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/path",
+                        vars -> "ip:" + leg(vars).address().getHostString() + ":" + leg(vars).address().getPort())
+                .writable("rmr-client/pools/{pool}/sessions/{sess}/del_sess", (vars, value) -> deleteSession(vars, value))
+                .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
+                    ControlArgs.requireOne("reconnect", value);
+                    run(() -> pool(vars).reconnect(vars.get("sess")));
+                    return "";
+                })
+                .writable("brmr-client/ctl/map_device", (vars, value) -> map(value))
+                .names("brmr-client/ctl/devices/{dev}", vars -> deviceNames())
+                .readable("brmr-client/ctl/devices/{dev}/state", vars -> {
+                    device(vars);
+                    return "mapped";
+                })
+                .readable("brmr-client/ctl/devices/{dev}/size", vars -> String.valueOf(device(vars).size() / 512))
+                .readable("brmr-client/ctl/devices/{dev}/nbd", vars -> nbdUri(device(vars)))
+                .writable("brmr-client/ctl/devices/{dev}/unmap_device", (vars, value) -> unmap(vars, value));
+    }
+
+    public void start() throws IOException {
+        nbd.start();
+    }
+
+    public InetSocketAddress nbdAddress() {
+        return nbd.address();
+    }
+
+    public ControlTree tree() {
+        return tree;
+    }
+
+    private synchronized List<MappedDevice> exports() {
+        return new ArrayList<>(devices.values());
+    }
+
+    private synchronized List<String> deviceNames() {
+        return new ArrayList<>(devices.keySet());
+    }
+
+    private String nbdUri(MappedDevice device) {
+        InetSocketAddress address = nbd.address();
+        return "nbd://" + address.getHostString() + ":" + address.getPort() + "/" + device.name();
+    }
+
+    @FunctionalInterface
+    private interface ClientAction {
+        void run() throws ClientException;
+    }
+
+    private static void run(ClientAction action) throws ControlException {
+        try {
+            action.run();
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+    }
+
+    private ClientPool pool(ControlTree.Vars vars) throws ControlException {
+        try {
+            return pools.get(vars.get("pool"));
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+    }
+
+    private Leg leg(ControlTree.Vars vars) throws ControlException {
+        return pool(vars).leg(vars.get("sess")).orElseThrow(() -> new ControlException("sessname",
+                "no session " + vars.get("sess") + " in pool " + vars.get("pool")));
+    }
+
+    private synchronized MappedDevice device(ControlTree.Vars vars) throws ControlException {
+        MappedDevice device = devices.get(vars.get("dev"));
+        if (device == null) {
+            throw new ControlException("device", "no mapped device " + vars.get("dev"));
+        }
+        return device;
+    }
+
+    private String joinPool(String value) throws ControlException {
+        ControlArgs args = ControlArgs.parse("join_pool", value, List.of("poolname", "chunk_size"), List.of("sync"));
+        String name = args.name("poolname");
+        long chunkSize = args.number("chunk_size", 4096, 1 << 26);
+        if (Long.bitCount(chunkSize) != 1) {
+            throw new ControlException("chunk_size", chunkSize + " is not a power of two");
+        }
+        if (args.optionalChoice("sync", "y", "n").orElse("n").equals("y")) {
+            throw new ControlException("sync", "sync=y joins a sync pool on a storage node, not on a compute client");
+        }
+        run(() -> pools.join(name, (int) chunkSize));
+        return "";
+    }
+
+    private String addSession(ClientPool pool, String value) throws ControlException {
+        ControlArgs args = ControlArgs.parse("add_sess", value, List.of("sessname", "path"), List.of("mode"));
+        String session = args.name("sessname");
+        InetSocketAddress address = SessionPath.parse(args.text("path"));
+        Message.JoinMode mode = args.optionalChoice("mode", "create", "assemble").orElse("create").equals("create")
+                ? Message.JoinMode.CREATE : Message.JoinMode.ASSEMBLE;
+        run(() -> pool.addSession(session, address, mode));
+        return "";
+    }
+
+    private String deleteSession(ControlTree.Vars vars, String value) throws ControlException {
+        ControlArgs args = ControlArgs.parse("del_sess", value, List.of("mode"), List.of());
+        String mode = args.optionalChoice("mode", "delete", "disassemble").orElseThrow();
+        ClientPool pool = pool(vars);
+        synchronized (this) {
+            if (devices.containsKey(pool.name())) {
+                Logger.info("del_sess {} while device {} is mapped: that leg misses writes from now on",
+                        vars.get("sess"), pool.name());
+            }
+        }
+        run(() -> pool.deleteSession(vars.get("sess"),
+                mode.equals("delete") ? Message.LeaveMode.DELETE : Message.LeaveMode.DISASSEMBLE));
+        return "";
+    }
+
+    private String leavePool(ControlTree.Vars vars, String value) throws ControlException {
+        ControlArgs.requireOne("leave_pool", value);
+        String name = vars.get("pool");
+        synchronized (this) {
+            if (devices.containsKey(name)) {
+                throw new ControlException("leave_pool", "device " + name + " of pool " + name
+                        + " is mapped; unmap it first");
+            }
+        }
+        run(() -> pools.leave(name));
+        return "";
+    }
+
+    /** {@code map_device pool= size=}: verifies the legs, then exports the pool's device over NBD. */
+    private String map(String value) throws ControlException {
+        ControlArgs args = ControlArgs.parse("map_device", value, List.of("pool", "size"), List.of());
+        String name = args.name("pool");
+        long size = args.number("size", 1, Long.MAX_VALUE / 512);
+        ClientPool pool;
+        try {
+            pool = pools.get(name);
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+        synchronized (this) {
+            if (devices.containsKey(name)) {
+                throw new ControlException("pool", "the device of pool " + name + " is already mapped");
+            }
+        }
+        StoreParams params;
+        try {
+            params = pool.map(size);
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+        MappedDevice device = new MappedDevice(name, pool, params.dataBytes(), params.sectorSize());
+        synchronized (this) {
+            devices.put(name, device);
+        }
+        Logger.info("map_device: pool {} mapped ({} sectors, pool UUID {}), exported at {}", name,
+                params.mappedSizeSectors(), params.poolUuid(), nbdUri(device));
+        return "";
+    }
+
+    private String unmap(ControlTree.Vars vars, String value) throws ControlException {
+        ControlArgs.requireOne("unmap_device", value);
+        MappedDevice device = device(vars);
+        synchronized (this) {
+            devices.remove(device.name());
+        }
+        int closed = nbd.disconnect(device.name());
+        Logger.info("unmap_device: {} unmapped, {} NBD connection(s) closed", device.name(), closed);
+        return "";
+    }
+
+    /** The client as JSON: pools with their sessions, and mapped devices. */
+    public String status() {
+        List<Object> poolList = new ArrayList<>();
+        for (ClientPool pool : pools.all()) {
+            Map<String, Object> entry = new LinkedHashMap<>();
+            entry.put("pool", pool.name());
+            entry.put("chunk_size", pool.chunkSize());
+            List<Object> sessions = new ArrayList<>();
+            for (Leg leg : pool.legs()) {
+                Map<String, Object> s = new LinkedHashMap<>();
+                s.put("session", leg.name());
+                s.put("path", "ip:" + leg.address().getHostString() + ":" + leg.address().getPort());
+                s.put("member_id", leg.memberId());
+                s.put("state", leg.state().name());
+                s.put("last_error", leg.lastError());
+                sessions.add(s);
+            }
+            entry.put("sessions", sessions);
+            MappedDevice device;
+            synchronized (this) {
+                device = devices.get(pool.name());
+            }
+            entry.put("device", device == null ? null : Map.of("name", device.name(), "size", device.size() / 512,
+                    "nbd", nbdUri(device)));
+            poolList.add(entry);
+        }
+        Map<String, Object> node = new LinkedHashMap<>();
+        node.put("node", "client");
+        node.put("nbd", nbd.address() == null ? null : nbd.address().getHostString() + ":" + nbd.address().getPort());
+        node.put("pools", poolList);
+        try {
+            return JSON.std.asString(node);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        nbd.close();
+        pools.close();
+    }
+}

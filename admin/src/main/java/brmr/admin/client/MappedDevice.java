@@ -1,0 +1,87 @@
+package brmr.admin.client;
+
+import brmr.admin.nbd.NbdExport;
+import brmr.rmr.client.ClientPool;
+import java.io.IOException;
+
+/** The block device of a mapped pool, as the NBD server exports it: IO goes to the pool's legs. */
+final class MappedDevice implements NbdExport {
+    /** Zeroes go out in pieces so no leg has to take one huge buffer. */
+    private static final int ZEROES_PIECE = 4 << 20;
+
+    private final String name;
+    private final ClientPool pool;
+    private final long size;
+    private final int sectorSize;
+
+    MappedDevice(String name, ClientPool pool, long size, int sectorSize) {
+        this.name = name;
+        this.pool = pool;
+        this.size = size;
+        this.sectorSize = sectorSize;
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    ClientPool pool() {
+        return pool;
+    }
+
+    @Override
+    public long size() {
+        return size;
+    }
+
+    @Override
+    public int minimumBlockSize() {
+        return sectorSize;
+    }
+
+    @Override
+    public boolean readOnly() {
+        return false;
+    }
+
+    @Override
+    public void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
+        pool.read(offset, buffer, bufferOffset, length);
+    }
+
+    @Override
+    public void write(long offset, byte[] buffer, int bufferOffset, int length, boolean fua) throws IOException {
+        pool.write(offset, buffer, bufferOffset, length);
+        if (fua) {
+            pool.flush();
+        }
+    }
+
+    @Override
+    public void flush() throws IOException {
+        pool.flush();
+    }
+
+    @Override
+    public boolean canTrim() {
+        return false;
+    }
+
+    @Override
+    public void trim(long offset, long length) throws IOException {
+        throw new IOException("trim is not supported by " + name);
+    }
+
+    @Override
+    public boolean canWriteZeroes() {
+        return true;
+    }
+
+    @Override
+    public void writeZeroes(long offset, long length) throws IOException {
+        for (long done = 0; done < length; done += ZEROES_PIECE) {
+            pool.writeZeroes(offset + done, (int) Math.min(ZEROES_PIECE, length - done));
+        }
+    }
+}

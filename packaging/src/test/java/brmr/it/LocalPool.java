@@ -1,0 +1,165 @@
+package brmr.it;
+
+import static brmr.it.Expect.ok;
+
+import brmr.metadata.MetadataLayout;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * A pool brought up the way the runbook does it: storage daemons with one store each, a client
+ * daemon with one session per node, enabled and mapped; every daemon a separate process.
+ */
+final class LocalPool implements AutoCloseable {
+    /** One storage node: its daemon (replaced on restart), its disk, and its fixed port. */
+    static final class Node {
+        final int member;
+        final TestDisk disk;
+        final int port;
+        final Path stateDir;
+        DaemonProcess daemon;
+
+        Node(int member, TestDisk disk, int port, Path stateDir, DaemonProcess daemon) {
+            this.member = member;
+            this.disk = disk;
+            this.port = port;
+            this.stateDir = stateDir;
+            this.daemon = daemon;
+        }
+
+        String session() {
+            return "s" + member;
+        }
+    }
+
+    final String pool;
+    final long mappedSize;
+    final int chunkSize;
+    final List<Node> nodes = new ArrayList<>();
+    DaemonProcess client;
+
+    private LocalPool(String pool, long mappedSize, int chunkSize) {
+        this.pool = pool;
+        this.mappedSize = mappedSize;
+        this.chunkSize = chunkSize;
+    }
+
+    /** Storage nodes with fresh stores, a client with a session to each, enabled and mapped. */
+    static LocalPool start(Path dir, String pool, int legs, long mappedSize, int chunkSize) throws IOException {
+        LocalPool local = new LocalPool(pool, mappedSize, chunkSize);
+        try {
+            long diskBytes = MetadataLayout.forStore(mappedSize, chunkSize).requiredDeviceBytes();
+            for (int member = 1; member <= legs; member++) {
+                int port = DaemonProcess.freePort();
+                Path stateDir = dir.resolve("node" + member);
+                TestDisk disk = TestDisk.create(dir, "disk" + member, diskBytes);
+                Node node = new Node(member, disk, port, stateDir, DaemonProcess.storage(stateDir, port));
+                local.nodes.add(node);
+                ok(node.daemon.ctl("write", "/sys/devices/virtual/rmr-server/ctl/join_pool",
+                        "poolname=" + pool + " member_id=" + member + " chunk_size=" + chunkSize));
+                ok(node.daemon.ctl("write", "/sys/devices/virtual/brmr-server/ctl/create_store",
+                        "device=" + disk.path() + " pool=" + pool + " mapped_size=" + mappedSize));
+            }
+            local.client = DaemonProcess.client(dir.resolve("client"));
+            ok(local.client.ctl("write", "/sys/devices/virtual/rmr-client/ctl/join_pool",
+                    "poolname=" + pool + " chunk_size=" + chunkSize));
+            for (Node node : local.nodes) {
+                ok(local.client.ctl("write", "/sys/class/rmr-client/pools/" + pool + "/add_sess",
+                        "sessname=" + node.session() + " path=ip:127.0.0.1:" + node.port + " mode=create"));
+            }
+            for (Node node : local.nodes) {
+                ok(local.client.ctl("write", "/sys/class/rmr-client/pools/" + pool + "/sessions/" + node.session()
+                        + "/enable", "1"));
+            }
+            ok(local.client.ctl("write", "/sys/devices/virtual/brmr-client/ctl/map_device",
+                    "pool=" + pool + " size=" + mappedSize));
+            return local;
+        } catch (IOException | RuntimeException | Error e) {
+            local.close();
+            throw e;
+        }
+    }
+
+    Node node(int member) {
+        return nodes.get(member - 1);
+    }
+
+    String nbdUri() {
+        return ok(client.ctl("read", "brmr-client/ctl/devices/" + pool + "/nbd")).strip();
+    }
+
+    /** Starts a killed node again on its port and re-adds its store, as an operator would after a crash. */
+    void restartAndReadd(int member) throws IOException {
+        Node node = node(member);
+        node.daemon = DaemonProcess.storage(node.stateDir, node.port);
+        ok(node.daemon.ctl("write", "rmr-server/ctl/join_pool",
+                "poolname=" + pool + " member_id=" + member + " chunk_size=" + chunkSize));
+        ok(node.daemon.ctl("write", "brmr-server/ctl/add_store", "device=" + node.disk.path() + " pool=" + pool));
+    }
+
+    String read(int member, String file) {
+        return ok(node(member).daemon.ctl("read", "rmr-server/pools/" + pool + "/" + file)).strip();
+    }
+
+    String sessionState(int member) {
+        return ok(client.ctl("read", "rmr-client/pools/" + pool + "/sessions/s" + member + "/state")).strip();
+    }
+
+    /** One chunk of a node's data area, read from its backing file. */
+    byte[] chunk(int member, long chunk) throws IOException {
+        long dataOffset = MetadataLayout.forStore(mappedSize, chunkSize).dataOffset();
+        byte[] bytes = new byte[(int) Math.min(chunkSize, mappedSize * 512 - chunk * chunkSize)];
+        try (RandomAccessFile file = new RandomAccessFile(node(member).disk.backingFile().toFile(), "r")) {
+            file.seek(dataOffset + chunk * chunkSize);
+            file.readFully(bytes);
+        }
+        return bytes;
+    }
+
+    long chunkCount() {
+        return (mappedSize * 512 + chunkSize - 1) / chunkSize;
+    }
+
+    /** Chunks whose bytes differ between two nodes' data areas. */
+    List<Long> differingChunks(int a, int b) throws IOException {
+        List<Long> differing = new ArrayList<>();
+        for (long chunk = 0; chunk < chunkCount(); chunk++) {
+            if (!java.util.Arrays.equals(chunk(a, chunk), chunk(b, chunk))) {
+                differing.add(chunk);
+            }
+        }
+        return differing;
+    }
+
+    @Override
+    public void close() throws IOException {
+        List<Exception> failures = new ArrayList<>();
+        if (client != null) {
+            closeQuietly(client, failures);
+        }
+        for (Node node : nodes) {
+            closeQuietly(node.daemon, failures);
+        }
+        for (Node node : nodes) {
+            try {
+                node.disk.close();
+            } catch (RuntimeException e) {
+                failures.add(e);
+            }
+        }
+        if (!failures.isEmpty()) {
+            throw new IOException("stopping the local pool failed: " + failures);
+        }
+    }
+
+    private static void closeQuietly(DaemonProcess daemon, List<Exception> failures) {
+        try {
+            daemon.close();
+        } catch (IOException e) {
+            failures.add(e);
+        }
+    }
+}

@@ -1,0 +1,49 @@
+package brmr.rmr.client;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import org.tinylog.Logger;
+
+/** The pools a compute client has joined. */
+public final class ClientPools implements AutoCloseable {
+    private final Map<String, ClientPool> pools = new TreeMap<>();
+
+    public synchronized ClientPool join(String name, int chunkSize) throws ClientException {
+        if (pools.containsKey(name)) {
+            throw new ClientException("poolname", "pool " + name + " is already joined");
+        }
+        ClientPool pool = new ClientPool(name, chunkSize);
+        pools.put(name, pool);
+        Logger.info("client pool {}: joined with chunk size {}", name, chunkSize);
+        return pool;
+    }
+
+    public synchronized void leave(String name) throws ClientException {
+        ClientPool pool = get(name);
+        if (!pool.legs().isEmpty()) {
+            throw new ClientException("leave_pool", "pool " + name + " still has sessions; del_sess them first");
+        }
+        pools.remove(name);
+        Logger.info("client pool {}: left", name);
+    }
+
+    public synchronized ClientPool get(String name) throws ClientException {
+        ClientPool pool = pools.get(name);
+        if (pool == null) {
+            throw new ClientException("pool", name + " is not joined on this client (write rmr-client/ctl/join_pool "
+                    + "first)");
+        }
+        return pool;
+    }
+
+    public synchronized List<ClientPool> all() {
+        return new ArrayList<>(pools.values());
+    }
+
+    @Override
+    public synchronized void close() {
+        pools.values().forEach(ClientPool::close);
+    }
+}

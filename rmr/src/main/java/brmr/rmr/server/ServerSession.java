@@ -1,0 +1,150 @@
+package brmr.rmr.server;
+
+import brmr.rmr.adapter.PoolException;
+import brmr.rmr.net.FramedConnection;
+import brmr.rmr.net.RequestServer;
+import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.protocol.RmrCodec;
+import org.tinylog.Logger;
+
+/**
+ * One session a storage node serves: from the compute client (IO, maps, enable) or from a peer
+ * storage node syncing from this one. The first request must be a Hello naming the pool.
+ */
+final class ServerSession implements RequestServer.Handler, SessionLink {
+    private final ServerPools pools;
+    private final FramedConnection connection;
+    private volatile ServerPool pool;
+    private volatile Message.Hello hello;
+
+    ServerSession(ServerPools pools, FramedConnection connection) {
+        this.pools = pools;
+        this.connection = connection;
+    }
+
+    @Override
+    public String name() {
+        Message.Hello h = hello;
+        return h == null ? connection.peer() : h.session();
+    }
+
+    @Override
+    public void close() {
+        connection.close();
+    }
+
+    @Override
+    public Message handle(Message request) {
+        try {
+            if (request instanceof Message.Hello h) {
+                return hello(h);
+            }
+            ServerPool joined = pool;
+            if (joined == null) {
+                throw new RequestException(Status.PROTOCOL, "the first request of a session must be Hello, not "
+                        + request.getClass().getSimpleName());
+            }
+            return hello.role() == Message.Role.COMPUTE ? compute(joined, request) : sync(joined, request);
+        } catch (RequestException e) {
+            return e.toFailure();
+        }
+    }
+
+    private Message hello(Message.Hello h) throws RequestException {
+        if (hello != null) {
+            throw new RequestException(Status.PROTOCOL, "session " + hello.session() + " already said Hello");
+        }
+        if (h.protocolVersion() != RmrCodec.VERSION) {
+            throw new RequestException(Status.REFUSED, "protocol version " + h.protocolVersion()
+                    + ", this node speaks " + RmrCodec.VERSION);
+        }
+        ServerPool target;
+        try {
+            target = pools.get(h.pool());
+        } catch (PoolException e) {
+            throw new RequestException(Status.REFUSED, "pool " + h.pool() + " is not joined on this node");
+        }
+        hello = h;
+        Message.HelloOk ok;
+        try {
+            ok = h.role() == Message.Role.COMPUTE
+                    ? target.joinCompute(this, h.mode(), h.chunkSize())
+                    : target.joinSync(h.fromMember(), h.chunkSize());
+        } catch (RequestException e) {
+            hello = null;
+            throw e;
+        }
+        pool = target;
+        Logger.info("session {} from {} joined pool {} as {}", h.session(), connection.peer(), h.pool(), h.role());
+        return ok;
+    }
+
+    private Message compute(ServerPool p, Message request) throws RequestException {
+        return switch (request) {
+            case Message.Enable e -> {
+                p.enable(this);
+                yield new Message.Ok();
+            }
+            case Message.Leave leave -> {
+                p.computeSessionEnded(this);
+                Logger.info("session {} left pool {} ({})", name(), p.name(), leave.mode());
+                yield new Message.Ok();
+            }
+            case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
+            case Message.MarkMapped m -> {
+                p.markMapped(m.poolUuid());
+                yield new Message.Ok();
+            }
+            case Message.GetMaps g -> p.maps();
+            case Message.MapUpdate u -> {
+                p.mapUpdate(u.maps());
+                yield new Message.Ok();
+            }
+            case Message.Read r -> new Message.Data(p.read(r.offset(), r.length()));
+            case Message.Write w -> {
+                p.write(w.offset(), w.data(), w.missingMembers());
+                yield new Message.Ok();
+            }
+            case Message.WriteZeroes z -> {
+                p.writeZeroes(z.offset(), z.length(), z.missingMembers());
+                yield new Message.Ok();
+            }
+            case Message.MarkDirty d -> {
+                p.markDirty(d.members(), d.firstChunk(), d.lastChunk());
+                yield new Message.Ok();
+            }
+            case Message.Flush f -> {
+                p.flush();
+                yield new Message.Ok();
+            }
+            default -> throw new RequestException(Status.PROTOCOL, request.getClass().getSimpleName()
+                    + " is not a request of a compute session");
+        };
+    }
+
+    private Message sync(ServerPool p, Message request) throws RequestException {
+        return switch (request) {
+            case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
+            case Message.GetMaps g -> p.maps();
+            case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk()));
+            case Message.ChunksClean c -> {
+                p.chunksClean(c.member(), c.chunks());
+                yield new Message.Ok();
+            }
+            case Message.Leave leave -> new Message.Ok();
+            default -> throw new RequestException(Status.PROTOCOL, request.getClass().getSimpleName()
+                    + " is not a request of a sync session");
+        };
+    }
+
+    @Override
+    public void closed(Throwable cause) {
+        ServerPool p = pool;
+        if (p != null && hello.role() == Message.Role.COMPUTE) {
+            p.computeSessionEnded(this);
+        }
+        Logger.info("session {} from {} closed{}", name(), connection.peer(),
+                cause == null ? "" : ": " + cause.getMessage());
+    }
+}
