@@ -1,7 +1,9 @@
 package brmr.rmr.protocol;
 
 import brmr.rmr.adapter.StoreParams;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.UUID;
 
 /**
@@ -69,6 +71,23 @@ public sealed interface Message {
 
     /** A write; {@code missingMembers} are the legs not in service, which the node marks dirty first. */
     record Write(long offset, List<Integer> missingMembers, byte[] data) implements Message {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Write that && offset == that.offset
+                    && Objects.equals(missingMembers, that.missingMembers) && Arrays.equals(data, that.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(offset, missingMembers, Arrays.hashCode(data));
+        }
+
+        /** The length, not the bytes: a write carries up to megabytes. */
+        @Override
+        public String toString() {
+            return "Write[offset=" + offset + ", missingMembers=" + missingMembers + ", data="
+                    + (data == null ? "null" : data.length + " bytes") + "]";
+        }
     }
 
     record WriteZeroes(long offset, int length, List<Integer> missingMembers) implements Message {
@@ -87,6 +106,22 @@ public sealed interface Message {
 
     /** Sync: {@code member} now holds these chunks; peers clear them from their map of that member. */
     record ChunksClean(int member, long[] chunks) implements Message {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof ChunksClean that && member == that.member && Arrays.equals(chunks, that.chunks);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * member + Arrays.hashCode(chunks);
+        }
+
+        /** The count, not the chunk numbers: a sync batch can list thousands. */
+        @Override
+        public String toString() {
+            return "ChunksClean[member=" + member + ", chunks=" + (chunks == null ? "null" : chunks.length + " chunks")
+                    + "]";
+        }
     }
 
     // ---- replies ----
@@ -110,8 +145,38 @@ public sealed interface Message {
     }
 
     record MemberMap(int member, long[] words) {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof MemberMap that && member == that.member && Arrays.equals(words, that.words);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * member + Arrays.hashCode(words);
+        }
+
+        /** The word count, not the bits: a map of a large pool has millions of words. */
+        @Override
+        public String toString() {
+            return "MemberMap[member=" + member + ", words=" + (words == null ? "null" : words.length + " words") + "]";
+        }
     }
 
     record Data(byte[] data) implements Message {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof Data that && Arrays.equals(data, that.data);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(data);
+        }
+
+        /** The length, not the bytes: a read returns up to megabytes. */
+        @Override
+        public String toString() {
+            return "Data[" + (data == null ? "null" : data.length + " bytes") + "]";
+        }
     }
 }

@@ -1,0 +1,123 @@
+package brmr.rmr.net;
+
+import brmr.rmr.protocol.Frame;
+import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.Message.Failure;
+import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.protocol.ProtocolException;
+import java.io.IOException;
+import java.util.Objects;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.tinylog.Logger;
+
+/**
+ * The serving side of one connection: reads requests and answers each with its {@link Handler}'s
+ * reply under the request's id. The requests of a connection are handled concurrently, each on its
+ * own virtual thread, because a client pipelines its IO; replies go out as they are ready.
+ */
+public final class RequestServer {
+    /** What a connection's requests are answered by. */
+    public interface Handler {
+        /**
+         * Answers one request; called concurrently for the requests of one connection. Exceptions
+         * become a {@link Failure} reply: {@link Status#INVALID} for an IllegalArgumentException,
+         * {@link Status#IO_ERROR} for anything else, with the exception's message.
+         */
+        Message handle(Message request) throws Exception;
+
+        /**
+         * The connection has ended; called once, after every {@link #handle} call of the connection
+         * has returned (their replies are dropped when the connection is gone). {@code cause} is an
+         * EOFException when the peer closed between frames, a {@link ProtocolException} when it
+         * broke the protocol, another IOException when the connection broke or was closed locally.
+         */
+        void closed(Throwable cause);
+    }
+
+    private RequestServer() {
+    }
+
+    /**
+     * Serves the connection on the calling thread until it ends (EOF, error, protocol error, or a
+     * close from another thread), closes it at once, waits for the handlers still running (their
+     * replies are dropped) and then calls {@link Handler#closed} on the calling thread. A peer that
+     * breaks the protocol is told so, as far as it still listens, with a {@link Failure} of
+     * {@link Status#PROTOCOL} under request id 0. Each request is handled on its own virtual thread.
+     */
+    public static void serve(FramedConnection connection, Handler handler) {
+        Objects.requireNonNull(handler, "handler");
+        Throwable cause = null;
+        try (ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor()) {
+            try {
+                while (true) {
+                    Frame request = connection.receive();
+                    requests.execute(() -> answer(connection, request, handler));
+                }
+            } catch (ProtocolException e) {
+                cause = e;
+                refuse(connection, e);
+            } catch (IOException e) {
+                cause = e;
+            } catch (RuntimeException | Error e) {
+                cause = e;
+                throw e;
+            } finally {
+                connection.close();
+            }
+        } finally {
+            handler.closed(cause);
+        }
+    }
+
+    private static void answer(FramedConnection connection, Frame request, Handler handler) {
+        Message reply = reply(connection.peer(), request.message(), handler);
+        try {
+            connection.send(request.requestId(), reply);
+        } catch (IllegalArgumentException e) {
+            Logger.error("reply {} to {} cannot be encoded: {}", reply, connection.peer(), e.getMessage());
+            sendFailure(connection, request.requestId(), "the reply cannot be encoded: " + e.getMessage());
+        } catch (IOException e) {
+            Logger.debug("reply {} to {} dropped: {}", reply, connection.peer(), e.getMessage());
+        }
+    }
+
+    private static Message reply(String peer, Message request, Handler handler) {
+        String requestType = request.getClass().getSimpleName();
+        try {
+            return Objects.requireNonNull(handler.handle(request), "the handler returned no reply to " + requestType);
+        } catch (IllegalArgumentException e) {
+            return new Failure(Status.INVALID, reason(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Failure(Status.IO_ERROR, requestType + " interrupted");
+        } catch (RuntimeException e) {
+            Logger.error(e, "{} from {} failed", requestType, peer);
+            return new Failure(Status.IO_ERROR, reason(e));
+        } catch (Exception e) {
+            Logger.warn("{} from {} failed: {}", requestType, peer, reason(e));
+            return new Failure(Status.IO_ERROR, reason(e));
+        }
+    }
+
+    private static void refuse(FramedConnection connection, ProtocolException e) {
+        Logger.warn("{} broke the RMR protocol, closing the connection: {}", connection.peer(), e.getMessage());
+        try {
+            connection.send(0, new Failure(Status.PROTOCOL, e.getMessage()));
+        } catch (IOException sendFailure) {
+            Logger.debug("cannot tell {} why: {}", connection.peer(), sendFailure.getMessage());
+        }
+    }
+
+    private static void sendFailure(FramedConnection connection, long requestId, String message) {
+        try {
+            connection.send(requestId, new Failure(Status.IO_ERROR, message));
+        } catch (IOException e) {
+            Logger.debug("failure reply to {} dropped: {}", connection.peer(), e.getMessage());
+        }
+    }
+
+    private static String reason(Exception e) {
+        return e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName();
+    }
+}

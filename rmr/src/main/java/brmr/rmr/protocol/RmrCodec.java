@@ -1,0 +1,577 @@
+package brmr.rmr.protocol;
+
+import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.protocol.Message.ChunksClean;
+import brmr.rmr.protocol.Message.Data;
+import brmr.rmr.protocol.Message.Enable;
+import brmr.rmr.protocol.Message.Failure;
+import brmr.rmr.protocol.Message.Flush;
+import brmr.rmr.protocol.Message.GetMaps;
+import brmr.rmr.protocol.Message.Hello;
+import brmr.rmr.protocol.Message.HelloOk;
+import brmr.rmr.protocol.Message.JoinMode;
+import brmr.rmr.protocol.Message.Leave;
+import brmr.rmr.protocol.Message.LeaveMode;
+import brmr.rmr.protocol.Message.MapUpdate;
+import brmr.rmr.protocol.Message.Maps;
+import brmr.rmr.protocol.Message.MarkDirty;
+import brmr.rmr.protocol.Message.MarkMapped;
+import brmr.rmr.protocol.Message.MemberMap;
+import brmr.rmr.protocol.Message.Ok;
+import brmr.rmr.protocol.Message.Params;
+import brmr.rmr.protocol.Message.QueryParams;
+import brmr.rmr.protocol.Message.Read;
+import brmr.rmr.protocol.Message.ReadChunk;
+import brmr.rmr.protocol.Message.Role;
+import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.protocol.Message.Write;
+import brmr.rmr.protocol.Message.WriteZeroes;
+import java.io.ByteArrayOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.UUID;
+
+/**
+ * The RMR session wire format: the only class that turns {@link Message}s into bytes and back.
+ *
+ * <p>A frame is a 20-byte header followed by the payload of one message, all big-endian:
+ * {@code u32 magic "RMR1", u8 version, u8 type, u16 flags (0), u64 request id, u32 payload length}.
+ * Payload fields: integers as their Java width; strings as u16 length + UTF-8; enums as the u8
+ * ordinal of the {@link Message} enum (so reordering one of those enums needs a new {@link #VERSION});
+ * {@code List<Integer>} as u16 count + i32s; {@code long[]} as u32 count + i64s; {@code byte[]} as
+ * u32 length + bytes, always the last field so that it is written straight from the caller's array;
+ * UUIDs as two i64; nullable values behind a u8 presence flag (0 or 1).
+ *
+ * <p>Decoding checks the structure (magic, version, type, flags, lengths, enum ranges, strict
+ * UTF-8, exact payload length) and throws {@link ProtocolException} for anything else; it does not
+ * check what the values mean (offsets, lengths, member ids), which is the receiver's business.
+ * Encoding refuses, with {@link IllegalArgumentException} and before writing a byte, a message the
+ * peer would refuse.
+ */
+public final class RmrCodec {
+    /** "RMR1". */
+    public static final int MAGIC = 0x524D5231;
+    public static final int VERSION = 1;
+    public static final int HEADER_BYTES = 20;
+    /** The largest payload: 64 MiB of data plus room for the fields around it. */
+    public static final int MAX_PAYLOAD = (64 << 20) + 4096;
+    /** Pool, session and pool-state names, as in the store metadata. */
+    public static final int MAX_NAME_BYTES = 64;
+    /** Longer failure messages are cut (at a character boundary) when encoded. */
+    public static final int MAX_FAILURE_MESSAGE_BYTES = 4096;
+    /** Dirty maps in one {@link Maps}: far more than the members a pool can have. */
+    public static final int MAX_MEMBER_MAPS = 256;
+
+    static final int VERSION_OFFSET = 4;
+    static final int TYPE_OFFSET = 5;
+    static final int FLAGS_OFFSET = 6;
+    static final int LENGTH_OFFSET = 16;
+
+    private static final int MAX_LIST_SIZE = 0xFFFF;
+    private static final byte[] NO_TRAILING_ARRAY = new byte[0];
+
+    private RmrCodec() {
+    }
+
+    /** The type code of every message: requests from 0x01, replies from 0x80. */
+    private enum Type {
+        HELLO(0x01, Hello.class),
+        ENABLE(0x02, Enable.class),
+        LEAVE(0x03, Leave.class),
+        QUERY_PARAMS(0x04, QueryParams.class),
+        MARK_MAPPED(0x05, MarkMapped.class),
+        GET_MAPS(0x06, GetMaps.class),
+        MAP_UPDATE(0x07, MapUpdate.class),
+        READ(0x08, Read.class),
+        WRITE(0x09, Write.class),
+        WRITE_ZEROES(0x0A, WriteZeroes.class),
+        MARK_DIRTY(0x0B, MarkDirty.class),
+        FLUSH(0x0C, Flush.class),
+        READ_CHUNK(0x0D, ReadChunk.class),
+        CHUNKS_CLEAN(0x0E, ChunksClean.class),
+        OK(0x80, Ok.class),
+        FAILURE(0x81, Failure.class),
+        HELLO_OK(0x82, HelloOk.class),
+        PARAMS(0x83, Params.class),
+        MAPS(0x84, Maps.class),
+        DATA(0x85, Data.class);
+
+        private static final Type[] BY_CODE = new Type[256];
+
+        static {
+            for (Type type : values()) {
+                BY_CODE[type.code] = type;
+            }
+        }
+
+        final int code;
+        final String recordName;
+
+        Type(int code, Class<? extends Message> record) {
+            this.code = code;
+            this.recordName = record.getSimpleName();
+        }
+
+        static Type of(int code) throws ProtocolException {
+            Type type = BY_CODE[code];
+            if (type == null) {
+                throw new ProtocolException(String.format("unknown message type 0x%02x", code));
+            }
+            return type;
+        }
+
+        static Type of(Message message) {
+            return switch (message) {
+                case Hello _ -> HELLO;
+                case Enable _ -> ENABLE;
+                case Leave _ -> LEAVE;
+                case QueryParams _ -> QUERY_PARAMS;
+                case MarkMapped _ -> MARK_MAPPED;
+                case GetMaps _ -> GET_MAPS;
+                case MapUpdate _ -> MAP_UPDATE;
+                case Read _ -> READ;
+                case Write _ -> WRITE;
+                case WriteZeroes _ -> WRITE_ZEROES;
+                case MarkDirty _ -> MARK_DIRTY;
+                case Flush _ -> FLUSH;
+                case ReadChunk _ -> READ_CHUNK;
+                case ChunksClean _ -> CHUNKS_CLEAN;
+                case Ok _ -> OK;
+                case Failure _ -> FAILURE;
+                case HelloOk _ -> HELLO_OK;
+                case Params _ -> PARAMS;
+                case Maps _ -> MAPS;
+                case Data _ -> DATA;
+            };
+        }
+    }
+
+    /**
+     * Writes one frame; does not flush. Nothing is written when the message cannot be encoded, so
+     * the stream stays usable after an {@link IllegalArgumentException} or {@link NullPointerException}.
+     *
+     * @throws IllegalArgumentException a name or list too long, a map of the wrong size, a payload over {@link #MAX_PAYLOAD}
+     * @throws NullPointerException a field that may not be null is (only {@link StoreParams} and its pool UUID may)
+     */
+    public static void write(OutputStream out, long requestId, Message message) throws IOException {
+        Type type = Type.of(message);
+        ByteArrayOutputStream fieldBytes = new ByteArrayOutputStream(64);
+        byte[] trailingArray = writeFields(new DataOutputStream(fieldBytes), message);
+        long length = (long) fieldBytes.size() + trailingArray.length;
+        if (length > MAX_PAYLOAD) {
+            throw new IllegalArgumentException(type.recordName + " needs a payload of " + length
+                    + " bytes, more than the limit of " + MAX_PAYLOAD);
+        }
+        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES)
+                .putInt(MAGIC).put((byte) VERSION).put((byte) type.code).putShort((short) 0)
+                .putLong(requestId).putInt((int) length);
+        out.write(header.array());
+        fieldBytes.writeTo(out);
+        out.write(trailingArray);
+    }
+
+    /**
+     * Reads one frame. After a {@link ProtocolException} the stream is at an unknown position and
+     * the connection has to be closed; a frame of another version is refused without reading its payload.
+     *
+     * @throws EOFException the stream ended exactly at a frame boundary (the peer closed cleanly)
+     * @throws ProtocolException the bytes are not a valid frame, or the stream ended inside one
+     */
+    public static Frame read(InputStream in) throws IOException, ProtocolException {
+        byte[] header = in.readNBytes(HEADER_BYTES);
+        if (header.length == 0) {
+            throw new EOFException("the peer closed the connection");
+        }
+        if (header.length < HEADER_BYTES) {
+            throw new ProtocolException("connection ended inside a frame header, after " + header.length + " of "
+                    + HEADER_BYTES + " bytes");
+        }
+        ByteBuffer fields = ByteBuffer.wrap(header);
+        int magic = fields.getInt();
+        if (magic != MAGIC) {
+            throw new ProtocolException(String.format("bad magic 0x%08x, not an RMR frame", magic));
+        }
+        int version = Byte.toUnsignedInt(fields.get());
+        if (version != VERSION) {
+            throw new ProtocolException("protocol version " + version + ", this node speaks " + VERSION);
+        }
+        Type type = Type.of(Byte.toUnsignedInt(fields.get()));
+        int flags = Short.toUnsignedInt(fields.getShort());
+        if (flags != 0) {
+            throw new ProtocolException(String.format("unknown frame flags 0x%04x on %s", flags, type.recordName));
+        }
+        long requestId = fields.getLong();
+        long length = Integer.toUnsignedLong(fields.getInt());
+        if (length > MAX_PAYLOAD) {
+            throw new ProtocolException(type.recordName + " payload of " + length + " bytes exceeds the limit of "
+                    + MAX_PAYLOAD);
+        }
+        PayloadReader payload = new PayloadReader(new DataInputStream(in), type.recordName, length);
+        try {
+            Message message = readFields(type, payload);
+            payload.expectEnd();
+            return new Frame(requestId, message);
+        } catch (EOFException e) {
+            throw new ProtocolException("connection ended inside a " + type.recordName + " payload of " + length
+                    + " bytes");
+        }
+    }
+
+    /** Writes every field but a trailing byte array, which it returns so that the caller writes it uncopied. */
+    private static byte[] writeFields(DataOutputStream out, Message message) throws IOException {
+        switch (message) {
+            case Hello hello -> {
+                out.writeInt(hello.protocolVersion());
+                writeEnum(out, hello.role(), "role");
+                writeName(out, hello.pool(), "pool");
+                writeName(out, hello.session(), "session");
+                writeEnum(out, hello.mode(), "mode");
+                out.writeInt(hello.chunkSize());
+                out.writeInt(hello.fromMember());
+            }
+            case Leave leave -> writeEnum(out, leave.mode(), "mode");
+            case MarkMapped markMapped -> writeUuid(out, Objects.requireNonNull(markMapped.poolUuid(), "poolUuid"));
+            case MapUpdate mapUpdate -> writeMaps(out, Objects.requireNonNull(mapUpdate.maps(), "maps"));
+            case Read read -> {
+                out.writeLong(read.offset());
+                out.writeInt(read.length());
+            }
+            case Write write -> {
+                out.writeLong(write.offset());
+                writeMembers(out, write.missingMembers(), "missingMembers");
+                return withLength(out, write.data());
+            }
+            case WriteZeroes writeZeroes -> {
+                out.writeLong(writeZeroes.offset());
+                out.writeInt(writeZeroes.length());
+                writeMembers(out, writeZeroes.missingMembers(), "missingMembers");
+            }
+            case MarkDirty markDirty -> {
+                writeMembers(out, markDirty.members(), "members");
+                out.writeLong(markDirty.firstChunk());
+                out.writeLong(markDirty.lastChunk());
+            }
+            case ReadChunk readChunk -> out.writeLong(readChunk.chunk());
+            case ChunksClean chunksClean -> {
+                out.writeInt(chunksClean.member());
+                writeLongs(out, Objects.requireNonNull(chunksClean.chunks(), "chunks"));
+            }
+            case Failure failure -> {
+                writeEnum(out, failure.status(), "status");
+                writeTruncated(out, Objects.requireNonNull(failure.message(), "message"), MAX_FAILURE_MESSAGE_BYTES);
+            }
+            case HelloOk helloOk -> {
+                out.writeInt(helloOk.memberId());
+                writeName(out, helloOk.poolState(), "poolState");
+                writeStore(out, helloOk.store());
+            }
+            case Params params -> writeStore(out, params.store());
+            case Maps maps -> writeMaps(out, maps);
+            case Data data -> {
+                return withLength(out, data.data());
+            }
+            case Enable _, QueryParams _, GetMaps _, Flush _, Ok _ -> {
+                // no fields
+            }
+        }
+        return NO_TRAILING_ARRAY;
+    }
+
+    private static Message readFields(Type type, PayloadReader in) throws IOException, ProtocolException {
+        return switch (type) {
+            case HELLO -> new Hello(in.i32(), in.enumValue(Role.values(), "role"), in.name("pool"),
+                    in.name("session"), in.enumValue(JoinMode.values(), "mode"), in.i32(), in.i32());
+            case ENABLE -> new Enable();
+            case LEAVE -> new Leave(in.enumValue(LeaveMode.values(), "mode"));
+            case QUERY_PARAMS -> new QueryParams();
+            case MARK_MAPPED -> new MarkMapped(in.uuid());
+            case GET_MAPS -> new GetMaps();
+            case MAP_UPDATE -> new MapUpdate(readMaps(in));
+            case READ -> new Read(in.i64(), in.i32());
+            case WRITE -> new Write(in.i64(), in.members("missingMembers"), in.bytes("data"));
+            case WRITE_ZEROES -> new WriteZeroes(in.i64(), in.i32(), in.members("missingMembers"));
+            case MARK_DIRTY -> new MarkDirty(in.members("members"), in.i64(), in.i64());
+            case FLUSH -> new Flush();
+            case READ_CHUNK -> new ReadChunk(in.i64());
+            case CHUNKS_CLEAN -> new ChunksClean(in.i32(), in.longs("chunks"));
+            case OK -> new Ok();
+            case FAILURE -> new Failure(in.enumValue(Status.values(), "status"),
+                    in.text("message", MAX_FAILURE_MESSAGE_BYTES));
+            case HELLO_OK -> new HelloOk(in.i32(), in.name("poolState"), readStore(in));
+            case PARAMS -> new Params(readStore(in));
+            case MAPS -> readMaps(in);
+            case DATA -> new Data(in.bytes("data"));
+        };
+    }
+
+    private static void writeEnum(DataOutputStream out, Enum<?> value, String field) throws IOException {
+        out.writeByte(Objects.requireNonNull(value, field).ordinal());
+    }
+
+    private static void writeName(DataOutputStream out, String name, String field) throws IOException {
+        byte[] bytes = Objects.requireNonNull(name, field).getBytes(StandardCharsets.UTF_8);
+        if (bytes.length > MAX_NAME_BYTES) {
+            throw new IllegalArgumentException(field + " is " + bytes.length + " bytes of UTF-8, at most "
+                    + MAX_NAME_BYTES);
+        }
+        out.writeShort(bytes.length);
+        out.write(bytes);
+    }
+
+    /** Writes the longest prefix of whole characters that fits in {@code maxBytes} of UTF-8. */
+    private static void writeTruncated(DataOutputStream out, String text, int maxBytes) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate(maxBytes);
+        StandardCharsets.UTF_8.newEncoder()
+                .onMalformedInput(CodingErrorAction.REPLACE)
+                .onUnmappableCharacter(CodingErrorAction.REPLACE)
+                .encode(CharBuffer.wrap(text), bytes, true);
+        out.writeShort(bytes.position());
+        out.write(bytes.array(), 0, bytes.position());
+    }
+
+    private static void writeMembers(DataOutputStream out, List<Integer> members, String field) throws IOException {
+        Objects.requireNonNull(members, field);
+        if (members.size() > MAX_LIST_SIZE) {
+            throw new IllegalArgumentException(field + " lists " + members.size() + " members, at most " + MAX_LIST_SIZE);
+        }
+        out.writeShort(members.size());
+        for (int member : members) {
+            out.writeInt(member);
+        }
+    }
+
+    private static void writeLongs(DataOutputStream out, long[] values) throws IOException {
+        out.writeInt(values.length);
+        for (long value : values) {
+            out.writeLong(value);
+        }
+    }
+
+    private static byte[] withLength(DataOutputStream out, byte[] data) throws IOException {
+        out.writeInt(Objects.requireNonNull(data, "data").length);
+        return data;
+    }
+
+    private static void writeUuid(DataOutputStream out, UUID uuid) throws IOException {
+        out.writeLong(uuid.getMostSignificantBits());
+        out.writeLong(uuid.getLeastSignificantBits());
+    }
+
+    private static void writeStore(DataOutputStream out, StoreParams store) throws IOException {
+        out.writeBoolean(store != null);
+        if (store == null) {
+            return;
+        }
+        writeName(out, store.poolName(), "store poolName");
+        out.writeInt(store.memberId());
+        out.writeLong(store.mappedSizeSectors());
+        out.writeInt(store.chunkSize());
+        out.writeInt(store.sectorSize());
+        out.writeBoolean(store.mapped());
+        out.writeBoolean(store.poolUuid() != null);
+        if (store.poolUuid() != null) {
+            writeUuid(out, store.poolUuid());
+        }
+    }
+
+    private static StoreParams readStore(PayloadReader in) throws IOException, ProtocolException {
+        if (!in.flag("store presence")) {
+            return null;
+        }
+        String poolName = in.name("store poolName");
+        int memberId = in.i32();
+        long mappedSizeSectors = in.i64();
+        int chunkSize = in.i32();
+        int sectorSize = in.i32();
+        boolean mapped = in.flag("store mapped");
+        UUID poolUuid = in.flag("store poolUuid presence") ? in.uuid() : null;
+        return new StoreParams(poolName, memberId, mappedSizeSectors, chunkSize, sectorSize, mapped, poolUuid);
+    }
+
+    private static void writeMaps(DataOutputStream out, Maps maps) throws IOException {
+        List<MemberMap> memberMaps = Objects.requireNonNull(maps.maps(), "maps");
+        if (maps.chunkCount() < 0) {
+            throw new IllegalArgumentException("chunkCount " + maps.chunkCount() + " is negative");
+        }
+        if (memberMaps.size() > MAX_MEMBER_MAPS) {
+            throw new IllegalArgumentException(memberMaps.size() + " member maps, at most " + MAX_MEMBER_MAPS);
+        }
+        long words = wordsFor(maps.chunkCount());
+        out.writeLong(maps.chunkCount());
+        out.writeShort(memberMaps.size());
+        for (MemberMap map : memberMaps) {
+            Objects.requireNonNull(map.words(), "words");
+            if (map.words().length != words) {
+                throw new IllegalArgumentException("the map of member " + map.member() + " has " + map.words().length
+                        + " words, " + maps.chunkCount() + " chunks need " + words);
+            }
+            out.writeInt(map.member());
+            writeLongs(out, map.words());
+        }
+    }
+
+    private static Maps readMaps(PayloadReader in) throws IOException, ProtocolException {
+        long chunkCount = in.i64();
+        if (chunkCount < 0) {
+            throw new ProtocolException("Maps chunk count " + chunkCount + " is negative");
+        }
+        int count = in.u16();
+        if (count > MAX_MEMBER_MAPS) {
+            throw new ProtocolException("Maps holds " + count + " member maps, at most " + MAX_MEMBER_MAPS);
+        }
+        long words = wordsFor(chunkCount);
+        List<MemberMap> maps = new ArrayList<>(count);
+        for (int i = 0; i < count; i++) {
+            int member = in.i32();
+            long[] memberWords = in.longs("words");
+            if (memberWords.length != words) {
+                throw new ProtocolException("Maps: the map of member " + member + " has " + memberWords.length
+                        + " words, " + chunkCount + " chunks need " + words);
+            }
+            maps.add(new MemberMap(member, memberWords));
+        }
+        return new Maps(chunkCount, maps);
+    }
+
+    /** One bit per chunk, 64 chunks per word. */
+    private static long wordsFor(long chunkCount) {
+        return Math.ceilDiv(chunkCount, 64L);
+    }
+
+    /** Reads the fields of one payload, never past its declared length. */
+    private static final class PayloadReader {
+        private final DataInputStream in;
+        private final String type;
+        private long remaining;
+
+        PayloadReader(DataInputStream in, String type, long length) {
+            this.in = in;
+            this.type = type;
+            this.remaining = length;
+        }
+
+        /** Claims {@code bytes} of the payload before they are read or allocated. */
+        private void claim(long bytes, String field) throws ProtocolException {
+            if (bytes > remaining) {
+                throw new ProtocolException(type + " payload too short: " + field + " needs " + bytes + " bytes, "
+                        + remaining + " left");
+            }
+            remaining -= bytes;
+        }
+
+        void expectEnd() throws ProtocolException {
+            if (remaining != 0) {
+                throw new ProtocolException(remaining + " trailing bytes in a " + type + " payload");
+            }
+        }
+
+        int u8(String field) throws IOException, ProtocolException {
+            claim(1, field);
+            return in.readUnsignedByte();
+        }
+
+        int u16() throws IOException, ProtocolException {
+            claim(2, "a count");
+            return in.readUnsignedShort();
+        }
+
+        int i32() throws IOException, ProtocolException {
+            claim(4, "an int");
+            return in.readInt();
+        }
+
+        long u32(String field) throws IOException, ProtocolException {
+            claim(4, field + " length");
+            return Integer.toUnsignedLong(in.readInt());
+        }
+
+        long i64() throws IOException, ProtocolException {
+            claim(8, "a long");
+            return in.readLong();
+        }
+
+        UUID uuid() throws IOException, ProtocolException {
+            return new UUID(i64(), i64());
+        }
+
+        boolean flag(String field) throws IOException, ProtocolException {
+            int value = u8(field);
+            if (value > 1) {
+                throw new ProtocolException(type + " " + field + " is " + value + ", not 0 or 1");
+            }
+            return value == 1;
+        }
+
+        <E extends Enum<E>> E enumValue(E[] values, String field) throws IOException, ProtocolException {
+            int ordinal = u8(field);
+            if (ordinal >= values.length) {
+                throw new ProtocolException(type + " " + field + " " + ordinal + " is out of range 0.."
+                        + (values.length - 1));
+            }
+            return values[ordinal];
+        }
+
+        String name(String field) throws IOException, ProtocolException {
+            return text(field, MAX_NAME_BYTES);
+        }
+
+        String text(String field, int maxBytes) throws IOException, ProtocolException {
+            int length = u16();
+            if (length > maxBytes) {
+                throw new ProtocolException(type + " " + field + " is " + length + " bytes, at most " + maxBytes);
+            }
+            claim(length, field);
+            byte[] bytes = new byte[length];
+            in.readFully(bytes);
+            try {
+                return StandardCharsets.UTF_8.newDecoder()
+                        .onMalformedInput(CodingErrorAction.REPORT)
+                        .onUnmappableCharacter(CodingErrorAction.REPORT)
+                        .decode(ByteBuffer.wrap(bytes))
+                        .toString();
+            } catch (CharacterCodingException e) {
+                throw new ProtocolException(type + " " + field + " is not valid UTF-8");
+            }
+        }
+
+        List<Integer> members(String field) throws IOException, ProtocolException {
+            int count = u16();
+            claim(4L * count, field);
+            List<Integer> members = new ArrayList<>(count);
+            for (int i = 0; i < count; i++) {
+                members.add(in.readInt());
+            }
+            return List.copyOf(members);
+        }
+
+        long[] longs(String field) throws IOException, ProtocolException {
+            long count = u32(field);
+            claim(8 * count, field);
+            long[] values = new long[(int) count];
+            for (int i = 0; i < values.length; i++) {
+                values[i] = in.readLong();
+            }
+            return values;
+        }
+
+        byte[] bytes(String field) throws IOException, ProtocolException {
+            long length = u32(field);
+            claim(length, field);
+            byte[] bytes = new byte[(int) length];
+            in.readFully(bytes);
+            return bytes;
+        }
+    }
+}
