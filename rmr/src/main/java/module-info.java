@@ -4,9 +4,7 @@ module brmr.rmr {
     requires org.tinylog.api;
 
     exports brmr.rmr.adapter to brmr.admin;
-    exports brmr.rmr.net to brmr.admin;
-    exports brmr.rmr.protocol to brmr.admin;
-    exports brmr.rmr.server to brmr.admin;
     exports brmr.rmr.client to brmr.admin;
     exports brmr.rmr.protocol to brmr.admin;
+    exports brmr.rmr.server to brmr.admin;
 }

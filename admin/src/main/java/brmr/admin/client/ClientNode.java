@@ -40,8 +40,7 @@ public final class ClientNode implements AutoCloseable {
                 .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> leavePool(vars, value))
                 .readable("rmr-client/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
                 .readable("rmr-client/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
-                .names("rmr-client/pools/{pool}/sessions/{sess}",
-                        vars -> pool(vars).legs().stream().map(Leg::name).toList())
+                .names("rmr-client/pools/{pool}/sessions/{sess}", this::sessionNames)
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> {
                     ControlArgs.requireOne("enable", value);
                     run(() -> pool(vars).enable(vars.get("sess")));
@@ -96,7 +95,7 @@ public final class ClientNode implements AutoCloseable {
 
     @FunctionalInterface
     private interface ClientAction {
-        void run() throws ClientException;
+        void run() throws ClientException, ControlException;
     }
 
     private static void run(ClientAction action) throws ControlException {
@@ -113,6 +112,11 @@ public final class ClientNode implements AutoCloseable {
         } catch (ClientException e) {
             throw new ControlException(e.field(), e.reason());
         }
+    }
+
+    private List<String> sessionNames(ControlTree.Vars vars) {
+        return pools.all().stream().filter(p -> p.name().equals(vars.get("pool")))
+                .flatMap(p -> p.legs().stream()).map(Leg::name).toList();
     }
 
     private Leg leg(ControlTree.Vars vars) throws ControlException {

@@ -140,12 +140,16 @@ public final class ClientPool {
                 default -> throw new ClientException("sessname", "session " + leg.name() + " is " + leg.state()
                         + "; only a CREATED session can be enabled");
             }
-            Message.Maps update = authoritativeMaps(leg);
-            expect(leg, leg.call(new Message.MapUpdate(update)), Message.Ok.class);
+            // a store that was never mapped has served no IO, so there is nothing it could have missed
+            boolean served = leg.params() != null && leg.params().mapped();
+            if (served) {
+                Message.Maps update = authoritativeMaps(leg);
+                expect(leg, leg.call(new Message.MapUpdate(update)), Message.Ok.class);
+                learn(update, leg);
+            }
             expect(leg, leg.call(new Message.Enable()), Message.Ok.class);
-            learn(update, leg);
             leg.enabled();
-            Logger.info("pool {}: session {} enabled after a map update", name, leg.name());
+            Logger.info("pool {}: session {} enabled{}", name, leg.name(), served ? " after a map update" : "");
         } finally {
             ioLock.writeLock().unlock();
         }

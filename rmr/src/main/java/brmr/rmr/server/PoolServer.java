@@ -14,7 +14,7 @@ public final class PoolServer implements AutoCloseable {
     }
 
     public static PoolServer start(InetSocketAddress bind, ServerPools pools) throws IOException {
-        return new PoolServer(new Listener(bind,
+        return new PoolServer(Listener.open(bind,
                 connection -> RequestServer.serve(connection, new ServerSession(pools, connection))));
     }
 
