@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# The main job on its embedded default: builds the image, then brings up a storage node on a
-# file-backed disk under ./local-data, joins pool p1, creates its store (re-adds it on later runs)
-# and prints the node's status through brmrctl. Runs until Ctrl-C, then stops the node.
+# The main job on its embedded default: builds the image, then brings up a whole local pool --
+# two storage nodes on file-backed disks under ./local-data and one compute client -- the way the
+# runbook does (join_pool, create_store or add_store, add_sess, enable, map_device), and prints the
+# NBD address to use. Runs until Ctrl-C, then stops every daemon it started.
+# Environment: BRMR_ONCE=1 stops after printing; BRMR_SKIP_BUILD=1 reuses the built image;
+# BRMR_PORT_BASE (default 7471) sets the storage ports, BRMR_NBD (default 127.0.0.1:10809) the export.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/jdk.sh
@@ -11,37 +14,78 @@ if [ "${BRMR_SKIP_BUILD:-0}" != 1 ]; then
 fi
 image=$PWD/packaging/target/brmr
 data=$PWD/local-data
+pool=p1
+mapped_size=409600
+port_base=${BRMR_PORT_BASE:-7471}
+nbd=${BRMR_NBD:-127.0.0.1:10809}
 mkdir -p "$data"
-disk=$data/node1-disk.img
-[ -f "$disk" ] || truncate -s 256M "$disk"
 
-node=$data/node1
-mkdir -p "$node"
-"$image/bin/brmr-server" --state-dir "$node" --socket "$node/control.sock" > "$node/stdout" 2> "$node/stderr" &
-pid=$!
-trap 'kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null || true; echo "stopped brmr-server (pid $pid)"' EXIT
-for _ in $(seq 1 300); do
-  grep -q "^brmr-server ready" "$node/stdout" 2>/dev/null && break
-  kill -0 "$pid" 2>/dev/null || { cat "$node/stderr" >&2; exit 1; }
-  sleep 0.1
+pids=()
+stop_all() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  [ ${#pids[@]} -eq 0 ] || echo "stopped ${#pids[@]} daemons (pids ${pids[*]})"
+}
+trap stop_all EXIT
+
+# start_daemon NAME LAUNCHER ARGS...: starts a daemon under local-data/NAME and waits for its ready line
+start_daemon() {
+  local name=$1 launcher=$2 dir=$data/$1
+  shift 2
+  mkdir -p "$dir"
+  "$image/bin/$launcher" --state-dir "$dir" --socket "$dir/control.sock" "$@" > "$dir/stdout" 2> "$dir/stderr" &
+  pids+=($!)
+  for _ in $(seq 1 600); do
+    grep -q "^$launcher ready" "$dir/stdout" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { echo "$name did not start:" >&2; cat "$dir/stderr" >&2; exit 1; }
+    sleep 0.1
+  done
+  echo "$name did not get ready within 60 s" >&2
+  exit 1
+}
+
+ctl() { local name=$1; shift; "$image/bin/brmrctl" --socket "$data/$name/control.sock" "$@"; }
+
+mode=create
+for member in 1 2; do
+  node=node$member
+  disk=$data/$node-disk.img
+  [ -f "$disk" ] || truncate -s 256M "$disk"
+  start_daemon "$node" brmr-server --listen "127.0.0.1:$((port_base + member - 1))"
+  ctl "$node" write /sys/devices/virtual/rmr-server/ctl/join_pool "poolname=$pool member_id=$member"
+  if ctl "$node" examine "$disk" > /dev/null; then
+    ctl "$node" write /sys/devices/virtual/brmr-server/ctl/add_store "device=$disk pool=$pool"
+    ctl "$node" examine --json "$disk" | grep -q '"mapped":true' && mode=assemble
+  else
+    ctl "$node" write /sys/devices/virtual/brmr-server/ctl/create_store "device=$disk pool=$pool mapped_size=$mapped_size"
+  fi
 done
-grep -q "^brmr-server ready" "$node/stdout" || { echo "brmr-server did not get ready" >&2; exit 1; }
 
-ctl() { "$image/bin/brmrctl" --socket "$node/control.sock" "$@"; }
-ctl write /sys/devices/virtual/rmr-server/ctl/join_pool "poolname=p1 member_id=1"
-if ctl examine "$disk" > /dev/null; then
-  ctl write /sys/devices/virtual/brmr-server/ctl/add_store "device=$disk pool=p1"
-else
-  ctl write /sys/devices/virtual/brmr-server/ctl/create_store "device=$disk pool=p1 mapped_size=409600"
-fi
+start_daemon client brmr-client --nbd "$nbd"
+ctl client write /sys/devices/virtual/rmr-client/ctl/join_pool "poolname=$pool chunk_size=131072"
+for member in 1 2; do
+  ctl client write /sys/class/rmr-client/pools/$pool/add_sess \
+    "sessname=s$member path=ip:127.0.0.1:$((port_base + member - 1)) mode=$mode"
+done
+for member in 1 2; do
+  ctl client write /sys/class/rmr-client/pools/$pool/sessions/s$member/enable 1
+done
+ctl client write /sys/devices/virtual/brmr-client/ctl/map_device "pool=$pool size=$mapped_size"
+
+for member in 1 2; do
+  echo "== storage node $member"
+  ctl node$member status
+done
+echo "== compute client"
+ctl client status
 echo
-ctl status
-echo
-ctl examine "$disk"
-echo
-echo "brmr-server (pid $pid) is running; try: $image/bin/brmrctl --socket $node/control.sock"
+echo "NBD export: $(ctl client read brmr-client/ctl/devices/$pool/nbd)"
+echo "  e.g. qemu-io -f raw -c 'write -P 0xab 0 1M' -c 'read -P 0xab 0 1M' $(ctl client read brmr-client/ctl/devices/$pool/nbd)"
+echo "  admin: $image/bin/brmrctl --socket $data/client/control.sock   (storage nodes: $data/node1/control.sock, $data/node2/control.sock)"
 if [ "${BRMR_ONCE:-0}" = 1 ]; then
   exit 0
 fi
-echo "Ctrl-C stops it."
-wait "$pid"
+echo "Ctrl-C stops the pool."
+wait

@@ -50,7 +50,7 @@ public final class ClientNode implements AutoCloseable {
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
                         vars -> String.valueOf(leg(vars).memberId()))
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/path",
-                        vars -> "ip:" + leg(vars).address().getHostString() + ":" + leg(vars).address().getPort())
+                        vars -> "ip:" + leg(vars).where())
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/del_sess", (vars, value) -> deleteSession(vars, value))
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
                     ControlArgs.requireOne("reconnect", value);
@@ -237,7 +237,7 @@ public final class ClientNode implements AutoCloseable {
             for (Leg leg : pool.legs()) {
                 Map<String, Object> s = new LinkedHashMap<>();
                 s.put("session", leg.name());
-                s.put("path", "ip:" + leg.address().getHostString() + ":" + leg.address().getPort());
+                s.put("path", "ip:" + leg.where());
                 s.put("member_id", leg.memberId());
                 s.put("state", leg.state().name());
                 s.put("last_error", leg.lastError());

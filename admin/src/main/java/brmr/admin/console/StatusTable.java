@@ -14,6 +14,9 @@ final class StatusTable {
     @SuppressWarnings("unchecked")
     static String render(String statusJson) throws IOException {
         Map<String, Object> status = JSON.std.mapFrom(statusJson);
+        if ("client".equals(status.get("node"))) {
+            return renderClient(status);
+        }
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"POOL", "MEMBER", "POOL STATE", "STORE", "STORE STATE", "MAPPED_SIZE", "DIRTY"});
         for (Object p : (List<Object>) status.getOrDefault("pools", List.of())) {
@@ -36,6 +39,31 @@ final class StatusTable {
         }
         if (rows.size() == 1) {
             return "no pools joined\n";
+        }
+        return format(rows);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String renderClient(Map<String, Object> status) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"POOL", "SESSION", "PATH", "MEMBER", "STATE", "DEVICE"});
+        for (Object p : (List<Object>) status.getOrDefault("pools", List.of())) {
+            Map<String, Object> pool = (Map<String, Object>) p;
+            Map<String, Object> device = (Map<String, Object>) pool.get("device");
+            String exported = device == null ? "-" : String.valueOf(device.get("nbd"));
+            List<Object> sessions = (List<Object>) pool.getOrDefault("sessions", List.of());
+            if (sessions.isEmpty()) {
+                rows.add(new String[] {String.valueOf(pool.get("pool")), "-", "-", "-", "-", exported});
+            }
+            for (Object s : sessions) {
+                Map<String, Object> session = (Map<String, Object>) s;
+                rows.add(new String[] {String.valueOf(pool.get("pool")), String.valueOf(session.get("session")),
+                    String.valueOf(session.get("path")), String.valueOf(session.get("member_id")),
+                    String.valueOf(session.get("state")), exported});
+            }
+        }
+        if (rows.size() == 1) {
+            return "no pools joined (NBD on " + status.get("nbd") + ")\n";
         }
         return format(rows);
     }

@@ -74,19 +74,20 @@ public final class ClientPool {
             }
             for (Leg other : legs.values()) {
                 if (other.address().equals(address)) {
-                    throw new ClientException("path", "session " + other.name() + " already goes to " + address);
+                    throw new ClientException("path", "session " + other.name() + " already goes to " + other.where());
                 }
             }
         }
         Leg leg = new Leg(name, session, address, chunkSize, mode);
+        String where = leg.where();
         Message.Failure refused;
         try {
             refused = leg.connect(this::connectionLost);
         } catch (IOException e) {
-            throw new ClientException("path", "cannot reach " + address + ": " + e.getMessage());
+            throw new ClientException("path", "cannot reach " + where + ": " + e.getMessage());
         }
         if (refused != null) {
-            throw new ClientException("sessname", address + " refused session " + session + ": " + refused.message());
+            throw new ClientException("sessname", where + " refused session " + session + ": " + refused.message());
         }
         synchronized (this) {
             if (legs.containsKey(session)) {
@@ -253,7 +254,7 @@ public final class ClientPool {
                     Logger.info("pool {}: session {} is back ({})", name, leg.name(), leg.state());
                     return;
                 }
-                Logger.debug("pool {}: {} refused the rejoin of {}: {}", name, leg.address(), leg.name(),
+                Logger.debug("pool {}: {} refused the rejoin of {}: {}", name, leg.where(), leg.name(),
                         refused.message());
             } catch (IOException | ClientException e) {
                 leg.failed(e.getMessage());

@@ -44,6 +44,11 @@ public final class Leg {
         return address;
     }
 
+    /** The address as an operator writes it: host:port. */
+    public String where() {
+        return address.getHostString() + ":" + address.getPort();
+    }
+
     public SessionState state() {
         return state;
     }
@@ -95,7 +100,7 @@ public final class Leg {
                 channel = opened;
                 state = SessionState.CREATED;
                 lastError = null;
-                Logger.info("pool {}: session {} to {} joined member {} ({})", pool, name, address, memberId,
+                Logger.info("pool {}: session {} to {} joined member {} ({})", pool, name, where(), memberId,
                         joinMode);
                 return null;
             }
@@ -106,7 +111,7 @@ public final class Leg {
             }
             default -> {
                 opened.close();
-                throw new IOException(address + " answered Hello with " + reply.getClass().getSimpleName());
+                throw new IOException(where() + " answered Hello with " + reply.getClass().getSimpleName());
             }
         }
     }
@@ -146,6 +151,6 @@ public final class Leg {
 
     @Override
     public String toString() {
-        return name + "(" + address + ", member " + memberId + ", " + state + ")";
+        return name + "(" + where() + ", member " + memberId + ", " + state + ")";
     }
 }
