@@ -7,4 +7,5 @@ module brmr.rmr {
     exports brmr.rmr.client to brmr.admin;
     exports brmr.rmr.protocol to brmr.admin;
     exports brmr.rmr.server to brmr.admin;
+    exports brmr.rmr.sync to brmr.admin;
 }

@@ -46,8 +46,10 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** A storage daemon on a given port, so that a restarted node is found where its client left it. */
-    static DaemonProcess storage(Path stateDir, int port) throws IOException {
-        return start("brmr-server", stateDir, "--listen", "127.0.0.1:" + port);
+    static DaemonProcess storage(Path stateDir, int port, String... options) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:" + port));
+        args.addAll(List.of(options));
+        return start("brmr-server", stateDir, args.toArray(String[]::new));
     }
 
     /** A port free right now on 127.0.0.1, for a daemon that must come back on the same port. */

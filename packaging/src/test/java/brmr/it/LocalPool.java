@@ -17,7 +17,7 @@ final class LocalPool implements AutoCloseable {
     /** One storage node: its daemon (replaced on restart), its disk, and its fixed port. */
     static final class Node {
         final int member;
-        final TestDisk disk;
+        TestDisk disk;
         final int port;
         final Path stateDir;
         DaemonProcess daemon;
@@ -39,29 +39,48 @@ final class LocalPool implements AutoCloseable {
     final long mappedSize;
     final int chunkSize;
     final List<Node> nodes = new ArrayList<>();
+    final List<TestDisk> spareDisks = new ArrayList<>();
+    private final Path dir;
+    private final String[] serverOptions;
     DaemonProcess client;
 
-    private LocalPool(String pool, long mappedSize, int chunkSize) {
+    private LocalPool(Path dir, String pool, long mappedSize, int chunkSize, String[] serverOptions) {
+        this.dir = dir;
         this.pool = pool;
         this.mappedSize = mappedSize;
         this.chunkSize = chunkSize;
+        this.serverOptions = serverOptions;
     }
 
     /** Storage nodes with fresh stores, a client with a session to each, enabled and mapped. */
     static LocalPool start(Path dir, String pool, int legs, long mappedSize, int chunkSize) throws IOException {
-        LocalPool local = new LocalPool(pool, mappedSize, chunkSize);
+        return start(dir, pool, legs, mappedSize, chunkSize, false);
+    }
+
+    /**
+     * As {@link #start(Path, String, int, long, int)}; with {@code syncSessions} every storage node also
+     * joins the sync pool and opens a sync session to each peer. {@code serverOptions} go to every brmr-server.
+     */
+    static LocalPool start(Path dir, String pool, int legs, long mappedSize, int chunkSize, boolean syncSessions,
+            String... serverOptions) throws IOException {
+        LocalPool local = new LocalPool(dir, pool, mappedSize, chunkSize, serverOptions);
         try {
             long diskBytes = MetadataLayout.forStore(mappedSize, chunkSize).requiredDeviceBytes();
             for (int member = 1; member <= legs; member++) {
                 int port = DaemonProcess.freePort();
                 Path stateDir = dir.resolve("node" + member);
                 TestDisk disk = TestDisk.create(dir, "disk" + member, diskBytes);
-                Node node = new Node(member, disk, port, stateDir, DaemonProcess.storage(stateDir, port));
+                Node node = new Node(member, disk, port, stateDir, DaemonProcess.storage(stateDir, port, serverOptions));
                 local.nodes.add(node);
                 ok(node.daemon.ctl("write", "/sys/devices/virtual/rmr-server/ctl/join_pool",
                         "poolname=" + pool + " member_id=" + member + " chunk_size=" + chunkSize));
                 ok(node.daemon.ctl("write", "/sys/devices/virtual/brmr-server/ctl/create_store",
                         "device=" + disk.path() + " pool=" + pool + " mapped_size=" + mappedSize));
+            }
+            if (syncSessions) {
+                for (Node node : local.nodes) {
+                    local.joinSync(node);
+                }
             }
             local.client = DaemonProcess.client(dir.resolve("client"));
             ok(local.client.ctl("write", "/sys/devices/virtual/rmr-client/ctl/join_pool",
@@ -91,13 +110,54 @@ final class LocalPool implements AutoCloseable {
         return ok(client.ctl("read", "brmr-client/ctl/devices/" + pool + "/nbd")).strip();
     }
 
+    /** The runbook's sync set-up on a storage node: the sync pool, a session to every peer, attached to the server pool. */
+    void joinSync(Node node) {
+        ok(node.daemon.ctl("write", "/sys/devices/virtual/rmr-client/ctl/join_pool",
+                "poolname=" + pool + " chunk_size=" + chunkSize + " sync=y"));
+        for (Node peer : nodes) {
+            if (peer != node) {
+                ok(node.daemon.ctl("write", "/sys/class/rmr-client/pools/" + pool + "/add_sess",
+                        "sessname=n" + peer.member + " path=ip:127.0.0.1:" + peer.port));
+            }
+        }
+        ok(node.daemon.ctl("write", "/sys/class/rmr-server/pools/" + pool + "/add_clt", "poolname=" + pool));
+    }
+
     /** Starts a killed node again on its port and re-adds its store, as an operator would after a crash. */
     void restartAndReadd(int member) throws IOException {
+        restart(member, false);
+        ok(node(member).daemon.ctl("write", "brmr-server/ctl/add_store", "device=" + node(member).disk.path()
+                + " pool=" + pool));
+    }
+
+    /** Starts a killed node again on its port and joins its pools (and sync sessions); no store yet. */
+    void restart(int member, boolean syncSessions) throws IOException {
         Node node = node(member);
-        node.daemon = DaemonProcess.storage(node.stateDir, node.port);
+        node.daemon = DaemonProcess.storage(node.stateDir, node.port, serverOptions);
         ok(node.daemon.ctl("write", "rmr-server/ctl/join_pool",
                 "poolname=" + pool + " member_id=" + member + " chunk_size=" + chunkSize));
-        ok(node.daemon.ctl("write", "brmr-server/ctl/add_store", "device=" + node.disk.path() + " pool=" + pool));
+        if (syncSessions) {
+            joinSync(node);
+        }
+    }
+
+    /** A new empty disk big enough for the pool, kept until the pool closes. */
+    TestDisk emptyDisk(String name) throws IOException {
+        TestDisk disk = TestDisk.create(dir, name, MetadataLayout.forStore(mappedSize, chunkSize).requiredDeviceBytes());
+        spareDisks.add(disk);
+        return disk;
+    }
+
+    /** From now on the node's data area is read from {@code disk}. */
+    void replaceDisk(int member, TestDisk disk) {
+        Node node = node(member);
+        spareDisks.remove(disk);
+        spareDisks.add(node.disk);
+        node.disk = disk;
+    }
+
+    DaemonProcess daemon(int member) {
+        return node(member).daemon;
     }
 
     String read(int member, String file) {
@@ -143,9 +203,11 @@ final class LocalPool implements AutoCloseable {
         for (Node node : nodes) {
             closeQuietly(node.daemon, failures);
         }
-        for (Node node : nodes) {
+        List<TestDisk> disks = new ArrayList<>(spareDisks);
+        nodes.forEach(node -> disks.add(node.disk));
+        for (TestDisk disk : disks) {
             try {
-                node.disk.close();
+                disk.close();
             } catch (RuntimeException e) {
                 failures.add(e);
             }

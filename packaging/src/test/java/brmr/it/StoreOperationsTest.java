@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.admin.control.ControlException;
 import brmr.admin.server.StorageNode;
-import brmr.admin.store.PeerStores;
+import brmr.rmr.sync.PeerAnswer;
 import brmr.device.BlockDevice;
 import brmr.metadata.MetadataArea;
 import brmr.metadata.MetadataState;
@@ -29,7 +29,7 @@ class StoreOperationsTest {
     @TempDir
     Path dir;
 
-    private final List<PeerStores.Answer> peers = new ArrayList<>();
+    private final List<PeerAnswer> peers = new ArrayList<>();
     private final StorageNode node = new StorageNode(BlockDevice.DirectIo.AUTO, pool -> List.copyOf(peers));
 
     private static StoreParams peer(boolean mapped, long mappedSize, UUID uuid) {
@@ -44,7 +44,7 @@ class StoreOperationsTest {
             node.stores().require("p1").persistMapped(POOL_UUID);
             assertEquals("open\nmapped", node.tree().read("brmr-server/stores/p1/state"));
             node.tree().write("brmr-server/stores/p1/remove_store", "1");
-            peers.add(new PeerStores.Answer("s2", peer(true, 20480, POOL_UUID)));
+            peers.add(new PeerAnswer("s2", peer(true, 20480, POOL_UUID)));
             node.tree().write("brmr-server/ctl/add_store", "device=" + disk.path() + " pool=p1 mapped_size=20480");
             assertEquals("open\nmapped", node.tree().read("brmr-server/stores/p1/state"));
             assertEquals(POOL_UUID.toString(), node.tree().read("brmr-server/stores/p1/pool_uuid"));
@@ -60,7 +60,7 @@ class StoreOperationsTest {
             node.stores().require("p1").persistMapped(POOL_UUID);
             node.tree().write("brmr-server/stores/p1/remove_store", "1");
             UUID other = UUID.fromString("5f1e0000-0000-4000-8000-000000000001");
-            peers.add(new PeerStores.Answer("s2", peer(true, 20480, other)));
+            peers.add(new PeerAnswer("s2", peer(true, 20480, other)));
             String before = disk.digest();
             ControlException e = assertThrows(ControlException.class, () -> node.tree().write(
                     "brmr-server/ctl/add_store", "device=" + disk.path() + " pool=p1"));
@@ -75,8 +75,8 @@ class StoreOperationsTest {
     void replaceVerifiesAgainstAMappedPeerAndMarksEveryChunkDirty() throws Exception {
         try (TestDisk disk = TestDisk.create(dir, "d", 16L << 20)) {
             node.tree().write("rmr-server/ctl/join_pool", "poolname=p1 member_id=1");
-            peers.add(new PeerStores.Answer("s2", peer(false, 20480, null)));
-            peers.add(new PeerStores.Answer("s3", peer(true, 20480, POOL_UUID)));
+            peers.add(new PeerAnswer("s2", peer(false, 20480, null)));
+            peers.add(new PeerAnswer("s3", peer(true, 20480, POOL_UUID)));
             node.tree().write("brmr-server/ctl/add_store",
                     "device=" + disk.path() + " pool=p1 mapped_size=20480 mode=replace");
             assertEquals("open\nmapped", node.tree().read("brmr-server/stores/p1/state"));
@@ -110,15 +110,15 @@ class StoreOperationsTest {
             String before = disk.digest();
             assertEquals("mode: replace needs a peer of pool p1 whose store is mapped, but no peer is reachable over "
                     + "the sync sessions", refused(replace));
-            peers.add(new PeerStores.Answer("s2", peer(false, 20480, null)));
+            peers.add(new PeerAnswer("s2", peer(false, 20480, null)));
             assertEquals("mode: replace needs a peer of pool p1 whose store is mapped; 1 peer(s) reachable, none mapped",
                     refused(replace));
-            peers.add(new PeerStores.Answer("s3", peer(true, 40960, POOL_UUID)));
+            peers.add(new PeerAnswer("s3", peer(true, 40960, POOL_UUID)));
             assertEquals("mapped_size: peer s3 has mapped_size 40960, not 20480", refused(replace));
-            peers.set(1, new PeerStores.Answer("s3", new StoreParams("p1", 3, 20480, 65536, 512, true, POOL_UUID)));
+            peers.set(1, new PeerAnswer("s3", new StoreParams("p1", 3, 20480, 65536, 512, true, POOL_UUID)));
             assertEquals("chunk_size: peer s3 has chunk_size 65536, not 131072", refused(replace));
-            peers.set(1, new PeerStores.Answer("s3", peer(true, 20480, POOL_UUID)));
-            peers.add(new PeerStores.Answer("s4", peer(true, 20480, UUID.randomUUID())));
+            peers.set(1, new PeerAnswer("s3", peer(true, 20480, POOL_UUID)));
+            peers.add(new PeerAnswer("s4", peer(true, 20480, UUID.randomUUID())));
             assertTrue(refused(replace).startsWith("pool_uuid: peers disagree on the UUID of pool p1"));
             assertEquals(before, disk.digest());
             assertEquals("EMPTY", node.tree().read("rmr-server/pools/p1/state"));

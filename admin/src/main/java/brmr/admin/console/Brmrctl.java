@@ -31,18 +31,24 @@ public final class Brmrctl {
               ls [PATH]             list a control directory
               status                one table of pools, stores and states (--json for JSON)
               examine DEVICE        the brmr metadata on a disk, read from the disk (--json for JSON)
+              sync POOL             sync progress of a pool on a storage node: percent, MiB/s, ETA
+                                    (a live bar on a terminal; --wait blocks until it ends; --json)
               (no command)          console: reads commands and runbook lines from standard input
             The socket comes from --socket, else $BRMR_SOCKET, else %s.
             """.formatted(DEFAULT_SOCKET);
 
     private final Path socket;
     private final boolean json;
+    private final boolean wait;
+    private final boolean terminal;
     private final PrintStream out;
     private final PrintStream err;
 
-    Brmrctl(Path socket, boolean json, PrintStream out, PrintStream err) {
+    Brmrctl(Path socket, boolean json, boolean wait, boolean terminal, PrintStream out, PrintStream err) {
         this.socket = socket;
         this.json = json;
+        this.wait = wait;
+        this.terminal = terminal;
         this.out = out;
         this.err = err;
     }
@@ -68,6 +74,7 @@ public final class Brmrctl {
             PrintStream err) {
         String socket = envSocket == null || envSocket.isBlank() ? DEFAULT_SOCKET : envSocket;
         boolean json = false;
+        boolean wait = false;
         List<String> words = new ArrayList<>();
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
@@ -79,6 +86,7 @@ public final class Brmrctl {
                     socket = args[++i];
                 }
                 case "--json" -> json = true;
+                case "--wait" -> wait = true;
                 case "-h", "--help", "help" -> {
                     out.print(USAGE_TEXT);
                     return OK;
@@ -86,7 +94,7 @@ public final class Brmrctl {
                 default -> words.add(args[i]);
             }
         }
-        Brmrctl ctl = new Brmrctl(Path.of(socket), json, out, err);
+        Brmrctl ctl = new Brmrctl(Path.of(socket), json, wait, interactive, out, err);
         if (words.isEmpty()) {
             return new Console(ctl, interactive).run(in);
         }
@@ -105,6 +113,7 @@ public final class Brmrctl {
                     null);
             case "status" -> rest.isEmpty() ? status() : usage("status");
             case "examine" -> rest.size() != 1 ? usage("examine DEVICE") : examine(Path.of(rest.getFirst()));
+            case "sync" -> rest.size() != 1 ? usage("sync POOL [--wait] [--json]") : syncProgress(rest.getFirst());
             default -> {
                 err.println("brmrctl: unknown command '" + verb + "' (try brmrctl --help)");
                 yield USAGE;
@@ -153,6 +162,46 @@ public final class Brmrctl {
             return OK;
         } catch (IOException | ControlException e) {
             err.println("brmrctl: " + e.getMessage());
+            return FAILED;
+        }
+    }
+
+    /** Shows a pool's sync progress; live on a terminal, and until it ends with --wait (exit 1 if it stopped). */
+    private int syncProgress(String pool) {
+        String path = "rmr-server/pools/" + pool + "/sync_progress";
+        try (ControlClient client = ControlClient.connect(socket)) {
+            while (true) {
+                ControlCodec.Response response = client.call(new ControlCodec.Request("read", path, null));
+                if (!response.ok()) {
+                    err.println(response.error());
+                    return FAILED;
+                }
+                var progress = SyncProgressView.parse(response.output());
+                boolean running = SyncProgressView.running(progress);
+                boolean live = terminal && !json;
+                if (json) {
+                    if (!running || !wait) {
+                        out.println(response.output());
+                    }
+                } else if (live) {
+                    out.print("\r\033[K" + SyncProgressView.line(progress));
+                    out.flush();
+                } else if (!running || !wait) {
+                    out.println(SyncProgressView.line(progress));
+                }
+                if (!running || !(wait || live)) {
+                    if (live) {
+                        out.println();
+                    }
+                    return "stopped".equals(progress.get("state")) && wait ? FAILED : OK;
+                }
+                Thread.sleep(live ? 500 : 200);
+            }
+        } catch (IOException | ControlException e) {
+            err.println("brmrctl: " + e.getMessage());
+            return FAILED;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
             return FAILED;
         }
     }

@@ -93,6 +93,24 @@ public final class DaemonOptions {
         return new InetSocketAddress(value.substring(0, colon), port);
     }
 
+    /** A whole-number option in {@code [min, max]}. */
+    public long number(String name, long fallback, long min, long max) throws UsageException {
+        String value = values.get(name);
+        if (value == null) {
+            return fallback;
+        }
+        long number;
+        try {
+            number = Long.parseLong(value);
+        } catch (NumberFormatException e) {
+            throw new UsageException(program + ": --" + name + ": '" + value + "' is not a whole number");
+        }
+        if (number < min || number > max) {
+            throw new UsageException(program + ": --" + name + ": " + number + " is out of range " + min + ".." + max);
+        }
+        return number;
+    }
+
     public String get(String name, String fallback) {
         return values.getOrDefault(name, fallback);
     }

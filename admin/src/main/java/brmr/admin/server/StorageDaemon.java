@@ -4,6 +4,7 @@ import brmr.admin.control.ControlServer;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import brmr.rmr.server.PoolServer;
+import brmr.rmr.server.SyncSettings;
 import java.io.IOException;
 import java.util.List;
 
@@ -17,10 +18,15 @@ public final class StorageDaemon {
 
     public static void main(String[] args) {
         DaemonOptions options;
+        SyncSettings sync;
         try {
-            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "listen", "direct-io"));
+            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "listen", "direct-io",
+                    "sync-queue-depth", "sync-rate-mib"));
             options.directIo();
             options.address("listen", DEFAULT_LISTEN);
+            sync = new SyncSettings(
+                    (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
+                    (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -28,8 +34,8 @@ public final class StorageDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            // No sync sessions yet: no peer is reachable, so mode=replace is refused until they exist.
-            StorageNode node = new StorageNode(options.directIo(), pool -> List.of());
+            StorageNode node = new StorageNode(options.directIo(), sync);
+            daemon.closeOnStop(node.syncPools());
             PoolServer sessions = PoolServer.start(options.address("listen", DEFAULT_LISTEN), node.pools());
             daemon.closeOnStop(sessions);
             ControlServer control = new ControlServer(options.socket(), node.tree(), node::status);

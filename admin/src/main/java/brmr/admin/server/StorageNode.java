@@ -1,5 +1,6 @@
 package brmr.admin.server;
 
+import brmr.admin.client.SessionPath;
 import brmr.admin.control.ControlArgs;
 import brmr.admin.control.ControlException;
 import brmr.admin.control.ControlTree;
@@ -8,6 +9,14 @@ import brmr.admin.store.PeerStores;
 import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
 import brmr.rmr.adapter.PoolException;
+import brmr.rmr.client.ClientException;
+import brmr.rmr.client.Leg;
+import brmr.rmr.server.RequestException;
+import brmr.rmr.server.SyncProgress;
+import brmr.rmr.server.SyncSettings;
+import brmr.rmr.sync.PeerAnswer;
+import brmr.rmr.sync.SyncPool;
+import brmr.rmr.sync.SyncPools;
 import brmr.rmr.server.DirtyMap;
 import brmr.rmr.server.ServerPool;
 import brmr.rmr.server.ServerPools;
@@ -17,17 +26,32 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 
 /** A storage node: its server pools, its brmr-server stores, and the control files over them. */
 public final class StorageNode {
     static final int DEFAULT_CHUNK_SIZE = 131072;
 
-    private final ServerPools pools = new ServerPools();
+    private final ServerPools pools;
+    private final SyncPools syncPools = new SyncPools();
+    private final Map<String, String> syncLinks = new TreeMap<>();
     private final StoreOperations stores;
     private final ControlTree tree = new ControlTree();
 
+    /** A storage node that asks its peers over its own sync sessions. */
+    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync) {
+        this(directIo, sync, null);
+    }
+
+    /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers) {
-        this.stores = new StoreOperations(pools, peers, directIo);
+        this(directIo, SyncSettings.DEFAULT, peers);
+    }
+
+    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerStores peers) {
+        this.pools = new ServerPools(sync);
+        this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
+        syncFiles();
         tree.writable("rmr-server/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-server/pools/{pool}", vars -> pools.all().stream().map(ServerPool::name).toList())
                 .readable("rmr-server/pools/{pool}/state", vars -> pool(vars).state().name())
@@ -35,6 +59,10 @@ public final class StorageNode {
                 .readable("rmr-server/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
                 .readable("rmr-server/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
                 .writable("rmr-server/pools/{pool}/leave_pool", (vars, value) -> leavePool(vars, value))
+                .writable("rmr-server/pools/{pool}/add_clt", (vars, value) -> addClient(vars, value))
+                .file("rmr-server/pools/{pool}/sync", vars -> syncProgress(pool(vars)).describe(pool(vars).chunkSize()),
+                        (vars, value) -> sync(pool(vars), value))
+                .readable("rmr-server/pools/{pool}/sync_progress", vars -> toJson(progressJson(pool(vars))))
                 .writable("brmr-server/ctl/create_store", (vars, value) -> {
                     stores.create(value);
                     return "";
@@ -62,6 +90,184 @@ public final class StorageNode {
                     stores.delete(vars.get("pool"), value);
                     return "";
                 });
+    }
+
+    /** rmr-client on a storage node: sync pools and their sessions to peers. */
+    private void syncFiles() {
+        tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinSyncPool(value))
+                .names("rmr-client/pools/{pool}", vars -> syncPools.all().stream().map(SyncPool::name).toList())
+                .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> {
+                    ControlArgs args = ControlArgs.parse("add_sess", value, List.of("sessname", "path"), List.of());
+                    String session = args.name("sessname");
+                    var address = SessionPath.parse(args.text("path"));
+                    SyncPool pool = syncPool(vars);
+                    run(() -> pool.addSession(session, address));
+                    return "";
+                })
+                .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> {
+                    ControlArgs.requireOne("leave_pool", value);
+                    run(() -> syncPools.leave(vars.get("pool")));
+                    synchronized (syncLinks) {
+                        syncLinks.values().remove(vars.get("pool"));
+                    }
+                    return "";
+                })
+                .names("rmr-client/pools/{pool}/sessions/{sess}",
+                        vars -> syncPools.find(vars.get("pool")).map(p -> p.sessions().stream().map(Leg::name).toList())
+                                .orElse(List.of()))
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> syncLeg(vars).state().name())
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
+                        vars -> String.valueOf(syncLeg(vars).memberId()))
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/path", vars -> "ip:" + syncLeg(vars).where())
+                .writable("rmr-client/pools/{pool}/sessions/{sess}/del_sess", (vars, value) -> {
+                    ControlArgs.parse("del_sess", value, List.of("mode"), List.of())
+                            .optionalChoice("mode", "delete", "disassemble");
+                    SyncPool pool = syncPool(vars);
+                    run(() -> pool.deleteSession(vars.get("sess")));
+                    return "";
+                })
+                .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
+                    ControlArgs.requireOne("reconnect", value);
+                    SyncPool pool = syncPool(vars);
+                    run(() -> pool.reconnect(vars.get("sess")));
+                    return "";
+                });
+    }
+
+    @FunctionalInterface
+    private interface SyncAction {
+        void run() throws ClientException;
+    }
+
+    private static void run(SyncAction action) throws ControlException {
+        try {
+            action.run();
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+    }
+
+    private SyncPool syncPool(ControlTree.Vars vars) throws ControlException {
+        try {
+            return syncPools.get(vars.get("pool"));
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+    }
+
+    private Leg syncLeg(ControlTree.Vars vars) throws ControlException {
+        return syncPool(vars).session(vars.get("sess")).orElseThrow(() -> new ControlException("sessname",
+                "no session " + vars.get("sess") + " in sync pool " + vars.get("pool")));
+    }
+
+    /** {@code rmr-client/ctl/join_pool poolname= chunk_size= sync=y}: needs the server pool of that name first. */
+    private String joinSyncPool(String value) throws ControlException {
+        ControlArgs args = ControlArgs.parse("join_pool", value, List.of("poolname", "chunk_size", "sync"), List.of());
+        String name = args.name("poolname");
+        long chunkSize = args.number("chunk_size", 4096, 1 << 26);
+        if (!args.optionalChoice("sync", "y", "n").orElseThrow().equals("y")) {
+            throw new ControlException("sync", "a storage node joins only sync pools (sync=y)");
+        }
+        ServerPool server;
+        try {
+            server = pools.get(name);
+        } catch (PoolException e) {
+            throw new ControlException("poolname", "join the server pool first: " + e.reason());
+        }
+        if (server.chunkSize() != chunkSize) {
+            throw new ControlException("chunk_size", chunkSize + " differs from " + server.chunkSize()
+                    + " of server pool " + name);
+        }
+        SyncPool sync;
+        try {
+            sync = syncPools.join(name, server.memberId(), server.chunkSize());
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+        if (!server.linked()) {
+            link(server, sync);
+        }
+        return "";
+    }
+
+    /** {@code add_clt}: attaches a sync pool (default: the one of the same name) to a server pool. */
+    private String addClient(ControlTree.Vars vars, String value) throws ControlException {
+        ServerPool server = pool(vars);
+        String syncName = value.strip().equals("1") ? server.name()
+                : ControlArgs.parse("add_clt", value, List.of("poolname"), List.of()).name("poolname");
+        SyncPool sync;
+        try {
+            sync = syncPools.get(syncName);
+        } catch (ClientException e) {
+            throw new ControlException(e.field(), e.reason());
+        }
+        if (sync.chunkSize() != server.chunkSize()) {
+            throw new ControlException("poolname", "sync pool " + syncName + " uses chunk size " + sync.chunkSize()
+                    + ", server pool " + server.name() + " uses " + server.chunkSize());
+        }
+        link(server, sync);
+        return "";
+    }
+
+    private void link(ServerPool server, SyncPool sync) {
+        server.link(sync);
+        synchronized (syncLinks) {
+            syncLinks.put(server.name(), sync.name());
+        }
+    }
+
+    /** The peers of a pool, asked over the sync pool attached to it. */
+    private List<PeerAnswer> askPeers(String pool) {
+        String syncName;
+        synchronized (syncLinks) {
+            syncName = syncLinks.getOrDefault(pool, pool);
+        }
+        return syncPools.find(syncName).map(SyncPool::queryPeers).orElse(List.of());
+    }
+
+    private static SyncProgress syncProgress(ServerPool pool) throws ControlException {
+        return pool.syncProgress().orElseThrow(() -> new ControlException("pool", "pool " + pool.name()
+                + " has no store to sync"));
+    }
+
+    private static String sync(ServerPool pool, String value) throws ControlException {
+        String command = value.strip();
+        try {
+            switch (command) {
+                case "start" -> pool.startSync();
+                case "stop" -> pool.stopSync();
+                default -> throw new ControlException("sync", "'" + command + "' is not start or stop");
+            }
+        } catch (RequestException e) {
+            throw new ControlException("sync", e.getMessage());
+        }
+        return "";
+    }
+
+    private static Map<String, Object> progressJson(ServerPool pool) throws ControlException {
+        SyncProgress progress = syncProgress(pool);
+        Map<String, Object> json = new LinkedHashMap<>();
+        json.put("pool", pool.name());
+        json.put("state", progress.state().name().toLowerCase(java.util.Locale.ROOT));
+        json.put("reason", progress.reason());
+        json.put("synced", progress.synced());
+        json.put("dirty", progress.dirty());
+        json.put("total", progress.total());
+        json.put("chunk_size", pool.chunkSize());
+        json.put("percent", Math.round(progress.percent() * 10) / 10.0);
+        json.put("mib_per_s", Math.round(progress.mibPerSecond() * 10) / 10.0);
+        var eta = progress.eta(pool.chunkSize());
+        json.put("eta_seconds", eta == null ? null : eta.toSeconds());
+        json.put("elapsed_seconds", progress.elapsed().toSeconds());
+        return json;
+    }
+
+    private static String toJson(Object value) {
+        try {
+            return JSON.std.asString(value);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     public ControlTree tree() {
@@ -143,15 +349,24 @@ public final class StorageNode {
                 dirty.add(Map.of("member", map.memberId(), "dirty", map.dirtyCount(), "total", map.chunkCount()));
             }
             entry.put("dirty", dirty);
+            pool.syncProgress().ifPresent(progress -> entry.put("sync", progress.describe(pool.chunkSize())));
+            syncPools.find(pool.name()).ifPresent(sync -> {
+                List<Object> sessions = new ArrayList<>();
+                for (Leg leg : sync.sessions()) {
+                    sessions.add(Map.of("session", leg.name(), "path", "ip:" + leg.where(), "member_id",
+                            leg.memberId(), "state", leg.state().name()));
+                }
+                entry.put("sync_sessions", sessions);
+            });
             poolList.add(entry);
         }
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("node", "storage");
         node.put("pools", poolList);
-        try {
-            return JSON.std.asString(node);
-        } catch (IOException e) {
-            throw new IllegalStateException(e);
-        }
+        return toJson(node);
+    }
+
+    public SyncPools syncPools() {
+        return syncPools;
     }
 }

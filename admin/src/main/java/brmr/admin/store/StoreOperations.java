@@ -11,6 +11,7 @@ import brmr.metadata.StoreMetadata;
 import brmr.rmr.adapter.PoolException;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.RmrAdapter;
+import brmr.rmr.sync.PeerAnswer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -158,8 +159,8 @@ public final class StoreOperations {
         if (metadata.poolUuid() == null) {
             return;
         }
-        for (PeerStores.Answer answer : peers.reachable(pool)) {
-            UUID theirs = answer.params().poolUuid();
+        for (PeerAnswer answer : peers.reachable(pool)) {
+            UUID theirs = answer.params() == null ? null : answer.params().poolUuid();
             if (theirs != null && !theirs.equals(metadata.poolUuid())) {
                 throw new ControlException("pool_uuid", path + " belongs to pool " + pool + " with UUID "
                         + metadata.poolUuid() + ", but peer " + answer.peer() + " has UUID " + theirs
@@ -201,16 +202,16 @@ public final class StoreOperations {
 
     /** Asks the peers for their store parameters; one mapped peer that matches gives the pool UUID. */
     private UUID verifiedPoolUuid(String pool, long mappedSize, int chunkSize) throws ControlException {
-        List<PeerStores.Answer> answers = peers.reachable(pool);
+        List<PeerAnswer> answers = peers.reachable(pool);
         if (answers.isEmpty()) {
             throw new ControlException("mode", "replace needs a peer of pool " + pool
                     + " whose store is mapped, but no peer is reachable over the sync sessions");
         }
         ControlException mismatch = null;
         UUID agreed = null;
-        for (PeerStores.Answer answer : answers) {
+        for (PeerAnswer answer : answers) {
             var theirs = answer.params();
-            if (!theirs.mapped()) {
+            if (theirs == null || !theirs.mapped()) {
                 continue;
             }
             String field = !theirs.poolName().equals(pool) ? "pool"

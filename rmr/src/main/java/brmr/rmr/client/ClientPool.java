@@ -26,8 +26,7 @@ import org.tinylog.Logger;
  * still in service. Reads go round-robin over legs in service that hold the chunk clean.
  */
 public final class ClientPool {
-    private static final long MAX_BACKOFF_MILLIS = 1000;
-
+    private static final long REFRESH_MILLIS = 2000;
     private final String name;
     private final int chunkSize;
     private final Map<String, Leg> legs = new LinkedHashMap<>();
@@ -41,6 +40,7 @@ public final class ClientPool {
     ClientPool(String name, int chunkSize) {
         this.name = name;
         this.chunkSize = chunkSize;
+        Thread.ofVirtual().name("dirty-refresh-" + name).start(this::refreshLoop);
     }
 
     public String name() {
@@ -78,7 +78,7 @@ public final class ClientPool {
                 }
             }
         }
-        Leg leg = new Leg(name, session, address, chunkSize, mode);
+        Leg leg = new Leg(Message.Role.COMPUTE, -1, name, session, address, chunkSize, mode);
         String where = leg.where();
         Message.Failure refused;
         try {
@@ -146,7 +146,7 @@ public final class ClientPool {
             if (served) {
                 Message.Maps update = authoritativeMaps(leg);
                 expect(leg, leg.call(new Message.MapUpdate(update)), Message.Ok.class);
-                learn(update, leg);
+                learn(expect(leg, leg.call(new Message.GetMaps()), Message.Maps.class));
             }
             expect(leg, leg.call(new Message.Enable()), Message.Ok.class);
             leg.enabled();
@@ -190,10 +190,10 @@ public final class ClientPool {
         return new Message.Maps(chunkCount, maps);
     }
 
-    /** Takes the maps a leg was just given as the client's view of what each member lacks. */
-    private synchronized void learn(Message.Maps update, Leg leg) {
-        for (Message.MemberMap map : update.maps()) {
-            knownMap(map.member(), update.chunkCount()).assign(map.words(), map.member() == leg.memberId());
+    /** Takes a leg's maps, as it holds them after its map update, as the client's view of what each member lacks. */
+    private synchronized void learn(Message.Maps maps) {
+        for (Message.MemberMap map : maps.maps()) {
+            knownMap(map.member(), maps.chunkCount()).assign(map.words(), false);
         }
     }
 
@@ -228,46 +228,11 @@ public final class ClientPool {
 
     /** A leg failed: it takes no IO until it has reconnected and been given the writes it missed. */
     void legFailed(Leg leg, String reason) {
-        synchronized (leg) {
-            SessionState state = leg.state();
-            if (state != SessionState.NORMAL && state != SessionState.CREATED) {
-                return;
+        leg.failAndReconnect(reason, this::connectionLost, back -> {
+            if (back.enabledOnce()) {
+                enableLeg(back);
             }
-            leg.state(SessionState.FAILED);
-            leg.failed(reason);
-        }
-        Logger.warn("pool {}: session {} failed: {}", name, leg.name(), reason);
-        leg.disconnect();
-        Thread.ofVirtual().name("reconnect-" + leg.name()).start(() -> reconnectLoop(leg));
-    }
-
-    private void reconnectLoop(Leg leg) {
-        long backoff = 50;
-        leg.state(SessionState.RECONNECTING);
-        while (!closed && leg.state() == SessionState.RECONNECTING && legs().contains(leg)) {
-            try {
-                Message.Failure refused = leg.connect(this::connectionLost);
-                if (refused == null) {
-                    if (leg.enabledOnce()) {
-                        enableLeg(leg);
-                    }
-                    Logger.info("pool {}: session {} is back ({})", name, leg.name(), leg.state());
-                    return;
-                }
-                Logger.debug("pool {}: {} refused the rejoin of {}: {}", name, leg.where(), leg.name(),
-                        refused.message());
-            } catch (IOException | ClientException e) {
-                leg.failed(e.getMessage());
-                leg.disconnect();
-                leg.state(SessionState.RECONNECTING);
-            }
-            try {
-                Thread.sleep(backoff);
-            } catch (InterruptedException e) {
-                return;
-            }
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
-        }
+        }, () -> !closed && legs().contains(leg));
     }
 
     // ---- map ----
@@ -579,6 +544,45 @@ public final class ClientPool {
             for (long chunk = first; chunk <= last; chunk++) {
                 map.mark(chunk);
             }
+        }
+    }
+
+    /**
+     * Catches up with syncs on the legs: each leg in service is asked what it still lacks itself. The
+     * view only steers reads; a leg that is asked for a chunk it lacks syncs it or says so.
+     */
+    private void refreshKnownDirty() {
+        for (Leg leg : legs()) {
+            DirtyMap known;
+            synchronized (this) {
+                known = knownDirty.get(leg.memberId());
+            }
+            if (leg.state() != SessionState.NORMAL || known == null || known.dirtyCount() == 0) {
+                continue;
+            }
+            try {
+                Message reply = leg.call(new Message.GetMaps());
+                if (reply instanceof Message.Maps maps) {
+                    for (Message.MemberMap map : maps.maps()) {
+                        if (map.member() == leg.memberId()) {
+                            known.assign(map.words(), false);
+                        }
+                    }
+                }
+            } catch (IOException e) {
+                legFailed(leg, e.getMessage());
+            }
+        }
+    }
+
+    private void refreshLoop() {
+        while (!closed) {
+            try {
+                Thread.sleep(REFRESH_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            refreshKnownDirty();
         }
     }
 

@@ -15,7 +15,16 @@ import org.tinylog.Logger;
 public final class Leg {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
+    private static final long MAX_BACKOFF_MILLIS = 1000;
 
+    /** What a pool does once a failed leg is connected again (e.g. a map update and enable). */
+    @FunctionalInterface
+    public interface Rejoin {
+        void run(Leg leg) throws IOException, ClientException;
+    }
+
+    private final Message.Role role;
+    private final int fromMember;
     private final String pool;
     private final String name;
     private final InetSocketAddress address;
@@ -28,7 +37,11 @@ public final class Leg {
     private volatile boolean enabledOnce;
     private volatile String lastError;
 
-    Leg(String pool, String name, InetSocketAddress address, int chunkSize, Message.JoinMode mode) {
+    /** A leg of a compute client, or ({@code role} SYNC) a storage node's sync session to a peer. */
+    public Leg(Message.Role role, int fromMember, String pool, String name, InetSocketAddress address, int chunkSize,
+            Message.JoinMode mode) {
+        this.role = role;
+        this.fromMember = fromMember;
         this.pool = pool;
         this.name = name;
         this.address = address;
@@ -70,7 +83,7 @@ public final class Leg {
         return enabledOnce;
     }
 
-    void state(SessionState next) {
+    public void state(SessionState next) {
         state = next;
     }
 
@@ -80,7 +93,7 @@ public final class Leg {
     }
 
     /** Connects and says Hello; on success the leg is CREATED. The Failure of a refused join is returned. */
-    Message.Failure connect(java.util.function.Consumer<Leg> onLost) throws IOException {
+    public Message.Failure connect(java.util.function.Consumer<Leg> onLost) throws IOException {
         FramedConnection connection = FramedConnection.connect(address, CONNECT_TIMEOUT);
         RpcChannel[] self = new RpcChannel[1];
         RpcChannel opened = new RpcChannel(connection, cause -> {
@@ -91,14 +104,14 @@ public final class Leg {
         });
         self[0] = opened;
         Message.JoinMode joinMode = params != null && params.mapped() ? Message.JoinMode.ASSEMBLE : mode;
-        Message reply = opened.callAndWait(new Message.Hello(RmrCodec.VERSION, Message.Role.COMPUTE, pool, name,
-                joinMode, chunkSize, -1), REQUEST_TIMEOUT);
+        Message reply = opened.callAndWait(new Message.Hello(RmrCodec.VERSION, role, pool, name, joinMode, chunkSize,
+                fromMember), REQUEST_TIMEOUT);
         switch (reply) {
             case Message.HelloOk ok -> {
                 memberId = ok.memberId();
                 params = ok.store();
                 channel = opened;
-                state = SessionState.CREATED;
+                state = role == Message.Role.SYNC ? SessionState.NORMAL : SessionState.CREATED;
                 lastError = null;
                 Logger.info("pool {}: session {} to {} joined member {} ({})", pool, name, where(), memberId,
                         joinMode);
@@ -117,7 +130,7 @@ public final class Leg {
     }
 
     /** One request and its reply; a Failure reply is returned, a lost connection or timeout throws. */
-    Message call(Message request) throws IOException {
+    public Message call(Message request) throws IOException {
         RpcChannel current = channel;
         if (current == null) {
             throw new IOException("session " + name + " is not connected");
@@ -125,7 +138,7 @@ public final class Leg {
         return current.callAndWait(request, REQUEST_TIMEOUT);
     }
 
-    CompletableFuture<Message> callAsync(Message request) {
+    public CompletableFuture<Message> callAsync(Message request) {
         RpcChannel current = channel;
         if (current == null) {
             return CompletableFuture.failedFuture(new IOException("session " + name + " is not connected"));
@@ -141,7 +154,52 @@ public final class Leg {
         lastError = reason;
     }
 
-    void disconnect() {
+    /**
+     * Marks the leg FAILED (once) and reconnects in the background until it is back, then runs
+     * {@code rejoin}; gives up when {@code wanted} turns false.
+     */
+    public void failAndReconnect(String reason, java.util.function.Consumer<Leg> onLost, Rejoin rejoin,
+            java.util.function.BooleanSupplier wanted) {
+        synchronized (this) {
+            if (state != SessionState.NORMAL && state != SessionState.CREATED) {
+                return;
+            }
+            state = SessionState.FAILED;
+            lastError = reason;
+        }
+        Logger.warn("pool {}: session {} to {} failed: {}", pool, name, where(), reason);
+        disconnect();
+        Thread.ofVirtual().name("reconnect-" + name).start(() -> reconnectLoop(onLost, rejoin, wanted));
+    }
+
+    private void reconnectLoop(java.util.function.Consumer<Leg> onLost, Rejoin rejoin,
+            java.util.function.BooleanSupplier wanted) {
+        long backoff = 50;
+        state = SessionState.RECONNECTING;
+        while (wanted.getAsBoolean() && state == SessionState.RECONNECTING) {
+            try {
+                Message.Failure refused = connect(onLost);
+                if (refused == null) {
+                    rejoin.run(this);
+                    Logger.info("pool {}: session {} is back ({})", pool, name, state);
+                    return;
+                }
+                Logger.debug("pool {}: {} refused the rejoin of {}: {}", pool, where(), name, refused.message());
+            } catch (IOException | ClientException e) {
+                lastError = e.getMessage();
+                disconnect();
+                state = SessionState.RECONNECTING;
+            }
+            try {
+                Thread.sleep(backoff);
+            } catch (InterruptedException e) {
+                return;
+            }
+            backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+        }
+    }
+
+    public void disconnect() {
         RpcChannel current = channel;
         channel = null;
         if (current != null) {

@@ -1,23 +1,33 @@
 package brmr.rmr.server;
 
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
- * On-demand sync of the chunks this member lacks: an IO that touches a dirty chunk waits while the
- * chunk is fetched from a peer and installed. Each chunk is fetched once at a time; every IO (and the
- * sync thread) touching it meanwhile waits on the same fetch, and re-checks afterwards.
+ * Sync of the chunks this member lacks, on demand (an IO touching a dirty chunk waits) and in batches
+ * (the sync thread). Each chunk is fetched once at a time: every IO touching it meanwhile waits on
+ * that fetch. A batch fetches its chunks in parallel, writes them, then makes them durable together:
+ * one flush, then the dirty bits cleared and persisted, so no bit is cleared before its data is safe.
  */
 final class ChunkSync {
-    /** The pool side of a fetch: whether a chunk is dirty here, and how a fetched chunk is made durable. */
+    /** The pool side of a sync: whether a chunk is dirty here, and how fetched chunks are stored. */
     interface Target {
         boolean isDirty(long chunk);
 
-        /** Writes the chunk, flushes, then clears and persists its dirty bit. */
+        /** Writes a fetched chunk to the store (not yet durable). */
         void install(long chunk, byte[] data) throws IOException;
+
+        /** Flushes the store, then clears and persists the dirty bits of {@code chunks}. */
+        void commit(List<Long> chunks) throws IOException;
     }
 
     private final Target target;
@@ -29,44 +39,98 @@ final class ChunkSync {
 
     /** Returns once {@code chunk} is clean here, fetching it from {@code source} if no one else is. */
     void ensureClean(long chunk, ChunkSource source) throws IOException {
-        while (true) {
-            CompletableFuture<Void> fetch;
-            boolean mine = false;
-            synchronized (this) {
-                if (!target.isDirty(chunk)) {
-                    return;
+        syncBatch(List.of(chunk), source);
+    }
+
+    /**
+     * Makes every chunk of {@code chunks} clean: fetches those no one else is fetching (in parallel),
+     * waits for the others. Throws the first failure; chunks that failed stay dirty.
+     */
+    void syncBatch(List<Long> chunks, ChunkSource source) throws IOException {
+        Map<Long, CompletableFuture<Void>> mine = new LinkedHashMap<>();
+        List<Long> theirs = new ArrayList<>();
+        synchronized (this) {
+            for (long chunk : chunks) {
+                if (!target.isDirty(chunk) || mine.containsKey(chunk)) {
+                    continue;
                 }
-                fetch = fetching.get(chunk);
+                CompletableFuture<Void> fetch = fetching.get(chunk);
                 if (fetch == null) {
                     fetch = new CompletableFuture<>();
                     fetching.put(chunk, fetch);
-                    mine = true;
+                    mine.put(chunk, fetch);
+                } else {
+                    theirs.add(chunk);
                 }
             }
-            if (mine) {
-                fetchAndInstall(chunk, source, fetch);
-                return;
+        }
+        IOException failure = mine.isEmpty() ? null : fetchAndCommit(mine, source);
+        for (long chunk : theirs) {
+            CompletableFuture<Void> fetch;
+            synchronized (this) {
+                fetch = fetching.get(chunk);
             }
-            try {
-                fetch.join();
-            } catch (CompletionException e) {
-                throw new IOException("chunk " + chunk + ": " + e.getCause().getMessage(), e.getCause());
+            if (fetch != null) {
+                try {
+                    fetch.join();
+                } catch (CompletionException e) {
+                    failure = failure != null ? failure
+                            : new IOException("chunk " + chunk + ": " + e.getCause().getMessage(), e.getCause());
+                }
             }
+            if (failure == null && target.isDirty(chunk)) {
+                // the other fetch failed before we looked; fetch it ourselves
+                ensureClean(chunk, source);
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 
-    private void fetchAndInstall(long chunk, ChunkSource source, CompletableFuture<Void> fetch) throws IOException {
+    private IOException fetchAndCommit(Map<Long, CompletableFuture<Void>> mine, ChunkSource source) {
+        List<Long> installed = new ArrayList<>();
+        IOException failure = null;
         try {
-            target.install(chunk, source.fetch(chunk));
-            fetch.complete(null);
+            Map<Long, Future<?>> fetches = new LinkedHashMap<>();
+            try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (long chunk : mine.keySet()) {
+                    fetches.put(chunk, parallel.submit(() -> {
+                        target.install(chunk, source.fetch(chunk));
+                        return null;
+                    }));
+                }
+            }
+            for (Map.Entry<Long, Future<?>> fetch : fetches.entrySet()) {
+                try {
+                    fetch.getValue().get();
+                    installed.add(fetch.getKey());
+                } catch (java.util.concurrent.ExecutionException e) {
+                    Throwable cause = e.getCause();
+                    IOException error = cause instanceof IOException io ? io : new IOException(cause.toString(), cause);
+                    failure = failure != null ? failure : error;
+                    mine.get(fetch.getKey()).completeExceptionally(error);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    failure = failure != null ? failure : new IOException("interrupted", e);
+                }
+            }
+            if (!installed.isEmpty()) {
+                target.commit(installed);
+            }
+            for (long chunk : installed) {
+                mine.get(chunk).complete(null);
+            }
         } catch (IOException | RuntimeException e) {
-            fetch.completeExceptionally(e);
-            throw e;
+            IOException error = e instanceof IOException io ? io : new IOException(e.toString(), e);
+            failure = failure != null ? failure : error;
+            mine.values().forEach(fetch -> fetch.completeExceptionally(error));
         } finally {
             synchronized (this) {
-                fetching.remove(chunk);
+                mine.keySet().forEach(fetching::remove);
             }
         }
+        return failure;
     }
 
     /** Chunks being fetched right now (for tests and status). */

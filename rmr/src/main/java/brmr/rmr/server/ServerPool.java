@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.function.LongConsumer;
 import java.util.stream.LongStream;
 import org.tinylog.Logger;
 
@@ -41,17 +40,24 @@ public final class ServerPool {
         public void install(long chunk, byte[] data) throws IOException {
             installChunk(chunk, data);
         }
+
+        @Override
+        public void commit(List<Long> chunks) throws IOException {
+            commitChunks(chunks);
+        }
     });
-    private volatile ChunkSource chunkSource = ChunkSource.NONE;
-    private volatile LongConsumer chunkCleaned = chunk -> { };
+    private volatile PeerLink peers = PeerLink.NONE;
+    private final SyncSettings syncSettings;
+    private SyncThread sync;
     private PoolState state = PoolState.EMPTY;
     private PoolStore store;
     private RegisterMode registerMode;
 
-    ServerPool(String name, int memberId, int chunkSize) {
+    ServerPool(String name, int memberId, int chunkSize, SyncSettings syncSettings) {
         this.name = name;
         this.memberId = memberId;
         this.chunkSize = chunkSize;
+        this.syncSettings = syncSettings;
     }
 
     public String name() {
@@ -78,14 +84,13 @@ public final class ServerPool {
         return Optional.ofNullable(registerMode);
     }
 
-    /** Where chunks this member lacks are fetched from (the sync sessions to its peers). */
-    public void chunkSource(ChunkSource source) {
-        this.chunkSource = source;
+    /** The sync sessions to this pool's peers: where missing chunks come from, and who hears of progress. */
+    public void link(PeerLink link) {
+        this.peers = link;
     }
 
-    /** Told of every chunk this member has fetched and made durable, so peers can clear it too. */
-    public void onChunkCleaned(LongConsumer listener) {
-        this.chunkCleaned = listener;
+    public boolean linked() {
+        return peers != PeerLink.NONE;
     }
 
     // ---- store registration (brmr-server, through the RMR adapter) ----
@@ -116,16 +121,25 @@ public final class ServerPool {
         store = newStore;
         registerMode = mode;
         state = PoolState.REGISTERED;
+        sync = new SyncThread(syncView(loaded.get(memberId)), syncSettings);
         Logger.info("pool {}: store {} registered ({} mode)", name, newStore.deviceName(), mode);
     }
 
     /** Takes the store away; the compute client's session is ended, so it reconnects and waits for a new store. */
     void unregister() throws PoolException {
         List<SessionLink> ended;
+        SyncThread running;
+        synchronized (this) {
+            running = sync;
+        }
+        if (running != null) {
+            running.stop();
+        }
         synchronized (this) {
             if (store == null) {
                 throw new PoolException("pool", name + " has no store");
             }
+            sync = null;
             Logger.info("pool {}: store {} unregistered", name, store.deviceName());
             store = null;
             registerMode = null;
@@ -164,7 +178,75 @@ public final class ServerPool {
             } catch (IOException e) {
                 throw new PoolException("device", e.getMessage(), e);
             }
+            peers.lacking(range[0], range[1]);
         }
+    }
+
+    // ---- sync ----
+
+    private SyncThread.Pool syncView(DirtyMap own) {
+        return new SyncThread.Pool() {
+            @Override
+            public String name() {
+                return name;
+            }
+
+            @Override
+            public int chunkSize() {
+                return chunkSize;
+            }
+
+            @Override
+            public String whyNotSyncing() {
+                synchronized (ServerPool.this) {
+                    if (store == null) {
+                        return "pool " + name + " has no store";
+                    }
+                    return state == PoolState.NORMAL ? null
+                            : "pool " + name + " is " + state + "; sync runs only in NORMAL";
+                }
+            }
+
+            @Override
+            public DirtyMap ownMap() {
+                return own;
+            }
+
+            @Override
+            public ChunkSync chunkSync() {
+                return chunkSync;
+            }
+
+            @Override
+            public ChunkSource peers() {
+                return peers;
+            }
+        };
+    }
+
+    /** {@code sync start}: fetches every chunk this member lacks from its peers. */
+    public void startSync() throws RequestException {
+        requireSync().start();
+    }
+
+    /** {@code sync stop}: stops after the chunks in flight. */
+    public void stopSync() throws RequestException {
+        requireSync().stop();
+    }
+
+    public Optional<SyncProgress> syncProgress() {
+        SyncThread current;
+        synchronized (this) {
+            current = sync;
+        }
+        return current == null ? Optional.empty() : Optional.of(current.progress());
+    }
+
+    private synchronized SyncThread requireSync() throws RequestException {
+        if (sync == null) {
+            throw new RequestException(Status.NOT_READY, "pool " + name + " has no store to sync");
+        }
+        return sync;
     }
 
     // ---- sessions ----
@@ -442,7 +524,7 @@ public final class ServerPool {
     }
 
     private void ensureClean(long offset, int length) throws RequestException {
-        ChunkSource source = chunkSource;
+        ChunkSource source = peers;
         for (long chunk = offset / chunkSize; chunk <= (offset + length - 1) / chunkSize; chunk++) {
             try {
                 chunkSync.ensureClean(chunk, source);
@@ -454,15 +536,7 @@ public final class ServerPool {
     }
 
     private void installChunk(long chunk, byte[] data) throws IOException {
-        PoolStore target;
-        DirtyMap own;
-        synchronized (this) {
-            target = store;
-            own = dirtyMaps.get(memberId);
-        }
-        if (target == null || own == null) {
-            throw new IOException("pool " + name + " lost its store during the sync of chunk " + chunk);
-        }
+        PoolStore target = storeForSync(chunk);
         long offset = chunk * chunkSize;
         long length = Math.min(chunkSize, target.params().dataBytes() - offset);
         if (data.length != length) {
@@ -473,11 +547,33 @@ public final class ServerPool {
             MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
             target.write(offset, buffer);
         }
+    }
+
+    /** The bits are cleared only once the data is durable: a crash before this keeps the chunks dirty. */
+    private void commitChunks(List<Long> chunks) throws IOException {
+        PoolStore target = storeForSync(chunks.getFirst());
+        DirtyMap own;
+        synchronized (this) {
+            own = dirtyMaps.get(memberId);
+        }
         target.flush();
-        // the bit is cleared only once the data is durable: a crash before this keeps the chunk dirty
-        own.clear(chunk);
-        persist(target, own, chunk, chunk + 1);
-        chunkCleaned.accept(chunk);
+        long first = Long.MAX_VALUE;
+        long last = -1;
+        for (long chunk : chunks) {
+            own.clear(chunk);
+            first = Math.min(first, chunk);
+            last = Math.max(last, chunk);
+        }
+        persist(target, own, first, last + 1);
+        long[] cleaned = chunks.stream().mapToLong(Long::longValue).toArray();
+        peers.cleaned(cleaned);
+    }
+
+    private synchronized PoolStore storeForSync(long chunk) throws IOException {
+        if (store == null) {
+            throw new IOException("pool " + name + " lost its store during the sync of chunk " + chunk);
+        }
+        return store;
     }
 
     private synchronized DirtyMap mapFor(PoolStore target, int member) {

@@ -15,13 +15,22 @@ import org.tinylog.Logger;
 /** The server pools this storage node has joined; also the adapter through which brmr-server reaches them. */
 public final class ServerPools implements RmrAdapter {
     private final Map<String, ServerPool> pools = new TreeMap<>();
+    private final SyncSettings syncSettings;
+
+    public ServerPools() {
+        this(SyncSettings.DEFAULT);
+    }
+
+    public ServerPools(SyncSettings syncSettings) {
+        this.syncSettings = syncSettings;
+    }
 
     public synchronized ServerPool join(String name, int memberId, int chunkSize) throws PoolException {
         if (pools.containsKey(name)) {
             throw new PoolException("poolname", "pool " + name + " is already joined (member "
                     + pools.get(name).memberId() + ")");
         }
-        ServerPool pool = new ServerPool(name, memberId, chunkSize);
+        ServerPool pool = new ServerPool(name, memberId, chunkSize, syncSettings);
         pools.put(name, pool);
         Logger.info("pool {}: joined as member {} with chunk size {}", name, memberId, chunkSize);
         return pool;

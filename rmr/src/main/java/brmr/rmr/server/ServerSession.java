@@ -132,6 +132,10 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 p.chunksClean(c.member(), c.chunks());
                 yield new Message.Ok();
             }
+            case Message.MarkDirty d -> {
+                p.markDirty(d.members(), d.firstChunk(), d.lastChunk());
+                yield new Message.Ok();
+            }
             case Message.Leave leave -> new Message.Ok();
             default -> throw new RequestException(Status.PROTOCOL, request.getClass().getSimpleName()
                     + " is not a request of a sync session");

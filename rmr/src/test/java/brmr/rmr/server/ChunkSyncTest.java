@@ -27,9 +27,15 @@ class ChunkSyncTest {
         @Override
         public void install(long chunk, byte[] data) {
             installed.add(chunk);
-            own.clear(chunk);
+        }
+
+        @Override
+        public void commit(List<Long> chunks) {
+            commits.add(List.copyOf(chunks));
+            chunks.forEach(own::clear);
         }
     });
+    private final List<List<Long>> commits = Collections.synchronizedList(new ArrayList<>());
 
     /** A peer whose answers the test releases. */
     private static final class GatedSource implements ChunkSource {
@@ -112,6 +118,43 @@ class ChunkSyncTest {
         sync.ensureClean(7, chunk -> new byte[8]);
         assertFalse(own.isDirty(7));
         assertEquals(List.of(7L), installed);
+    }
+
+    @Test
+    void aBatchFetchesInParallelAndCommitsOnceSkippingCleanChunks() throws Exception {
+        own.mark(1);
+        own.mark(3);
+        own.mark(4);
+        CountDownLatch all = new CountDownLatch(3);
+        ChunkSource source = chunk -> {
+            all.countDown();
+            try {
+                all.await();
+            } catch (InterruptedException e) {
+                throw new IOException(e);
+            }
+            return new byte[8];
+        };
+        sync.syncBatch(List.of(1L, 2L, 3L, 4L), source);
+        assertEquals(List.of(List.of(1L, 3L, 4L)), commits, "one commit for the batch, clean chunk 2 skipped");
+        assertEquals(0, own.dirtyCount());
+    }
+
+    @Test
+    void aBatchCommitsWhatArrivedAndReportsWhatDidNot() {
+        own.mark(1);
+        own.mark(2);
+        ChunkSource source = chunk -> {
+            if (chunk == 2) {
+                throw new IOException("no peer holds chunk 2 clean");
+            }
+            return new byte[8];
+        };
+        IOException e = assertThrows(IOException.class, () -> sync.syncBatch(List.of(1L, 2L), source));
+        assertEquals("no peer holds chunk 2 clean", e.getMessage());
+        assertEquals(List.of(List.of(1L)), commits);
+        assertTrue(own.isDirty(2));
+        assertFalse(own.isDirty(1));
     }
 
     @Test

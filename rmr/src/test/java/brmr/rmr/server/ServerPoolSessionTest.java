@@ -153,10 +153,23 @@ class ServerPoolSessionTest {
         RequestException dirty = assertThrows(RequestException.class, () -> pool.read(CHUNK, 512));
         assertEquals(Status.DIRTY, dirty.status());
         List<Long> cleaned = new ArrayList<>();
-        pool.onChunkCleaned(cleaned::add);
         byte[] remote = new byte[CHUNK];
         java.util.Arrays.fill(remote, (byte) 7);
-        pool.chunkSource(chunk -> remote.clone());
+        pool.link(new PeerLink() {
+            @Override
+            public byte[] fetch(long chunk) {
+                return remote.clone();
+            }
+
+            @Override
+            public void cleaned(long[] chunks) {
+                java.util.Arrays.stream(chunks).forEach(cleaned::add);
+            }
+
+            @Override
+            public void lacking(long firstChunk, long lastChunk) {
+            }
+        });
         assertEquals(7, pool.read(CHUNK + 512, 512)[0]);
         assertEquals(List.of(1L), cleaned);
         assertEquals("member 1: [] 0/8\n", pool.mapSummary());

@@ -1,0 +1,29 @@
+package brmr.rmr.server;
+
+import java.io.IOException;
+
+/** A storage node's link to its peers in one pool, through its sync sessions. */
+public interface PeerLink extends ChunkSource {
+    /** This member now holds these chunks; peers clear them from their map of it. */
+    void cleaned(long[] chunks);
+
+    /** This member lacks chunks {@code firstChunk..lastChunk} (e.g. its disk was replaced); peers mark them. */
+    void lacking(long firstChunk, long lastChunk);
+
+    /** No sync sessions: nothing can be fetched, and no peer is told anything. */
+    PeerLink NONE = new PeerLink() {
+        @Override
+        public byte[] fetch(long chunk) throws IOException {
+            throw new IOException("no sync session to a peer is attached to this pool (rmr-client join_pool "
+                    + "sync=y, add_sess)");
+        }
+
+        @Override
+        public void cleaned(long[] chunks) {
+        }
+
+        @Override
+        public void lacking(long firstChunk, long lastChunk) {
+        }
+    };
+}

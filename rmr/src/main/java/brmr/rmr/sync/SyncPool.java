@@ -1,0 +1,196 @@
+package brmr.rmr.sync;
+
+import brmr.rmr.client.ClientException;
+import brmr.rmr.client.Leg;
+import brmr.rmr.client.SessionState;
+import brmr.rmr.protocol.Message;
+import brmr.rmr.server.PeerLink;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.tinylog.Logger;
+
+/**
+ * A storage node's sync pool (rmr-client with sync=y): one session to each peer of the pool. Through
+ * it the node asks peers for their store parameters, fetches chunks it lacks, and tells peers what it
+ * has synced or lost.
+ */
+public final class SyncPool implements PeerLink {
+    private final String name;
+    private final int memberId;
+    private final int chunkSize;
+    private final Map<String, Leg> sessions = new LinkedHashMap<>();
+    private final AtomicInteger nextSource = new AtomicInteger();
+    private volatile boolean closed;
+
+    SyncPool(String name, int memberId, int chunkSize) {
+        this.name = name;
+        this.memberId = memberId;
+        this.chunkSize = chunkSize;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int memberId() {
+        return memberId;
+    }
+
+    public int chunkSize() {
+        return chunkSize;
+    }
+
+    public synchronized List<Leg> sessions() {
+        return new ArrayList<>(sessions.values());
+    }
+
+    public synchronized Optional<Leg> session(String session) {
+        return Optional.ofNullable(sessions.get(session));
+    }
+
+    /** {@code add_sess}: a sync session to a peer; it reconnects by itself whenever the peer comes back. */
+    public Leg addSession(String session, InetSocketAddress address) throws ClientException {
+        synchronized (this) {
+            if (sessions.containsKey(session)) {
+                throw new ClientException("sessname", "session " + session + " already exists in sync pool " + name);
+            }
+        }
+        Leg leg = new Leg(Message.Role.SYNC, memberId, name, session, address, chunkSize, Message.JoinMode.ASSEMBLE);
+        Message.Failure refused;
+        try {
+            refused = leg.connect(this::connectionLost);
+        } catch (IOException e) {
+            throw new ClientException("path", "cannot reach " + leg.where() + ": " + e.getMessage());
+        }
+        if (refused != null) {
+            throw new ClientException("sessname", leg.where() + " refused sync session " + session + ": "
+                    + refused.message());
+        }
+        synchronized (this) {
+            if (sessions.putIfAbsent(session, leg) != null) {
+                leg.disconnect();
+                throw new ClientException("sessname", "session " + session + " already exists in sync pool " + name);
+            }
+        }
+        return leg;
+    }
+
+    public void deleteSession(String session) throws ClientException {
+        Leg leg;
+        synchronized (this) {
+            leg = sessions.remove(session);
+        }
+        if (leg == null) {
+            throw new ClientException("sessname", "no session " + session + " in sync pool " + name);
+        }
+        leg.state(SessionState.REMOVING);
+        try {
+            leg.call(new Message.Leave(Message.LeaveMode.DELETE));
+        } catch (IOException e) {
+            Logger.debug("sync pool {}: session {} left without a reply: {}", name, session, e.getMessage());
+        }
+        leg.disconnect();
+    }
+
+    /** {@code sessions/<s>/reconnect}. */
+    public void reconnect(String session) throws ClientException {
+        Leg leg = session(session).orElseThrow(() -> new ClientException("sessname", "no session " + session
+                + " in sync pool " + name));
+        failed(leg, "reconnect requested");
+    }
+
+    private void connectionLost(Leg leg) {
+        failed(leg, leg.lastError());
+    }
+
+    private void failed(Leg leg, String reason) {
+        leg.failAndReconnect(reason, this::connectionLost, back -> { }, () -> !closed && sessions().contains(leg));
+    }
+
+    /** Asks every peer reachable now for its store parameters. */
+    public List<PeerAnswer> queryPeers() {
+        List<PeerAnswer> answers = new ArrayList<>();
+        for (Leg leg : sessions()) {
+            if (leg.state() != SessionState.NORMAL) {
+                continue;
+            }
+            try {
+                if (leg.call(new Message.QueryParams()) instanceof Message.Params params) {
+                    answers.add(new PeerAnswer(leg.name(), params.store()));
+                }
+            } catch (IOException e) {
+                failed(leg, e.getMessage());
+            }
+        }
+        return answers;
+    }
+
+    /** A chunk from a peer that holds it clean, trying peers in turn. */
+    @Override
+    public byte[] fetch(long chunk) throws IOException {
+        List<Leg> peers = sessions().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
+        List<String> errors = new ArrayList<>();
+        int start = peers.isEmpty() ? 0 : Math.floorMod(nextSource.getAndIncrement(), peers.size());
+        for (int i = 0; i < peers.size(); i++) {
+            Leg leg = peers.get((start + i) % peers.size());
+            try {
+                Message reply = leg.call(new Message.ReadChunk(chunk));
+                if (reply instanceof Message.Data data) {
+                    return data.data();
+                }
+                errors.add(leg.name() + ": " + (reply instanceof Message.Failure f ? f.message()
+                        : reply.getClass().getSimpleName()));
+            } catch (IOException e) {
+                errors.add(leg.name() + ": " + e.getMessage());
+                failed(leg, e.getMessage());
+            }
+        }
+        for (Leg leg : sessions()) {
+            if (leg.state() != SessionState.NORMAL) {
+                errors.add(leg.name() + " is " + leg.state() + (leg.lastError() == null ? "" : " (" + leg.lastError()
+                        + ")"));
+            }
+        }
+        throw new IOException("no peer could supply chunk " + chunk + ": "
+                + (errors.isEmpty() ? "no sync sessions" : String.join("; ", errors)));
+    }
+
+    @Override
+    public void cleaned(long[] chunks) {
+        tellPeers(new Message.ChunksClean(memberId, chunks));
+    }
+
+    @Override
+    public void lacking(long firstChunk, long lastChunk) {
+        tellPeers(new Message.MarkDirty(List.of(memberId), firstChunk, lastChunk));
+    }
+
+    /** Peers that miss this news catch up at the next map update, which takes this member's own view. */
+    private void tellPeers(Message news) {
+        for (Leg leg : sessions()) {
+            if (leg.state() != SessionState.NORMAL) {
+                continue;
+            }
+            leg.callAsync(news).whenComplete((reply, error) -> {
+                if (error != null || !(reply instanceof Message.Ok)) {
+                    Logger.warn("sync pool {}: peer {} did not take {}: {}", name, leg.name(),
+                            news.getClass().getSimpleName(), error != null ? error.getMessage() : reply);
+                }
+            });
+        }
+    }
+
+    void close() {
+        closed = true;
+        for (Leg leg : sessions()) {
+            leg.state(SessionState.REMOVING);
+            leg.disconnect();
+        }
+    }
+}

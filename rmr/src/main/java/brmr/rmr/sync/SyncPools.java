@@ -1,0 +1,54 @@
+package brmr.rmr.sync;
+
+import brmr.rmr.client.ClientException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.tinylog.Logger;
+
+/** The sync pools of a storage node. */
+public final class SyncPools implements AutoCloseable {
+    private final Map<String, SyncPool> pools = new TreeMap<>();
+
+    public synchronized SyncPool join(String name, int memberId, int chunkSize) throws ClientException {
+        if (pools.containsKey(name)) {
+            throw new ClientException("poolname", "sync pool " + name + " is already joined");
+        }
+        SyncPool pool = new SyncPool(name, memberId, chunkSize);
+        pools.put(name, pool);
+        Logger.info("sync pool {}: joined as member {} with chunk size {}", name, memberId, chunkSize);
+        return pool;
+    }
+
+    public synchronized void leave(String name) throws ClientException {
+        SyncPool pool = get(name);
+        if (!pool.sessions().isEmpty()) {
+            throw new ClientException("leave_pool", "sync pool " + name + " still has sessions; del_sess them first");
+        }
+        pools.remove(name);
+    }
+
+    public synchronized SyncPool get(String name) throws ClientException {
+        SyncPool pool = pools.get(name);
+        if (pool == null) {
+            throw new ClientException("pool", "sync pool " + name + " is not joined on this node (write "
+                    + "rmr-client/ctl/join_pool with sync=y first)");
+        }
+        return pool;
+    }
+
+    public synchronized Optional<SyncPool> find(String name) {
+        return Optional.ofNullable(pools.get(name));
+    }
+
+    public synchronized List<SyncPool> all() {
+        return new ArrayList<>(pools.values());
+    }
+
+    @Override
+    public synchronized void close() {
+        pools.values().forEach(SyncPool::close);
+    }
+}

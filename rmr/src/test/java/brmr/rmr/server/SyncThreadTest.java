@@ -1,0 +1,135 @@
+package brmr.rmr.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brmr.rmr.adapter.RegisterMode;
+import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.protocol.Message;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.LongStream;
+import org.junit.jupiter.api.Test;
+
+/** The sync thread of a replaced member, against a store in memory and a peer the test plays. */
+class SyncThreadTest {
+    private static final int CHUNK = 4096;
+    private static final StoreParams PARAMS = new StoreParams("p1", 1, 800, CHUNK, 512, true,
+            UUID.fromString("11111111-2222-4333-8444-555555555555"));
+
+    /** A peer that holds chunk c filled with byte c, and can be made to fail from some chunk on. */
+    private static final class Peer implements PeerLink {
+        final AtomicInteger inFlight = new AtomicInteger();
+        final AtomicInteger maxInFlight = new AtomicInteger();
+        final List<Long> cleaned = Collections.synchronizedList(new ArrayList<>());
+        volatile long failFrom = Long.MAX_VALUE;
+
+        @Override
+        public byte[] fetch(long chunk) throws IOException {
+            int now = inFlight.incrementAndGet();
+            maxInFlight.accumulateAndGet(now, Math::max);
+            try {
+                if (chunk >= failFrom) {
+                    throw new IOException("peer s2 went away");
+                }
+                byte[] data = new byte[CHUNK];
+                java.util.Arrays.fill(data, (byte) chunk);
+                return data;
+            } finally {
+                inFlight.decrementAndGet();
+            }
+        }
+
+        @Override
+        public void cleaned(long[] chunks) {
+            for (long chunk : chunks) {
+                cleaned.add(chunk);
+            }
+        }
+
+        @Override
+        public void lacking(long firstChunk, long lastChunk) {
+        }
+    }
+
+    private final SessionLink client = new SessionLink() {
+        @Override
+        public String name() {
+            return "c";
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+
+    private ServerPool replacedPool(Peer peer, SyncSettings settings) throws Exception {
+        ServerPools pools = new ServerPools(settings);
+        ServerPool pool = pools.join("p1", 1, CHUNK);
+        pools.register("p1", new MemoryPoolStore(PARAMS), RegisterMode.REPLACE);
+        pool.link(peer);
+        pools.discard("p1", LongStream.range(0, 100));
+        pool.joinCompute(client, Message.JoinMode.ASSEMBLE, CHUNK);
+        return pool;
+    }
+
+    private static SyncProgress awaitEnd(ServerPool pool) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            SyncProgress progress = pool.syncProgress().orElseThrow();
+            if (progress.state() != SyncProgress.State.RUNNING) {
+                return progress;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("sync did not end");
+    }
+
+    @Test
+    void syncsOnlyInNormal() throws Exception {
+        ServerPool pool = replacedPool(new Peer(), new SyncSettings(8, 0));
+        RequestException e = assertThrows(RequestException.class, pool::startSync);
+        assertEquals("pool p1 is NO_IO; sync runs only in NORMAL", e.getMessage());
+    }
+
+    @Test
+    void fetchesEveryChunkWithinTheQueueDepthAndTellsPeers() throws Exception {
+        Peer peer = new Peer();
+        ServerPool pool = replacedPool(peer, new SyncSettings(8, 0));
+        pool.enable(client);
+        pool.startSync();
+        SyncProgress done = awaitEnd(pool);
+        assertEquals(SyncProgress.State.DONE, done.state(), done.describe(CHUNK));
+        assertEquals(100, done.synced());
+        assertEquals(0, done.dirty());
+        assertEquals(100.0, done.percent());
+        assertTrue(peer.maxInFlight.get() <= 8, "at most queue depth requests in flight");
+        assertEquals(100, peer.cleaned.size());
+        assertEquals(42, pool.read(42 * CHUNK, 512)[0]);
+        assertTrue(done.describe(CHUNK).startsWith("done: 100/100 chunks clean, 100 synced in "), done.describe(CHUNK));
+    }
+
+    @Test
+    void stopsOnAFailureWithTheReasonAndResumes() throws Exception {
+        Peer peer = new Peer();
+        peer.failFrom = 50;
+        ServerPool pool = replacedPool(peer, new SyncSettings(4, 0));
+        pool.enable(client);
+        pool.startSync();
+        SyncProgress stopped = awaitEnd(pool);
+        assertEquals(SyncProgress.State.STOPPED, stopped.state());
+        assertEquals("peer s2 went away", stopped.reason());
+        assertEquals(50, stopped.dirty(), "chunks 50..99 still missing, nothing cleared without its data");
+        peer.failFrom = Long.MAX_VALUE;
+        pool.startSync();
+        SyncProgress done = awaitEnd(pool);
+        assertEquals(SyncProgress.State.DONE, done.state());
+        assertEquals(50, done.synced(), "the resumed sync fetches only what is left");
+    }
+}
