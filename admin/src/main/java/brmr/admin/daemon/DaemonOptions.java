@@ -110,8 +110,4 @@ public final class DaemonOptions {
         }
         return number;
     }
-
-    public String get(String name, String fallback) {
-        return values.getOrDefault(name, fallback);
-    }
 }

@@ -58,6 +58,7 @@ public final class StorageNode {
                 .readable("rmr-server/pools/{pool}/member_id", vars -> String.valueOf(pool(vars).memberId()))
                 .readable("rmr-server/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
                 .readable("rmr-server/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
+                .readable("rmr-server/pools/{pool}/map", vars -> pool(vars).mapBits())
                 .writable("rmr-server/pools/{pool}/leave_pool", (vars, value) -> leavePool(vars, value))
                 .writable("rmr-server/pools/{pool}/add_clt", (vars, value) -> addClient(vars, value))
                 .file("rmr-server/pools/{pool}/sync", vars -> syncProgress(pool(vars)).describe(pool(vars).chunkSize()),

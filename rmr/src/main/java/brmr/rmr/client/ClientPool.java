@@ -36,6 +36,8 @@ public final class ClientPool {
     private final ReentrantReadWriteLock ioLock = new ReentrantReadWriteLock();
     private final AtomicInteger readCursor = new AtomicInteger();
     private volatile boolean closed;
+    /** Chunks of the pool's store, known once a leg has answered; -1 before. */
+    private long chunkCount = -1;
 
     ClientPool(String name, int chunkSize) {
         this.name = name;
@@ -516,13 +518,13 @@ public final class ClientPool {
     // ---- what the client knows of the dirty maps ----
 
     private synchronized void adoptParams(StoreParams params) {
-        if (params != null && knownDirty.isEmpty()) {
-            knownMap(params.memberId(), params.chunkCount());
+        if (params != null && chunkCount < 0) {
+            chunkCount = params.chunkCount();
         }
     }
 
-    private synchronized DirtyMap knownMap(int member, long chunkCount) {
-        return knownDirty.computeIfAbsent(member, m -> new DirtyMap(m, chunkCount));
+    private synchronized DirtyMap knownMap(int member, long chunks) {
+        return knownDirty.computeIfAbsent(member, m -> new DirtyMap(m, chunks));
     }
 
     private synchronized boolean holdsClean(int member, long first, long last) {
@@ -535,7 +537,6 @@ public final class ClientPool {
     }
 
     private synchronized void markKnown(List<Integer> members, long first, long last) {
-        long chunkCount = knownDirty.values().stream().findFirst().map(DirtyMap::chunkCount).orElse(-1L);
         if (chunkCount < 0) {
             return;
         }

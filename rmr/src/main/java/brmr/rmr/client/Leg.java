@@ -150,10 +150,6 @@ public final class Leg {
         params = fresh;
     }
 
-    void failed(String reason) {
-        lastError = reason;
-    }
-
     /**
      * Marks the leg FAILED (once) and reconnects in the background until it is back, then runs
      * {@code rejoin}; gives up when {@code wanted} turns false.

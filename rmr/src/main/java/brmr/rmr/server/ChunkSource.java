@@ -7,8 +7,4 @@ import java.io.IOException;
 public interface ChunkSource {
     /** The whole chunk as a peer holds it; fails when no peer can supply it. */
     byte[] fetch(long chunk) throws IOException;
-
-    ChunkSource NONE = chunk -> {
-        throw new IOException("no peer is reachable to supply chunk " + chunk);
-    };
 }

@@ -17,6 +17,19 @@ public final class MapSummary {
         return text.toString();
     }
 
+    /** The text of {@code map}: per member, every bit of its map as hex, 64 chunks a word, chunk 0 lowest. */
+    public static String bits(Collection<DirtyMap> maps) {
+        StringBuilder text = new StringBuilder();
+        for (DirtyMap map : maps) {
+            text.append("member ").append(map.memberId()).append(':');
+            for (long word : map.words()) {
+                text.append(' ').append(String.format("%016x", word));
+            }
+            text.append('\n');
+        }
+        return text.toString();
+    }
+
     /** Ascending chunk numbers as "0-3, 7, 9-10". */
     static String ranges(long[] chunks) {
         StringBuilder text = new StringBuilder();

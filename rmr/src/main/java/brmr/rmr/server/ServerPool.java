@@ -638,8 +638,7 @@ public final class ServerPool {
         return MapSummary.format(dirtyMaps.values());
     }
 
-    /** Chunks being fetched on demand right now. */
-    int syncsInFlight() {
-        return chunkSync.inFlight();
+    public synchronized String mapBits() {
+        return MapSummary.bits(dirtyMaps.values());
     }
 }

@@ -37,6 +37,10 @@ class ChunkSyncTest {
     });
     private final List<List<Long>> commits = Collections.synchronizedList(new ArrayList<>());
 
+    private static final ChunkSource NO_PEER = chunk -> {
+        throw new IOException("no peer is reachable to supply chunk " + chunk);
+    };
+
     /** A peer whose answers the test releases. */
     private static final class GatedSource implements ChunkSource {
         final AtomicInteger fetches = new AtomicInteger();
@@ -75,7 +79,7 @@ class ChunkSyncTest {
 
     @Test
     void cleanChunkNeedsNoFetch() throws IOException {
-        sync.ensureClean(3, ChunkSource.NONE);
+        sync.ensureClean(3, NO_PEER);
         assertEquals(List.of(), installed);
     }
 
@@ -114,7 +118,7 @@ class ChunkSyncTest {
         assertEquals("peer went away", first.get(10, TimeUnit.SECONDS).getMessage());
         assertEquals("chunk 7: peer went away", waiter.get(10, TimeUnit.SECONDS).getMessage());
         assertTrue(own.isDirty(7), "a chunk stays dirty until its data is installed");
-        assertThrows(IOException.class, () -> sync.ensureClean(7, ChunkSource.NONE));
+        assertThrows(IOException.class, () -> sync.ensureClean(7, NO_PEER));
         sync.ensureClean(7, chunk -> new byte[8]);
         assertFalse(own.isDirty(7));
         assertEquals(List.of(7L), installed);

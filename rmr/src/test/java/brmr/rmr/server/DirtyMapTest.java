@@ -61,5 +61,9 @@ class DirtyMapTest {
         two.mark(3);
         two.mark(4);
         assertEquals("member 1: [] 0/800\nmember 2: [3-4] 2/800\n", MapSummary.format(java.util.List.of(one, two)));
+        DirtyMap small = new DirtyMap(2, 70);
+        small.mark(0);
+        small.mark(65);
+        assertEquals("member 2: 0000000000000001 0000000000000002\n", MapSummary.bits(java.util.List.of(small)));
     }
 }
