@@ -58,6 +58,25 @@ class ReplicatedPoolIT {
             byte[] expected = new byte[CHUNK];
             java.util.Arrays.fill(expected, (byte) 0x11);
             assertArrayEquals(expected, pool.chunk(1, 3), "the data really is on the leg's disk");
+
+            if (Commands.onPath("nbdcopy") && Commands.onPath("nbdinfo") && Commands.onPath("qemu-img")) {
+                CommandResult info = Commands.run(List.of("nbdinfo", "--json", uri));
+                assertEquals(0, info.exit(), info::toString);
+                assertTrue(info.out().contains("\"export-size\": " + MAPPED_SIZE * 512), info.out());
+                Path image = dir.resolve("random.img");
+                byte[] random = new byte[(int) (MAPPED_SIZE * 512)];
+                new java.util.Random(11).nextBytes(random);
+                Files.write(image, random);
+                CommandResult copy = Commands.run(List.of("nbdcopy", image.toString(), uri));
+                assertEquals(0, copy.exit(), copy::toString);
+                CommandResult compare = Commands.run(List.of("qemu-img", "compare", "-f", "raw", "-F", "raw",
+                        image.toString(), uri));
+                assertEquals(0, compare.exit(), compare::toString);
+                assertEquals(List.of(), pool.differingChunks(1, 2));
+                assertArrayEquals(java.util.Arrays.copyOfRange(random, 7 * CHUNK, 8 * CHUNK), pool.chunk(2, 7));
+            } else {
+                System.out.println("[brmr tests] skipping the nbdcopy/nbdinfo/qemu-img part: not installed");
+            }
         }
     }
 
@@ -121,6 +140,30 @@ class ReplicatedPoolIT {
             Qemu.io(uri, "write -P 0x7c " + 700L * CHUNK + " 128k");
             assertArrayEquals(pool.chunk(1, 700), pool.chunk(2, 700), "a write after the rejoin reaches both legs");
             assertTrue(missed.containsAll(pool.differingChunks(1, 2)), "the legs differ only where node 2 is dirty");
+        }
+    }
+
+    @Test
+    void whatASurvivorKnowsOfAMissingLegSurvivesTheSurvivorsCrash() throws Exception {
+        try (LocalPool pool = LocalPool.start(dir, "p1", 2, MAPPED_SIZE, CHUNK)) {
+            String uri = pool.nbdUri();
+            Qemu.io(uri, "write -P 0x31 0 100M");
+            pool.node(2).daemon.kill();
+            Qemu.io(uri, "write -P 0x32 " + 10L * CHUNK + " 256k", "write -P 0x32 " + 500L * CHUNK + " 4k");
+            String missed = "member 1: [] 0/800\nmember 2: [10-11, 500] 3/800";
+            assertEquals(missed, pool.read(1, "map_summary"));
+
+            pool.node(1).daemon.kill();
+            pool.restartAndReadd(1);
+            assertEquals(missed, pool.read(1, "map_summary"), "the map of member 2 was persisted on node 1's disk");
+            pool.restartAndReadd(2);
+            eventually(Duration.ofSeconds(30), "both sessions back in NORMAL",
+                    () -> pool.sessionState(1) + " " + pool.sessionState(2), "NORMAL NORMAL"::equals);
+            assertEquals(missed, pool.read(2, "map_summary"), "the reassembled pool agrees on what node 2 lacks");
+            for (int round = 0; round < 4; round++) {
+                Qemu.io(uri, "read -P 0x32 " + 10L * CHUNK + " 256k", "read -P 0x32 " + 500L * CHUNK + " 4k",
+                        "read -P 0x31 " + 12L * CHUNK + " 128k");
+            }
         }
     }
 
