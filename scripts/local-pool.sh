@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job on its embedded default: builds the image, then brings up a whole local pool --
-# two storage nodes on file-backed disks under ./local-data and one compute client -- the way the
-# runbook does (join_pool, create_store or add_store, add_sess, enable, map_device), and prints the
-# NBD address to use. Runs until Ctrl-C, then stops every daemon it started.
+# two storage nodes on file-backed disks under ./local-data, with sync sessions between them, and
+# one compute client -- the way the runbook does (join_pool, create_store or add_store, sync pool,
+# add_sess, enable, map_device), and prints the NBD address to use. Runs until Ctrl-C, then stops every daemon it started.
 # Environment: BRMR_ONCE=1 stops after printing; BRMR_SKIP_BUILD=1 reuses the built image;
 # BRMR_PORT_BASE (default 7471) sets the storage ports, BRMR_NBD (default 127.0.0.1:10809) the export.
 set -euo pipefail
@@ -61,6 +61,14 @@ for member in 1 2; do
   else
     ctl "$node" write /sys/devices/virtual/brmr-server/ctl/create_store "device=$disk pool=$pool mapped_size=$mapped_size"
   fi
+done
+
+# sync sessions between the storage nodes, for replace and resync
+for member in 1 2; do
+  peer=$((3 - member))
+  ctl node$member write /sys/devices/virtual/rmr-client/ctl/join_pool "poolname=$pool chunk_size=131072 sync=y"
+  ctl node$member write /sys/class/rmr-client/pools/$pool/add_sess "sessname=n$peer path=ip:127.0.0.1:$((port_base + peer - 1))"
+  ctl node$member write /sys/class/rmr-server/pools/$pool/add_clt "poolname=$pool"
 done
 
 start_daemon client brmr-client --nbd "$nbd"
