@@ -3,6 +3,7 @@ module brmr.rmr {
     requires transitive brmr.metadata;
     requires org.tinylog.api;
 
+    exports brmr.rmr to brmr.admin;
     exports brmr.rmr.adapter to brmr.admin;
     exports brmr.rmr.client to brmr.admin;
     exports brmr.rmr.protocol to brmr.admin;

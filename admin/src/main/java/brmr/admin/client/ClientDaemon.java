@@ -1,6 +1,5 @@
 package brmr.admin.client;
 
-import brmr.admin.control.ControlServer;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import java.io.IOException;
@@ -28,14 +27,8 @@ public final class ClientDaemon {
             ClientNode node = new ClientNode(options.address("nbd", "127.0.0.1:10809"));
             node.start();
             daemon.closeOnStop(node);
-            ControlServer control = new ControlServer(options.socket(), node.tree(), node::status);
-            control.start();
-            daemon.closeOnStop(control);
-            System.out.println(PROGRAM + " ready: socket=" + options.socket() + " nbd="
-                    + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort() + " pid="
-                    + ProcessHandle.current().pid());
-            System.out.flush();
-            daemon.awaitStop();
+            daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
+                    "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort());
         } catch (IOException | DaemonOptions.UsageException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);

@@ -5,7 +5,7 @@ import brmr.admin.control.ControlException;
 import brmr.admin.control.ControlTree;
 import brmr.admin.nbd.NbdServer;
 import brmr.rmr.adapter.StoreParams;
-import brmr.rmr.client.ClientException;
+import brmr.rmr.PoolException;
 import brmr.rmr.client.ClientPool;
 import brmr.rmr.client.ClientPools;
 import brmr.rmr.client.Leg;
@@ -34,7 +34,7 @@ public final class ClientNode implements AutoCloseable {
                 .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> addSession(pool(vars), value))
                 .writable("rmr-client/pools/{pool}/pool_enable", (vars, value) -> {
                     ControlArgs.requireOne("pool_enable", value);
-                    run(() -> pool(vars).enableAll());
+                    ControlException.refusing(() -> pool(vars).enableAll());
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> leavePool(vars, value))
@@ -43,7 +43,7 @@ public final class ClientNode implements AutoCloseable {
                 .names("rmr-client/pools/{pool}/sessions/{sess}", this::sessionNames)
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> {
                     ControlArgs.requireOne("enable", value);
-                    run(() -> pool(vars).enable(vars.get("sess")));
+                    ControlException.refusing(() -> pool(vars).enable(vars.get("sess")));
                     return "";
                 })
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> leg(vars).state().name())
@@ -54,7 +54,7 @@ public final class ClientNode implements AutoCloseable {
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/del_sess", (vars, value) -> deleteSession(vars, value))
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
                     ControlArgs.requireOne("reconnect", value);
-                    run(() -> pool(vars).reconnect(vars.get("sess")));
+                    ControlException.refusing(() -> pool(vars).reconnect(vars.get("sess")));
                     return "";
                 })
                 .writable("brmr-client/ctl/map_device", (vars, value) -> map(value))
@@ -93,24 +93,12 @@ public final class ClientNode implements AutoCloseable {
         return "nbd://" + address.getHostString() + ":" + address.getPort() + "/" + device.name();
     }
 
-    @FunctionalInterface
-    private interface ClientAction {
-        void run() throws ClientException, ControlException;
-    }
-
-    private static void run(ClientAction action) throws ControlException {
-        try {
-            action.run();
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
-        }
-    }
 
     private ClientPool pool(ControlTree.Vars vars) throws ControlException {
         try {
             return pools.get(vars.get("pool"));
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
+        } catch (PoolException e) {
+            throw ControlException.of(e);
         }
     }
 
@@ -142,7 +130,7 @@ public final class ClientNode implements AutoCloseable {
         if (args.optionalChoice("sync", "y", "n").orElse("n").equals("y")) {
             throw new ControlException("sync", "sync=y joins a sync pool on a storage node, not on a compute client");
         }
-        run(() -> pools.join(name, (int) chunkSize));
+        ControlException.refusing(() -> pools.join(name, (int) chunkSize));
         return "";
     }
 
@@ -152,7 +140,7 @@ public final class ClientNode implements AutoCloseable {
         InetSocketAddress address = SessionPath.parse(args.text("path"));
         Message.JoinMode mode = args.optionalChoice("mode", "create", "assemble").orElse("create").equals("create")
                 ? Message.JoinMode.CREATE : Message.JoinMode.ASSEMBLE;
-        run(() -> pool.addSession(session, address, mode));
+        ControlException.refusing(() -> pool.addSession(session, address, mode));
         return "";
     }
 
@@ -166,7 +154,7 @@ public final class ClientNode implements AutoCloseable {
                         vars.get("sess"), pool.name());
             }
         }
-        run(() -> pool.deleteSession(vars.get("sess"),
+        ControlException.refusing(() -> pool.deleteSession(vars.get("sess"),
                 mode.equals("delete") ? Message.LeaveMode.DELETE : Message.LeaveMode.DISASSEMBLE));
         return "";
     }
@@ -180,7 +168,7 @@ public final class ClientNode implements AutoCloseable {
                         + " is mapped; unmap it first");
             }
         }
-        run(() -> pools.leave(name));
+        ControlException.refusing(() -> pools.leave(name));
         return "";
     }
 
@@ -192,8 +180,8 @@ public final class ClientNode implements AutoCloseable {
         ClientPool pool;
         try {
             pool = pools.get(name);
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
+        } catch (PoolException e) {
+            throw ControlException.of(e);
         }
         synchronized (this) {
             if (devices.containsKey(name)) {
@@ -203,8 +191,8 @@ public final class ClientNode implements AutoCloseable {
         StoreParams params;
         try {
             params = pool.map(size);
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
+        } catch (PoolException e) {
+            throw ControlException.of(e);
         }
         MappedDevice device = new MappedDevice(name, pool, params.dataBytes(), params.sectorSize());
         synchronized (this) {

@@ -1,5 +1,7 @@
 package brmr.admin.daemon;
 
+import brmr.admin.control.ControlServer;
+import brmr.admin.control.ControlTree;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -9,6 +11,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Supplier;
 import org.tinylog.Logger;
 import org.tinylog.configuration.Configuration;
 import org.tinylog.provider.ProviderRegistry;
@@ -45,6 +48,20 @@ public final class Daemon {
     /** Closed in reverse order when the daemon stops. */
     public void closeOnStop(AutoCloseable resource) {
         resources.add(resource);
+    }
+
+    /**
+     * Serves the control socket, prints the ready line (with {@code details}, e.g. the addresses it
+     * bound) that scripts and tests wait for, and runs until SIGTERM or SIGINT.
+     */
+    public void serveUntilStopped(Path socket, ControlTree tree, Supplier<String> status, String details)
+            throws IOException {
+        ControlServer control = new ControlServer(socket, tree, status);
+        control.start();
+        closeOnStop(control);
+        System.out.println(program + " ready: socket=" + socket + " " + details + " pid=" + ProcessHandle.current().pid());
+        System.out.flush();
+        awaitStop();
     }
 
     /** Blocks until SIGTERM or SIGINT, then closes everything registered. */

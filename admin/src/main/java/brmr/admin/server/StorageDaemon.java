@@ -1,6 +1,5 @@
 package brmr.admin.server;
 
-import brmr.admin.control.ControlServer;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import brmr.rmr.server.PoolServer;
@@ -38,14 +37,8 @@ public final class StorageDaemon {
             daemon.closeOnStop(node.syncPools());
             PoolServer sessions = PoolServer.start(options.address("listen", DEFAULT_LISTEN), node.pools());
             daemon.closeOnStop(sessions);
-            ControlServer control = new ControlServer(options.socket(), node.tree(), node::status);
-            control.start();
-            daemon.closeOnStop(control);
-            System.out.println(PROGRAM + " ready: socket=" + options.socket() + " listen="
-                    + sessions.address().getHostString() + ":" + sessions.address().getPort() + " pid="
-                    + ProcessHandle.current().pid());
-            System.out.flush();
-            daemon.awaitStop();
+            daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
+                    "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());
         } catch (IOException | DaemonOptions.UsageException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);

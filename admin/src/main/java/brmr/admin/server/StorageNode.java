@@ -8,8 +8,7 @@ import brmr.admin.store.BrmrStore;
 import brmr.admin.store.PeerStores;
 import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
-import brmr.rmr.adapter.PoolException;
-import brmr.rmr.client.ClientException;
+import brmr.rmr.PoolException;
 import brmr.rmr.client.Leg;
 import brmr.rmr.server.RequestException;
 import brmr.rmr.server.SyncProgress;
@@ -102,12 +101,12 @@ public final class StorageNode {
                     String session = args.name("sessname");
                     var address = SessionPath.parse(args.text("path"));
                     SyncPool pool = syncPool(vars);
-                    run(() -> pool.addSession(session, address));
+                    ControlException.refusing(() -> pool.addSession(session, address));
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> {
                     ControlArgs.requireOne("leave_pool", value);
-                    run(() -> syncPools.leave(vars.get("pool")));
+                    ControlException.refusing(() -> syncPools.leave(vars.get("pool")));
                     synchronized (syncLinks) {
                         syncLinks.values().remove(vars.get("pool"));
                     }
@@ -124,35 +123,23 @@ public final class StorageNode {
                     ControlArgs.parse("del_sess", value, List.of("mode"), List.of())
                             .optionalChoice("mode", "delete", "disassemble");
                     SyncPool pool = syncPool(vars);
-                    run(() -> pool.deleteSession(vars.get("sess")));
+                    ControlException.refusing(() -> pool.deleteSession(vars.get("sess")));
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
                     ControlArgs.requireOne("reconnect", value);
                     SyncPool pool = syncPool(vars);
-                    run(() -> pool.reconnect(vars.get("sess")));
+                    ControlException.refusing(() -> pool.reconnect(vars.get("sess")));
                     return "";
                 });
     }
 
-    @FunctionalInterface
-    private interface SyncAction {
-        void run() throws ClientException;
-    }
-
-    private static void run(SyncAction action) throws ControlException {
-        try {
-            action.run();
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
-        }
-    }
 
     private SyncPool syncPool(ControlTree.Vars vars) throws ControlException {
         try {
             return syncPools.get(vars.get("pool"));
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
+        } catch (PoolException e) {
+            throw ControlException.of(e);
         }
     }
 
@@ -182,8 +169,8 @@ public final class StorageNode {
         SyncPool sync;
         try {
             sync = syncPools.join(name, server.memberId(), server.chunkSize());
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
+        } catch (PoolException e) {
+            throw ControlException.of(e);
         }
         if (!server.linked()) {
             link(server, sync);
@@ -199,8 +186,8 @@ public final class StorageNode {
         SyncPool sync;
         try {
             sync = syncPools.get(syncName);
-        } catch (ClientException e) {
-            throw new ControlException(e.field(), e.reason());
+        } catch (PoolException e) {
+            throw ControlException.of(e);
         }
         if (sync.chunkSize() != server.chunkSize()) {
             throw new ControlException("poolname", "sync pool " + syncName + " uses chunk size " + sync.chunkSize()
@@ -295,7 +282,7 @@ public final class StorageNode {
         try {
             pools.join(name, memberId, (int) chunkSize);
         } catch (PoolException e) {
-            throw new ControlException(e.field(), e.reason());
+            throw ControlException.of(e);
         }
         return "";
     }
@@ -305,7 +292,7 @@ public final class StorageNode {
         try {
             pools.leave(vars.get("pool"));
         } catch (PoolException e) {
-            throw new ControlException(e.field(), e.reason());
+            throw ControlException.of(e);
         }
         return "";
     }
@@ -314,7 +301,7 @@ public final class StorageNode {
         try {
             return pools.get(vars.get("pool"));
         } catch (PoolException e) {
-            throw new ControlException(e.field(), e.reason());
+            throw ControlException.of(e);
         }
     }
 

@@ -8,7 +8,7 @@ import brmr.metadata.MetadataArea;
 import brmr.metadata.MetadataLayout;
 import brmr.metadata.MetadataState;
 import brmr.metadata.StoreMetadata;
-import brmr.rmr.adapter.PoolException;
+import brmr.rmr.PoolException;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.RmrAdapter;
 import brmr.rmr.sync.PeerAnswer;
@@ -285,7 +285,7 @@ public final class StoreOperations {
         try {
             chunkSize = rmr.chunkSize(pool);
         } catch (PoolException e) {
-            throw new ControlException(e.field(), e.reason());
+            throw ControlException.of(e);
         }
         BrmrStore existing = stores.get(pool);
         if (existing != null) {
@@ -298,7 +298,7 @@ public final class StoreOperations {
         try {
             return rmr.memberId(pool);
         } catch (PoolException e) {
-            throw new ControlException(e.field(), e.reason());
+            throw ControlException.of(e);
         }
     }
 
@@ -374,7 +374,7 @@ public final class StoreOperations {
         try {
             rmr.register(pool, store, mode);
         } catch (PoolException e) {
-            throw new ControlException(e.field(), e.reason());
+            throw ControlException.of(e);
         }
     }
 
@@ -382,7 +382,7 @@ public final class StoreOperations {
         try {
             rmr.unregister(pool);
         } catch (PoolException e) {
-            throw new ControlException(e.field(), e.reason());
+            throw ControlException.of(e);
         }
     }
 

@@ -1,5 +1,6 @@
 package brmr.rmr.adapter;
 
+import brmr.rmr.PoolException;
 import java.util.stream.LongStream;
 
 /** How brmr-server hands a store to the RMR server pool, takes it back, and reports chunks it lacks. */

@@ -1,5 +1,6 @@
 package brmr.rmr.client;
 
+import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.server.DirtyMap;
@@ -61,22 +62,22 @@ public final class ClientPool {
         return Optional.ofNullable(legs.get(session));
     }
 
-    private Leg require(String session) throws ClientException {
-        return leg(session).orElseThrow(() -> new ClientException("sessname", "no session " + session + " in pool "
+    private Leg require(String session) throws PoolException {
+        return leg(session).orElseThrow(() -> new PoolException("sessname", "no session " + session + " in pool "
                 + name));
     }
 
     // ---- sessions ----
 
     /** {@code add_sess}: connects to a storage node and joins its server pool; the leg is then CREATED. */
-    public Leg addSession(String session, InetSocketAddress address, Message.JoinMode mode) throws ClientException {
+    public Leg addSession(String session, InetSocketAddress address, Message.JoinMode mode) throws PoolException {
         synchronized (this) {
             if (legs.containsKey(session)) {
-                throw new ClientException("sessname", "session " + session + " already exists in pool " + name);
+                throw new PoolException("sessname", "session " + session + " already exists in pool " + name);
             }
             for (Leg other : legs.values()) {
                 if (other.address().equals(address)) {
-                    throw new ClientException("path", "session " + other.name() + " already goes to " + other.where());
+                    throw new PoolException("path", "session " + other.name() + " already goes to " + other.where());
                 }
             }
         }
@@ -86,15 +87,15 @@ public final class ClientPool {
         try {
             refused = leg.connect(this::connectionLost);
         } catch (IOException e) {
-            throw new ClientException("path", "cannot reach " + where + ": " + e.getMessage());
+            throw new PoolException("path", "cannot reach " + where + ": " + e.getMessage());
         }
         if (refused != null) {
-            throw new ClientException("sessname", where + " refused session " + session + ": " + refused.message());
+            throw new PoolException("sessname", where + " refused session " + session + ": " + refused.message());
         }
         synchronized (this) {
             if (legs.containsKey(session)) {
                 leg.disconnect();
-                throw new ClientException("sessname", "session " + session + " already exists in pool " + name);
+                throw new PoolException("sessname", "session " + session + " already exists in pool " + name);
             }
             legs.put(session, leg);
             adoptParams(leg.params());
@@ -103,18 +104,18 @@ public final class ClientPool {
     }
 
     /** {@code sessions/<s>/enable}: map update, then enable; the leg takes IO from then on. */
-    public void enable(String session) throws ClientException {
+    public void enable(String session) throws PoolException {
         Leg leg = require(session);
         try {
             enableLeg(leg);
         } catch (IOException e) {
             legFailed(leg, e.getMessage());
-            throw new ClientException("sessname", "enabling " + session + " failed: " + e.getMessage());
+            throw new PoolException("sessname", "enabling " + session + " failed: " + e.getMessage());
         }
     }
 
     /** {@code pool_enable}: enables every leg that is CREATED. */
-    public void enableAll() throws ClientException {
+    public void enableAll() throws PoolException {
         List<String> failures = new ArrayList<>();
         for (Leg leg : legs()) {
             if (leg.state() != SessionState.CREATED) {
@@ -122,16 +123,16 @@ public final class ClientPool {
             }
             try {
                 enableLeg(leg);
-            } catch (IOException | ClientException e) {
+            } catch (IOException | PoolException e) {
                 failures.add(leg.name() + ": " + e.getMessage());
             }
         }
         if (!failures.isEmpty()) {
-            throw new ClientException("pool_enable", String.join("; ", failures));
+            throw new PoolException("pool_enable", String.join("; ", failures));
         }
     }
 
-    private void enableLeg(Leg leg) throws IOException, ClientException {
+    private void enableLeg(Leg leg) throws IOException, PoolException {
         ioLock.writeLock().lock();
         try {
             switch (leg.state()) {
@@ -140,7 +141,7 @@ public final class ClientPool {
                 }
                 case CREATED -> {
                 }
-                default -> throw new ClientException("sessname", "session " + leg.name() + " is " + leg.state()
+                default -> throw new PoolException("sessname", "session " + leg.name() + " is " + leg.state()
                         + "; only a CREATED session can be enabled");
             }
             // a store that was never mapped has served no IO, so there is nothing it could have missed
@@ -162,7 +163,7 @@ public final class ClientPool {
      * The maps a joining leg must take: those of a leg in service when there is one (it saw every write
      * since), else the union of what every joined leg persisted. The leg adds its own map of itself.
      */
-    private Message.Maps authoritativeMaps(Leg joining) throws IOException, ClientException {
+    private Message.Maps authoritativeMaps(Leg joining) throws IOException, PoolException {
         for (Leg leg : legs()) {
             if (leg != joining && leg.state() == SessionState.NORMAL) {
                 try {
@@ -200,7 +201,7 @@ public final class ClientPool {
     }
 
     /** {@code del_sess}: leaves the server pool ({@code delete} for good, {@code disassemble} for a shutdown). */
-    public void deleteSession(String session, Message.LeaveMode mode) throws ClientException {
+    public void deleteSession(String session, Message.LeaveMode mode) throws PoolException {
         Leg leg = require(session);
         leg.state(SessionState.REMOVING);
         try {
@@ -216,7 +217,7 @@ public final class ClientPool {
     }
 
     /** {@code sessions/<s>/reconnect}: drops the connection; the leg reconnects and, if it was enabled, re-enables. */
-    public void reconnect(String session) throws ClientException {
+    public void reconnect(String session) throws PoolException {
         Leg leg = require(session);
         if (leg.state() == SessionState.RECONNECTING) {
             return;
@@ -243,10 +244,10 @@ public final class ClientPool {
      * {@code map_device}: the first map needs every leg, equal parameters, and sets MAPPED and a new pool
      * UUID on all; a later map takes legs that are all MAPPED with one UUID. Returns the pool's parameters.
      */
-    public StoreParams map(long sizeSectors) throws ClientException {
+    public StoreParams map(long sizeSectors) throws PoolException {
         List<Leg> all = legs();
         if (all.isEmpty()) {
-            throw new ClientException("pool", name + " has no sessions; add_sess first");
+            throw new PoolException("pool", name + " has no sessions; add_sess first");
         }
         Map<Leg, StoreParams> answers = new LinkedHashMap<>();
         List<Leg> unreachable = new ArrayList<>();
@@ -258,7 +259,7 @@ public final class ClientPool {
             try {
                 Message.Params params = expect(leg, leg.call(new Message.QueryParams()), Message.Params.class);
                 if (params.store() == null) {
-                    throw new ClientException("leg " + leg.name(), "member " + leg.memberId() + " has no store");
+                    throw new PoolException("leg " + leg.name(), "member " + leg.memberId() + " has no store");
                 }
                 leg.refreshParams(params.store());
                 answers.put(leg, params.store());
@@ -268,19 +269,19 @@ public final class ClientPool {
             }
         }
         if (answers.isEmpty()) {
-            throw new ClientException("pool", "no leg of " + name + " is reachable and enabled");
+            throw new PoolException("pool", "no leg of " + name + " is reachable and enabled");
         }
         checkParamsAgree(answers, sizeSectors);
         List<Leg> mapped = answers.keySet().stream().filter(l -> answers.get(l).mapped()).toList();
         List<Leg> fresh = answers.keySet().stream().filter(l -> !answers.get(l).mapped()).toList();
         if (!mapped.isEmpty() && !fresh.isEmpty()) {
-            throw new ClientException("leg " + fresh.getFirst().name(), "its store was never mapped, but leg "
+            throw new PoolException("leg " + fresh.getFirst().name(), "its store was never mapped, but leg "
                     + mapped.getFirst().name() + " is mapped; a map takes all mapped or all fresh legs");
         }
         if (mapped.isEmpty()) {
             if (!unreachable.isEmpty()) {
                 Leg missing = unreachable.getFirst();
-                throw new ClientException("leg " + missing.name(), "is " + missing.state()
+                throw new PoolException("leg " + missing.name(), "is " + missing.state()
                         + "; the first map of a fresh pool needs every leg reachable and enabled");
             }
             UUID poolUuid = UUID.randomUUID();
@@ -289,7 +290,7 @@ public final class ClientPool {
                     expect(leg, leg.call(new Message.MarkMapped(poolUuid)), Message.Ok.class);
                     leg.refreshParams(withMapped(answers.get(leg), poolUuid));
                 } catch (IOException e) {
-                    throw new ClientException("leg " + leg.name(), "marking it mapped failed: " + e.getMessage());
+                    throw new PoolException("leg " + leg.name(), "marking it mapped failed: " + e.getMessage());
                 }
             }
             Logger.info("pool {}: first map, pool UUID {}", name, poolUuid);
@@ -298,7 +299,7 @@ public final class ClientPool {
         UUID poolUuid = answers.get(mapped.getFirst()).poolUuid();
         for (Leg leg : mapped) {
             if (!poolUuid.equals(answers.get(leg).poolUuid())) {
-                throw new ClientException("leg " + leg.name(), "has pool UUID " + answers.get(leg).poolUuid() + ", leg "
+                throw new PoolException("leg " + leg.name(), "has pool UUID " + answers.get(leg).poolUuid() + ", leg "
                         + mapped.getFirst().name() + " has " + poolUuid);
             }
         }
@@ -310,27 +311,27 @@ public final class ClientPool {
                 poolUuid);
     }
 
-    private void checkParamsAgree(Map<Leg, StoreParams> answers, long sizeSectors) throws ClientException {
+    private void checkParamsAgree(Map<Leg, StoreParams> answers, long sizeSectors) throws PoolException {
         Leg first = answers.keySet().iterator().next();
         StoreParams reference = answers.get(first);
         for (Map.Entry<Leg, StoreParams> entry : answers.entrySet()) {
             StoreParams p = entry.getValue();
             String leg = "leg " + entry.getKey().name();
             if (p.mappedSizeSectors() != reference.mappedSizeSectors()) {
-                throw new ClientException(leg, "mapped_size " + p.mappedSizeSectors() + " differs from "
+                throw new PoolException(leg, "mapped_size " + p.mappedSizeSectors() + " differs from "
                         + reference.mappedSizeSectors() + " of leg " + first.name());
             }
             if (p.chunkSize() != reference.chunkSize()) {
-                throw new ClientException(leg, "chunk_size " + p.chunkSize() + " differs from " + reference.chunkSize()
+                throw new PoolException(leg, "chunk_size " + p.chunkSize() + " differs from " + reference.chunkSize()
                         + " of leg " + first.name());
             }
             if (p.sectorSize() != reference.sectorSize()) {
-                throw new ClientException(leg, "sector size " + p.sectorSize() + " differs from "
+                throw new PoolException(leg, "sector size " + p.sectorSize() + " differs from "
                         + reference.sectorSize() + " of leg " + first.name());
             }
         }
         if (sizeSectors != reference.mappedSizeSectors()) {
-            throw new ClientException("size", sizeSectors + " sectors differs from the mapped_size "
+            throw new PoolException("size", sizeSectors + " sectors differs from the mapped_size "
                     + reference.mappedSizeSectors() + " of the legs");
         }
     }
@@ -500,12 +501,12 @@ public final class ClientPool {
     }
 
     private static <T extends Message> T expect(Leg leg, Message reply, Class<T> type)
-            throws IOException, ClientException {
+            throws IOException, PoolException {
         if (type.isInstance(reply)) {
             return type.cast(reply);
         }
         if (reply instanceof Message.Failure failure) {
-            throw new ClientException("leg " + leg.name(), failure.message());
+            throw new PoolException("leg " + leg.name(), failure.message());
         }
         throw new IOException(leg.name() + " answered " + reply.getClass().getSimpleName() + ", expected "
                 + type.getSimpleName());

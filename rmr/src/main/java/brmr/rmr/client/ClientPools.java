@@ -1,5 +1,6 @@
 package brmr.rmr.client;
 
+import brmr.rmr.PoolException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -10,9 +11,9 @@ import org.tinylog.Logger;
 public final class ClientPools implements AutoCloseable {
     private final Map<String, ClientPool> pools = new TreeMap<>();
 
-    public synchronized ClientPool join(String name, int chunkSize) throws ClientException {
+    public synchronized ClientPool join(String name, int chunkSize) throws PoolException {
         if (pools.containsKey(name)) {
-            throw new ClientException("poolname", "pool " + name + " is already joined");
+            throw new PoolException("poolname", "pool " + name + " is already joined");
         }
         ClientPool pool = new ClientPool(name, chunkSize);
         pools.put(name, pool);
@@ -20,19 +21,19 @@ public final class ClientPools implements AutoCloseable {
         return pool;
     }
 
-    public synchronized void leave(String name) throws ClientException {
+    public synchronized void leave(String name) throws PoolException {
         ClientPool pool = get(name);
         if (!pool.legs().isEmpty()) {
-            throw new ClientException("leave_pool", "pool " + name + " still has sessions; del_sess them first");
+            throw new PoolException("leave_pool", "pool " + name + " still has sessions; del_sess them first");
         }
         pools.remove(name);
         Logger.info("client pool {}: left", name);
     }
 
-    public synchronized ClientPool get(String name) throws ClientException {
+    public synchronized ClientPool get(String name) throws PoolException {
         ClientPool pool = pools.get(name);
         if (pool == null) {
-            throw new ClientException("pool", name + " is not joined on this client (write rmr-client/ctl/join_pool "
+            throw new PoolException("pool", name + " is not joined on this client (write rmr-client/ctl/join_pool "
                     + "first)");
         }
         return pool;

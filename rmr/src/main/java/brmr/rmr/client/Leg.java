@@ -1,5 +1,6 @@
 package brmr.rmr.client;
 
+import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.net.FramedConnection;
 import brmr.rmr.net.RpcChannel;
@@ -20,7 +21,7 @@ public final class Leg {
     /** What a pool does once a failed leg is connected again (e.g. a map update and enable). */
     @FunctionalInterface
     public interface Rejoin {
-        void run(Leg leg) throws IOException, ClientException;
+        void run(Leg leg) throws IOException, PoolException;
     }
 
     private final Message.Role role;
@@ -181,7 +182,7 @@ public final class Leg {
                     return;
                 }
                 Logger.debug("pool {}: {} refused the rejoin of {}: {}", pool, where(), name, refused.message());
-            } catch (IOException | ClientException e) {
+            } catch (IOException | PoolException e) {
                 lastError = e.getMessage();
                 disconnect();
                 state = SessionState.RECONNECTING;

@@ -1,6 +1,6 @@
 package brmr.rmr.server;
 
-import brmr.rmr.adapter.PoolException;
+import brmr.rmr.PoolException;
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
@@ -401,10 +401,8 @@ public final class ServerPool {
         PoolStore target = requireServing();
         checkRange(target, offset, length);
         ensureClean(offset, length);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = target.allocate(arena, length);
-            target.read(offset, buffer);
-            return buffer.toArray(ValueLayout.JAVA_BYTE);
+        try {
+            return readStore(target, offset, length);
         } catch (IOException e) {
             throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
         }
@@ -415,10 +413,8 @@ public final class ServerPool {
         checkRange(target, offset, data.length);
         markDirty(target, missingMembers, offset / chunkSize, (offset + data.length - 1) / chunkSize);
         ensureClean(offset, data.length);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = target.allocate(arena, data.length);
-            MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
-            target.write(offset, buffer);
+        try {
+            writeStore(target, offset, data);
         } catch (IOException e) {
             throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
         }
@@ -483,10 +479,8 @@ public final class ServerPool {
         }
         long offset = chunk * chunkSize;
         int length = (int) Math.min(chunkSize, params.dataBytes() - offset);
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = target.allocate(arena, length);
-            target.read(offset, buffer);
-            return buffer.toArray(ValueLayout.JAVA_BYTE);
+        try {
+            return readStore(target, offset, length);
         } catch (IOException e) {
             throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
         }
@@ -542,8 +536,21 @@ public final class ServerPool {
         if (data.length != length) {
             throw new IOException("chunk " + chunk + " arrived with " + data.length + " bytes, expected " + length);
         }
+        writeStore(target, offset, data);
+    }
+
+    /** Store IO goes through a buffer the store allocates, aligned for direct IO. */
+    private static byte[] readStore(PoolStore target, long offset, int length) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = target.allocate(arena, length);
+            target.read(offset, buffer);
+            return buffer.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    private static void writeStore(PoolStore target, long offset, byte[] data) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = target.allocate(arena, data.length);
             MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
             target.write(offset, buffer);
         }

@@ -1,6 +1,6 @@
 package brmr.rmr.server;
 
-import brmr.rmr.adapter.PoolException;
+import brmr.rmr.PoolException;
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.RmrAdapter;

@@ -1,6 +1,6 @@
 package brmr.rmr.server;
 
-import brmr.rmr.adapter.PoolException;
+import brmr.rmr.PoolException;
 import brmr.rmr.net.FramedConnection;
 import brmr.rmr.net.RequestServer;
 import brmr.rmr.protocol.Message;

@@ -1,6 +1,6 @@
 package brmr.rmr.sync;
 
-import brmr.rmr.client.ClientException;
+import brmr.rmr.PoolException;
 import brmr.rmr.client.Leg;
 import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
@@ -55,10 +55,10 @@ public final class SyncPool implements PeerLink {
     }
 
     /** {@code add_sess}: a sync session to a peer; it reconnects by itself whenever the peer comes back. */
-    public Leg addSession(String session, InetSocketAddress address) throws ClientException {
+    public Leg addSession(String session, InetSocketAddress address) throws PoolException {
         synchronized (this) {
             if (sessions.containsKey(session)) {
-                throw new ClientException("sessname", "session " + session + " already exists in sync pool " + name);
+                throw new PoolException("sessname", "session " + session + " already exists in sync pool " + name);
             }
         }
         Leg leg = new Leg(Message.Role.SYNC, memberId, name, session, address, chunkSize, Message.JoinMode.ASSEMBLE);
@@ -66,28 +66,28 @@ public final class SyncPool implements PeerLink {
         try {
             refused = leg.connect(this::connectionLost);
         } catch (IOException e) {
-            throw new ClientException("path", "cannot reach " + leg.where() + ": " + e.getMessage());
+            throw new PoolException("path", "cannot reach " + leg.where() + ": " + e.getMessage());
         }
         if (refused != null) {
-            throw new ClientException("sessname", leg.where() + " refused sync session " + session + ": "
+            throw new PoolException("sessname", leg.where() + " refused sync session " + session + ": "
                     + refused.message());
         }
         synchronized (this) {
             if (sessions.putIfAbsent(session, leg) != null) {
                 leg.disconnect();
-                throw new ClientException("sessname", "session " + session + " already exists in sync pool " + name);
+                throw new PoolException("sessname", "session " + session + " already exists in sync pool " + name);
             }
         }
         return leg;
     }
 
-    public void deleteSession(String session) throws ClientException {
+    public void deleteSession(String session) throws PoolException {
         Leg leg;
         synchronized (this) {
             leg = sessions.remove(session);
         }
         if (leg == null) {
-            throw new ClientException("sessname", "no session " + session + " in sync pool " + name);
+            throw new PoolException("sessname", "no session " + session + " in sync pool " + name);
         }
         leg.state(SessionState.REMOVING);
         try {
@@ -99,8 +99,8 @@ public final class SyncPool implements PeerLink {
     }
 
     /** {@code sessions/<s>/reconnect}. */
-    public void reconnect(String session) throws ClientException {
-        Leg leg = session(session).orElseThrow(() -> new ClientException("sessname", "no session " + session
+    public void reconnect(String session) throws PoolException {
+        Leg leg = session(session).orElseThrow(() -> new PoolException("sessname", "no session " + session
                 + " in sync pool " + name));
         failed(leg, "reconnect requested");
     }

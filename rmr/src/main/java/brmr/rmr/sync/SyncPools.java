@@ -1,6 +1,6 @@
 package brmr.rmr.sync;
 
-import brmr.rmr.client.ClientException;
+import brmr.rmr.PoolException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -12,9 +12,9 @@ import org.tinylog.Logger;
 public final class SyncPools implements AutoCloseable {
     private final Map<String, SyncPool> pools = new TreeMap<>();
 
-    public synchronized SyncPool join(String name, int memberId, int chunkSize) throws ClientException {
+    public synchronized SyncPool join(String name, int memberId, int chunkSize) throws PoolException {
         if (pools.containsKey(name)) {
-            throw new ClientException("poolname", "sync pool " + name + " is already joined");
+            throw new PoolException("poolname", "sync pool " + name + " is already joined");
         }
         SyncPool pool = new SyncPool(name, memberId, chunkSize);
         pools.put(name, pool);
@@ -22,18 +22,18 @@ public final class SyncPools implements AutoCloseable {
         return pool;
     }
 
-    public synchronized void leave(String name) throws ClientException {
+    public synchronized void leave(String name) throws PoolException {
         SyncPool pool = get(name);
         if (!pool.sessions().isEmpty()) {
-            throw new ClientException("leave_pool", "sync pool " + name + " still has sessions; del_sess them first");
+            throw new PoolException("leave_pool", "sync pool " + name + " still has sessions; del_sess them first");
         }
         pools.remove(name);
     }
 
-    public synchronized SyncPool get(String name) throws ClientException {
+    public synchronized SyncPool get(String name) throws PoolException {
         SyncPool pool = pools.get(name);
         if (pool == null) {
-            throw new ClientException("pool", "sync pool " + name + " is not joined on this node (write "
+            throw new PoolException("pool", "sync pool " + name + " is not joined on this node (write "
                     + "rmr-client/ctl/join_pool with sync=y first)");
         }
         return pool;

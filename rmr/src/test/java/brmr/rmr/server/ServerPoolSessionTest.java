@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import brmr.rmr.adapter.PoolException;
+import brmr.rmr.PoolException;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;

@@ -1,6 +1,6 @@
-package brmr.rmr.adapter;
+package brmr.rmr;
 
-/** A refused or failed pool operation; the message is one line naming the field and the reason. */
+/** A refused or failed pool operation (server, client or sync side); one line naming the field and the reason. */
 public final class PoolException extends Exception {
     private final String field;
     private final String reason;
