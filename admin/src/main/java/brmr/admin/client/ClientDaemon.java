@@ -3,6 +3,7 @@ package brmr.admin.client;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.List;
 
 /** {@code brmr-client}: the compute-client daemon; serves mapped pools as NBD exports. */
@@ -14,9 +15,10 @@ public final class ClientDaemon {
 
     public static void main(String[] args) {
         DaemonOptions options;
+        InetSocketAddress nbd;
         try {
             options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "nbd"));
-            options.address("nbd", "127.0.0.1:10809");
+            nbd = options.address("nbd", "127.0.0.1:10809");
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -24,12 +26,12 @@ public final class ClientDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            ClientNode node = new ClientNode(options.address("nbd", "127.0.0.1:10809"));
+            ClientNode node = new ClientNode(nbd);
             node.start();
             daemon.closeOnStop(node);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort());
-        } catch (IOException | DaemonOptions.UsageException e) {
+        } catch (IOException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);
         }

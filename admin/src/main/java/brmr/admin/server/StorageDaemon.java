@@ -4,7 +4,9 @@ import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
+import brmr.device.BlockDevice;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.util.List;
 
 /** {@code brmr-server}: the storage daemon of one storage node. */
@@ -18,11 +20,13 @@ public final class StorageDaemon {
     public static void main(String[] args) {
         DaemonOptions options;
         SyncSettings sync;
+        BlockDevice.DirectIo directIo;
+        InetSocketAddress listen;
         try {
             options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "listen", "direct-io",
                     "sync-queue-depth", "sync-rate-mib"));
-            options.directIo();
-            options.address("listen", DEFAULT_LISTEN);
+            directIo = options.directIo();
+            listen = options.address("listen", DEFAULT_LISTEN);
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
                     (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
@@ -33,13 +37,13 @@ public final class StorageDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            StorageNode node = new StorageNode(options.directIo(), sync);
+            StorageNode node = new StorageNode(directIo, sync);
             daemon.closeOnStop(node.syncPools());
-            PoolServer sessions = PoolServer.start(options.address("listen", DEFAULT_LISTEN), node.pools());
+            PoolServer sessions = PoolServer.start(listen, node.pools());
             daemon.closeOnStop(sessions);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());
-        } catch (IOException | DaemonOptions.UsageException e) {
+        } catch (IOException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);
         }

@@ -134,7 +134,6 @@ public final class StorageNode {
                 });
     }
 
-
     private SyncPool syncPool(ControlTree.Vars vars) throws ControlException {
         try {
             return syncPools.get(vars.get("pool"));
@@ -289,11 +288,7 @@ public final class StorageNode {
 
     private String leavePool(ControlTree.Vars vars, String value) throws ControlException {
         ControlArgs.requireOne("leave_pool", value);
-        try {
-            pools.leave(vars.get("pool"));
-        } catch (PoolException e) {
-            throw ControlException.of(e);
-        }
+        ControlException.refusing(() -> pools.leave(vars.get("pool")));
         return "";
     }
 
