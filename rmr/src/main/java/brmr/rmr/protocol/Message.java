@@ -124,6 +124,18 @@ public sealed interface Message {
         }
     }
 
+    /** Keeps an idle session proven alive; answered with {@link Ok} at once, whatever the pool is doing. */
+    record Ping() implements Message {
+    }
+
+    /** Verify: the CRC32C of one chunk as this node holds it clean (answered with {@link Checksum}). */
+    record ChunkChecksum(long chunk) implements Message {
+    }
+
+    /** Undoes a first map that did not reach every leg: clears MAPPED if the store has served no IO since. */
+    record Unmap(UUID poolUuid) implements Message {
+    }
+
     // ---- replies ----
 
     record Ok() implements Message {
@@ -160,6 +172,10 @@ public sealed interface Message {
         public String toString() {
             return "MemberMap[member=" + member + ", words=" + (words == null ? "null" : words.length + " words") + "]";
         }
+    }
+
+    /** The CRC32C of a chunk's bytes on the answering node. */
+    record Checksum(long chunk, int crc32c) implements Message {
     }
 
     record Data(byte[] data) implements Message {

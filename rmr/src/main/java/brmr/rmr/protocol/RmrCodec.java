@@ -1,6 +1,8 @@
 package brmr.rmr.protocol;
 
 import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.protocol.Message.ChunkChecksum;
+import brmr.rmr.protocol.Message.Checksum;
 import brmr.rmr.protocol.Message.ChunksClean;
 import brmr.rmr.protocol.Message.Data;
 import brmr.rmr.protocol.Message.Enable;
@@ -19,11 +21,13 @@ import brmr.rmr.protocol.Message.MarkMapped;
 import brmr.rmr.protocol.Message.MemberMap;
 import brmr.rmr.protocol.Message.Ok;
 import brmr.rmr.protocol.Message.Params;
+import brmr.rmr.protocol.Message.Ping;
 import brmr.rmr.protocol.Message.QueryParams;
 import brmr.rmr.protocol.Message.Read;
 import brmr.rmr.protocol.Message.ReadChunk;
 import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.protocol.Message.Unmap;
 import brmr.rmr.protocol.Message.Write;
 import brmr.rmr.protocol.Message.WriteZeroes;
 import java.io.ByteArrayOutputStream;
@@ -63,7 +67,8 @@ import java.util.UUID;
 public final class RmrCodec {
     /** "RMR1". */
     public static final int MAGIC = 0x524D5231;
-    public static final int VERSION = 1;
+    /** 2: Ping, ChunkChecksum, Unmap and Checksum added. */
+    public static final int VERSION = 2;
     public static final int HEADER_BYTES = 20;
     /** The largest payload: 64 MiB of data plus room for the fields around it. */
     public static final int MAX_PAYLOAD = (64 << 20) + 4096;
@@ -101,12 +106,16 @@ public final class RmrCodec {
         FLUSH(0x0C, Flush.class),
         READ_CHUNK(0x0D, ReadChunk.class),
         CHUNKS_CLEAN(0x0E, ChunksClean.class),
+        PING(0x0F, Ping.class),
+        CHUNK_CHECKSUM(0x10, ChunkChecksum.class),
+        UNMAP(0x11, Unmap.class),
         OK(0x80, Ok.class),
         FAILURE(0x81, Failure.class),
         HELLO_OK(0x82, HelloOk.class),
         PARAMS(0x83, Params.class),
         MAPS(0x84, Maps.class),
-        DATA(0x85, Data.class);
+        DATA(0x85, Data.class),
+        CHECKSUM(0x86, Checksum.class);
 
         private static final Type[] BY_CODE = new Type[256];
 
@@ -148,12 +157,16 @@ public final class RmrCodec {
                 case Flush _ -> FLUSH;
                 case ReadChunk _ -> READ_CHUNK;
                 case ChunksClean _ -> CHUNKS_CLEAN;
+                case Ping _ -> PING;
+                case ChunkChecksum _ -> CHUNK_CHECKSUM;
+                case Unmap _ -> UNMAP;
                 case Ok _ -> OK;
                 case Failure _ -> FAILURE;
                 case HelloOk _ -> HELLO_OK;
                 case Params _ -> PARAMS;
                 case Maps _ -> MAPS;
                 case Data _ -> DATA;
+                case Checksum _ -> CHECKSUM;
             };
         }
     }
@@ -264,6 +277,12 @@ public final class RmrCodec {
                 out.writeLong(markDirty.lastChunk());
             }
             case ReadChunk readChunk -> out.writeLong(readChunk.chunk());
+            case ChunkChecksum chunkChecksum -> out.writeLong(chunkChecksum.chunk());
+            case Unmap unmap -> writeUuid(out, Objects.requireNonNull(unmap.poolUuid(), "poolUuid"));
+            case Checksum checksum -> {
+                out.writeLong(checksum.chunk());
+                out.writeInt(checksum.crc32c());
+            }
             case ChunksClean chunksClean -> {
                 out.writeInt(chunksClean.member());
                 writeLongs(out, Objects.requireNonNull(chunksClean.chunks(), "chunks"));
@@ -282,7 +301,7 @@ public final class RmrCodec {
             case Data data -> {
                 return withLength(out, data.data());
             }
-            case Enable _, QueryParams _, GetMaps _, Flush _, Ok _ -> {
+            case Enable _, QueryParams _, GetMaps _, Flush _, Ok _, Ping _ -> {
                 // no fields
             }
         }
@@ -306,6 +325,9 @@ public final class RmrCodec {
             case FLUSH -> new Flush();
             case READ_CHUNK -> new ReadChunk(in.i64());
             case CHUNKS_CLEAN -> new ChunksClean(in.i32(), in.longs("chunks"));
+            case PING -> new Ping();
+            case CHUNK_CHECKSUM -> new ChunkChecksum(in.i64());
+            case UNMAP -> new Unmap(in.uuid());
             case OK -> new Ok();
             case FAILURE -> new Failure(in.enumValue(Status.values(), "status"),
                     in.text("message", MAX_FAILURE_MESSAGE_BYTES));
@@ -313,6 +335,7 @@ public final class RmrCodec {
             case PARAMS -> new Params(readStore(in));
             case MAPS -> readMaps(in);
             case DATA -> new Data(in.bytes("data"));
+            case CHECKSUM -> new Checksum(in.i64(), in.i32());
         };
     }
 

@@ -41,6 +41,9 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 return hello(h);
             }
             ServerPool joined = pool;
+            if (joined != null && request instanceof Message.Ping) {
+                return new Message.Ok();
+            }
             if (joined == null) {
                 throw new RequestException(Status.PROTOCOL, "the first request of a session must be Hello, not "
                         + request.getClass().getSimpleName());

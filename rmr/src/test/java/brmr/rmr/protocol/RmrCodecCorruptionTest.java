@@ -44,8 +44,8 @@ class RmrCodecCorruptionTest {
 
     @Test
     void otherProtocolVersions() {
-        for (int version : new int[] {0, 2, 255}) {
-            assertEquals("protocol version " + version + ", this node speaks 1",
+        for (int version : new int[] {0, 1, 3, 255}) {
+            assertEquals("protocol version " + version + ", this node speaks 2",
                     refusal(FrameBytes.withVersion(frame(new Flush()), version)).getMessage());
         }
     }

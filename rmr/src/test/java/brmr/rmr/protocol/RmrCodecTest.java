@@ -12,7 +12,11 @@ import brmr.rmr.protocol.Message.Enable;
 import brmr.rmr.protocol.Message.Failure;
 import brmr.rmr.protocol.Message.Flush;
 import brmr.rmr.protocol.Message.GetMaps;
+import brmr.rmr.protocol.Message.ChunkChecksum;
+import brmr.rmr.protocol.Message.Checksum;
 import brmr.rmr.protocol.Message.Hello;
+import brmr.rmr.protocol.Message.Ping;
+import brmr.rmr.protocol.Message.Unmap;
 import brmr.rmr.protocol.Message.HelloOk;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Leave;
@@ -90,6 +94,10 @@ class RmrCodecTest {
         samples.add(new ReadChunk(Long.MAX_VALUE));
         samples.add(new ChunksClean(1, new long[0]));
         samples.add(new ChunksClean(-1, new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE}));
+        samples.add(new Ping());
+        samples.add(new ChunkChecksum(0));
+        samples.add(new ChunkChecksum(Long.MIN_VALUE));
+        samples.add(new Unmap(new UUID(-1, 0)));
         samples.add(new Ok());
         for (Status status : Status.values()) {
             samples.add(new Failure(status, status == Status.IO_ERROR ? "disk gone: ünïcödé ✓ 𝄞" : ""));
@@ -103,6 +111,8 @@ class RmrCodecTest {
         samples.add(new Maps(64, List.of(new MemberMap(0, new long[] {Long.MIN_VALUE}))));
         samples.add(new Maps(65, List.of(new MemberMap(1, new long[] {1, 1}), new MemberMap(2, new long[] {2, 2}))));
         samples.add(new Maps(1, List.of(new MemberMap(7, new long[] {1}))));
+        samples.add(new Checksum(Long.MAX_VALUE, Integer.MIN_VALUE));
+        samples.add(new Checksum(0, -1));
         samples.add(new Data(new byte[0]));
         samples.add(new Data(randomBytes(random, 4 << 20)));
         return samples;
@@ -143,18 +153,18 @@ class RmrCodecTest {
     @Test
     void headerAndPayloadLayoutArePinned() {
         HexFormat hex = HexFormat.of();
-        assertEquals(1, RmrCodec.VERSION);
-        assertEquals("524d5231" + "01" + "08" + "0000" + "1122334455667788" + "0000000c"
+        assertEquals(2, RmrCodec.VERSION);
+        assertEquals("524d5231" + "02" + "08" + "0000" + "1122334455667788" + "0000000c"
                 + "0102030405060708" + "0a0b0c0d",
                 hex.formatHex(FrameBytes.encode(0x1122334455667788L, new Read(0x0102030405060708L, 0x0a0b0c0d))));
-        assertEquals("524d5231" + "01" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
+        assertEquals("524d5231" + "02" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
                 hex.formatHex(FrameBytes.encode(-1, new Failure(Status.DIRTY, "é"))));
-        assertEquals("524d5231" + "01" + "09" + "0000" + "0000000000000001" + "00000013"
+        assertEquals("524d5231" + "02" + "09" + "0000" + "0000000000000001" + "00000013"
                 + "fffffffffffff000" + "0001" + "00000002" + "00000001" + "ab",
                 hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), new byte[] {(byte) 0xab}))));
-        assertEquals("524d5231" + "01" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
+        assertEquals("524d5231" + "02" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
                 hex.formatHex(FrameBytes.encode(2, new Params(null))));
-        assertEquals("524d5231" + "01" + "84" + "0000" + "0000000000000003" + "00000022"
+        assertEquals("524d5231" + "02" + "84" + "0000" + "0000000000000003" + "00000022"
                 + "0000000000000041" + "0001" + "00000005" + "00000002" + "8000000000000000" + "0000000000000001",
                 hex.formatHex(FrameBytes.encode(3, new Maps(65, List.of(new MemberMap(5,
                         new long[] {Long.MIN_VALUE, 1}))))));
