@@ -2,6 +2,7 @@ package brmr.admin.client;
 
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.rmr.client.PeerTimeout;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
@@ -16,9 +17,11 @@ public final class ClientDaemon {
     public static void main(String[] args) {
         DaemonOptions options;
         InetSocketAddress nbd;
+        PeerTimeout peerTimeout;
         try {
-            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "nbd"));
+            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "nbd", "peer-timeout"));
             nbd = options.address("nbd", "127.0.0.1:10809");
+            peerTimeout = options.peerTimeout();
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -26,7 +29,7 @@ public final class ClientDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            ClientNode node = new ClientNode(nbd);
+            ClientNode node = new ClientNode(nbd, peerTimeout);
             node.start();
             daemon.closeOnStop(node);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,

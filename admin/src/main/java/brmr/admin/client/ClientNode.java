@@ -9,6 +9,7 @@ import brmr.rmr.PoolException;
 import brmr.rmr.client.ClientPool;
 import brmr.rmr.client.ClientPools;
 import brmr.rmr.client.Leg;
+import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.protocol.Message;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
@@ -22,12 +23,18 @@ import org.tinylog.Logger;
 
 /** A compute client: its pools and their legs, its mapped devices, the NBD server exporting them, and their control files. */
 public final class ClientNode implements AutoCloseable {
-    private final ClientPools pools = new ClientPools();
+    private final ClientPools pools;
     private final Map<String, MappedDevice> devices = new TreeMap<>();
     private final NbdServer nbd;
     private final ControlTree tree = new ControlTree();
 
     public ClientNode(InetSocketAddress nbdAddress) {
+        this(nbdAddress, PeerTimeout.ofDefault());
+    }
+
+    /** {@code peerTimeout}: the daemon's {@code --peer-timeout}, each pool's {@code peer_timeout} starts from it. */
+    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout) {
+        this.pools = new ClientPools(peerTimeout);
         this.nbd = new NbdServer(nbdAddress, this::exports);
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-client/pools/{pool}", vars -> pools.all().stream().map(ClientPool::name).toList())
@@ -40,6 +47,8 @@ public final class ClientNode implements AutoCloseable {
                 .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> leavePool(vars, value))
                 .readable("rmr-client/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
                 .readable("rmr-client/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
+                .file("rmr-client/pools/{pool}/peer_timeout", vars -> pool(vars).peerTimeout().toString(),
+                        (vars, value) -> PeerTimeoutFile.write(pool(vars).peerTimeout(), value))
                 .names("rmr-client/pools/{pool}/sessions/{sess}", this::sessionNames)
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> {
                     ControlArgs.requireOne("enable", value);

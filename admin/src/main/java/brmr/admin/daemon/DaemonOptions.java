@@ -1,8 +1,10 @@
 package brmr.admin.daemon;
 
 import brmr.device.BlockDevice;
+import brmr.rmr.client.PeerTimeout;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -109,5 +111,11 @@ public final class DaemonOptions {
             throw new UsageException(program + ": --" + name + ": " + number + " is out of range " + min + ".." + max);
         }
         return number;
+    }
+
+    /** {@code --peer-timeout SECONDS}: how long a peer may leave a request unanswered (default 5). */
+    public PeerTimeout peerTimeout() throws UsageException {
+        return new PeerTimeout(Duration.ofSeconds(number("peer-timeout", PeerTimeout.DEFAULT.toSeconds(),
+                PeerTimeout.MIN_SECONDS, PeerTimeout.MAX_SECONDS)));
     }
 }

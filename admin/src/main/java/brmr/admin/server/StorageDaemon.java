@@ -2,6 +2,7 @@ package brmr.admin.server;
 
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
 import brmr.device.BlockDevice;
@@ -22,11 +23,13 @@ public final class StorageDaemon {
         SyncSettings sync;
         BlockDevice.DirectIo directIo;
         InetSocketAddress listen;
+        PeerTimeout peerTimeout;
         try {
             options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "listen", "direct-io",
-                    "sync-queue-depth", "sync-rate-mib"));
+                    "sync-queue-depth", "sync-rate-mib", "peer-timeout"));
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
+            peerTimeout = options.peerTimeout();
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
                     (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
@@ -37,7 +40,7 @@ public final class StorageDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            StorageNode node = new StorageNode(directIo, sync);
+            StorageNode node = new StorageNode(directIo, sync, peerTimeout);
             daemon.closeOnStop(node.syncPools());
             PoolServer sessions = PoolServer.start(listen, node.pools());
             daemon.closeOnStop(sessions);

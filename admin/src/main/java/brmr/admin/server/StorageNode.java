@@ -1,5 +1,6 @@
 package brmr.admin.server;
 
+import brmr.admin.client.PeerTimeoutFile;
 import brmr.admin.client.SessionPath;
 import brmr.admin.control.ControlArgs;
 import brmr.admin.control.ControlException;
@@ -10,6 +11,7 @@ import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
 import brmr.rmr.PoolException;
 import brmr.rmr.client.Leg;
+import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.RequestException;
 import brmr.rmr.server.SyncProgress;
 import brmr.rmr.server.SyncSettings;
@@ -32,22 +34,23 @@ public final class StorageNode {
     static final int DEFAULT_CHUNK_SIZE = 131072;
 
     private final ServerPools pools;
-    private final SyncPools syncPools = new SyncPools();
+    private final SyncPools syncPools;
     private final Map<String, String> syncLinks = new TreeMap<>();
     private final StoreOperations stores;
     private final ControlTree tree = new ControlTree();
 
     /** A storage node that asks its peers over its own sync sessions. */
-    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync) {
-        this(directIo, sync, null);
+    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout) {
+        this(directIo, sync, peerTimeout, null);
     }
 
     /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers) {
-        this(directIo, SyncSettings.DEFAULT, peers);
+        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), peers);
     }
 
-    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerStores peers) {
+    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout, PeerStores peers) {
+        this.syncPools = new SyncPools(peerTimeout);
         this.pools = new ServerPools(sync);
         this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
         syncFiles();
@@ -115,6 +118,8 @@ public final class StorageNode {
                 .names("rmr-client/pools/{pool}/sessions/{sess}",
                         vars -> syncPools.find(vars.get("pool")).map(p -> p.sessions().stream().map(Leg::name).toList())
                                 .orElse(List.of()))
+                .file("rmr-client/pools/{pool}/peer_timeout", vars -> syncPool(vars).peerTimeout().toString(),
+                        (vars, value) -> PeerTimeoutFile.write(syncPool(vars).peerTimeout(), value))
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> syncLeg(vars).state().name())
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
                         vars -> String.valueOf(syncLeg(vars).memberId()))

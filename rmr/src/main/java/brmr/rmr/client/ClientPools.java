@@ -10,12 +10,24 @@ import org.tinylog.Logger;
 /** The pools a compute client has joined. */
 public final class ClientPools implements AutoCloseable {
     private final Map<String, ClientPool> pools = new TreeMap<>();
+    private final LegConnector connector;
+    private final PeerTimeout defaultTimeout;
+
+    /** Pools whose legs run over TCP, each starting with a copy of the daemon's {@code --peer-timeout}. */
+    public ClientPools(PeerTimeout defaultTimeout) {
+        this(LegConnector.TCP, defaultTimeout);
+    }
+
+    public ClientPools(LegConnector connector, PeerTimeout defaultTimeout) {
+        this.connector = connector;
+        this.defaultTimeout = defaultTimeout;
+    }
 
     public synchronized ClientPool join(String name, int chunkSize) throws PoolException {
         if (pools.containsKey(name)) {
             throw new PoolException("poolname", "pool " + name + " is already joined");
         }
-        ClientPool pool = new ClientPool(name, chunkSize);
+        ClientPool pool = new ClientPool(name, chunkSize, connector, defaultTimeout.copy());
         pools.put(name, pool);
         Logger.info("client pool {}: joined with chunk size {}", name, chunkSize);
         return pool;

@@ -2,21 +2,29 @@ package brmr.rmr.client;
 
 import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
-import brmr.rmr.net.FramedConnection;
-import brmr.rmr.net.RpcChannel;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.RmrCodec;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import org.tinylog.Logger;
 
-/** The compute client's session to one storage node: one leg of the pool's replication. */
+/**
+ * A session to one storage node: one leg of a compute client's pool, or a storage node's sync
+ * session to a peer. It outlives its connections: when one fails the leg is FAILED, reconnects in
+ * the background with a back-off (0.5 s doubling to 30 s, or at once on {@link #reconnectNow()}),
+ * and logs each change of state once, not each attempt.
+ */
 public final class Leg {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
-    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
-    private static final long MAX_BACKOFF_MILLIS = 1000;
+    static final Duration FIRST_BACKOFF = Duration.ofMillis(500);
+    static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
     /** What a pool does once a failed leg is connected again (e.g. a map update and enable). */
     @FunctionalInterface
@@ -30,17 +38,23 @@ public final class Leg {
     private final String name;
     private final InetSocketAddress address;
     private final int chunkSize;
-    private volatile Message.JoinMode mode;
+    private final Message.JoinMode mode;
+    private final LegConnector connector;
+    private final PeerTimeout timeout;
     private volatile SessionState state = SessionState.CREATED;
-    private volatile RpcChannel channel;
+    private volatile LegConnection connection;
     private volatile int memberId = -1;
     private volatile StoreParams params;
     private volatile boolean enabledOnce;
     private volatile String lastError;
+    /** Guarded by this: at most one reconnect loop per leg. */
+    private Thread reconnecting;
+    /** Guarded by this: set by {@link #reconnectNow()} to cut the loop's back-off short. */
+    private boolean wakeUp;
 
     /** A leg of a compute client, or ({@code role} SYNC) a storage node's sync session to a peer. */
     public Leg(Message.Role role, int fromMember, String pool, String name, InetSocketAddress address, int chunkSize,
-            Message.JoinMode mode) {
+            Message.JoinMode mode, LegConnector connector, PeerTimeout timeout) {
         this.role = role;
         this.fromMember = fromMember;
         this.pool = pool;
@@ -48,6 +62,8 @@ public final class Leg {
         this.address = address;
         this.chunkSize = chunkSize;
         this.mode = mode;
+        this.connector = connector;
+        this.timeout = timeout;
     }
 
     public String name() {
@@ -93,25 +109,35 @@ public final class Leg {
         state = SessionState.NORMAL;
     }
 
-    /** Connects and says Hello; on success the leg is CREATED. The Failure of a refused join is returned. */
-    public Message.Failure connect(java.util.function.Consumer<Leg> onLost) throws IOException {
-        FramedConnection connection = FramedConnection.connect(address, CONNECT_TIMEOUT);
-        RpcChannel[] self = new RpcChannel[1];
-        RpcChannel opened = new RpcChannel(connection, cause -> {
-            if (channel == self[0]) {
-                lastError = cause == null ? "connection closed" : cause.getMessage();
+    void refreshParams(StoreParams fresh) {
+        params = fresh;
+    }
+
+    /** Connects and says Hello; on success the leg is CREATED (a sync leg NORMAL). A refused join's Failure is returned. */
+    public Message.Failure connect(Consumer<Leg> onLost) throws IOException {
+        LegConnection[] self = new LegConnection[1];
+        LegConnection opened = new LegConnection(name, where(), timeout, cause -> {
+            if (connection == self[0]) {
+                lastError = cause.getMessage();
                 onLost.accept(this);
             }
         });
         self[0] = opened;
+        opened.open(connector, address, CONNECT_TIMEOUT);
         Message.JoinMode joinMode = params != null && params.mapped() ? Message.JoinMode.ASSEMBLE : mode;
-        Message reply = opened.callAndWait(new Message.Hello(RmrCodec.VERSION, role, pool, name, joinMode, chunkSize,
-                fromMember), REQUEST_TIMEOUT);
+        Message reply;
+        try {
+            reply = await(opened.call(new Message.Hello(RmrCodec.VERSION, role, pool, name, joinMode, chunkSize,
+                    fromMember)));
+        } catch (IOException e) {
+            opened.close();
+            throw e;
+        }
         switch (reply) {
             case Message.HelloOk ok -> {
                 memberId = ok.memberId();
                 params = ok.store();
-                channel = opened;
+                connection = opened;
                 state = role == Message.Role.SYNC ? SessionState.NORMAL : SessionState.CREATED;
                 lastError = null;
                 Logger.info("pool {}: session {} to {} joined member {} ({})", pool, name, where(), memberId,
@@ -130,77 +156,152 @@ public final class Leg {
         }
     }
 
-    /** One request and its reply; a Failure reply is returned, a lost connection or timeout throws. */
+    /** One request and its reply; a Failure reply is returned, a lost session or a timeout throws. */
     public Message call(Message request) throws IOException {
-        RpcChannel current = channel;
-        if (current == null) {
-            throw new IOException("session " + name + " is not connected");
-        }
-        return current.callAndWait(request, REQUEST_TIMEOUT);
+        return await(callAsync(request));
     }
 
+    /** The reply to come; fails when the session ends first, which the peer timeout bounds. */
     public CompletableFuture<Message> callAsync(Message request) {
-        RpcChannel current = channel;
+        LegConnection current = connection;
         if (current == null) {
-            return CompletableFuture.failedFuture(new IOException("session " + name + " is not connected"));
+            return CompletableFuture.failedFuture(new IOException("session " + name + " to " + where()
+                    + " is not connected (" + state + ")"));
         }
-        return current.call(request).orTimeout(REQUEST_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        return current.call(request);
     }
 
-    void refreshParams(StoreParams fresh) {
-        params = fresh;
+    /** Waits for a reply; the connection's watchdog ends it within timeout + heartbeat, this bound is a backstop. */
+    private Message await(CompletableFuture<Message> reply) throws IOException {
+        Duration limit = timeout.timeout().multipliedBy(2).plus(timeout.heartbeat()).plusSeconds(1);
+        try {
+            return reply.get(limit.toNanos(), TimeUnit.NANOSECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            throw cause instanceof IOException io ? io : new IOException(cause.toString(), cause);
+        } catch (TimeoutException e) {
+            disconnect();
+            throw new IOException("session " + name + " to " + where() + ": no answer in " + limit.toSeconds()
+                    + " s");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("session " + name + ": interrupted while waiting for a reply");
+        }
     }
 
     /**
-     * Marks the leg FAILED (once) and reconnects in the background until it is back, then runs
-     * {@code rejoin}; gives up when {@code wanted} turns false.
+     * Marks the leg FAILED (once, logged once) and reconnects in the background until it is back,
+     * then runs {@code rejoin}; gives up when {@code wanted} turns false.
      */
-    public void failAndReconnect(String reason, java.util.function.Consumer<Leg> onLost, Rejoin rejoin,
-            java.util.function.BooleanSupplier wanted) {
+    public void failAndReconnect(String reason, Consumer<Leg> onLost, Rejoin rejoin, BooleanSupplier wanted) {
         synchronized (this) {
-            if (state != SessionState.NORMAL && state != SessionState.CREATED) {
+            boolean loopRunning = reconnecting != null && reconnecting.isAlive() && state != SessionState.NORMAL;
+            if (state == SessionState.REMOVING || state == SessionState.FAILED || loopRunning) {
+                lastError = reason;
+                disconnect();
                 return;
             }
             state = SessionState.FAILED;
             lastError = reason;
+            reconnecting = Thread.ofVirtual().name("reconnect-" + name).unstarted(() ->
+                    reconnectLoop(onLost, rejoin, wanted));
         }
-        Logger.warn("pool {}: session {} to {} failed: {}", pool, name, where(), reason);
+        Logger.warn("pool {}: session {} to {} failed: {}; reconnecting in the background", pool, name, where(),
+                reason);
         disconnect();
-        Thread.ofVirtual().name("reconnect-" + name).start(() -> reconnectLoop(onLost, rejoin, wanted));
+        reconnecting.start();
     }
 
-    private void reconnectLoop(java.util.function.Consumer<Leg> onLost, Rejoin rejoin,
-            java.util.function.BooleanSupplier wanted) {
-        long backoff = 50;
+    /** {@code reconnect} written while the leg waits between attempts: try now, and from a short back-off again. */
+    public synchronized boolean reconnectNow() {
+        if (reconnecting == null || !reconnecting.isAlive()) {
+            return false;
+        }
+        wakeUp = true;
+        notifyAll();
+        return true;
+    }
+
+    private void reconnectLoop(Consumer<Leg> onLost, Rejoin rejoin, BooleanSupplier wanted) {
+        Duration backoff = FIRST_BACKOFF;
+        String logged = lastError;
         state = SessionState.RECONNECTING;
-        while (wanted.getAsBoolean() && state == SessionState.RECONNECTING) {
+        while (true) {
+            if (!sleep(backoff)) {
+                backoff = FIRST_BACKOFF;
+            } else if (backoff.compareTo(MAX_BACKOFF.dividedBy(2)) <= 0) {
+                backoff = backoff.multipliedBy(2);
+            } else {
+                backoff = MAX_BACKOFF;
+            }
+            if (!wanted.getAsBoolean() || state == SessionState.REMOVING) {
+                return;
+            }
+            String why;
             try {
                 Message.Failure refused = connect(onLost);
                 if (refused == null) {
                     rejoin.run(this);
-                    Logger.info("pool {}: session {} is back ({})", pool, name, state);
+                    Logger.info("pool {}: session {} to {} is back ({})", pool, name, where(), state);
                     return;
                 }
-                Logger.debug("pool {}: {} refused the rejoin of {}: {}", pool, where(), name, refused.message());
+                why = "refused: " + refused.message();
             } catch (IOException | PoolException e) {
-                lastError = e.getMessage();
-                disconnect();
-                state = SessionState.RECONNECTING;
+                why = e.getMessage();
             }
-            try {
-                Thread.sleep(backoff);
-            } catch (InterruptedException e) {
+            disconnect();
+            if (state == SessionState.REMOVING) {
                 return;
             }
-            backoff = Math.min(backoff * 2, MAX_BACKOFF_MILLIS);
+            state = SessionState.RECONNECTING;
+            lastError = why;
+            if (!why.equals(logged)) {
+                Logger.info("pool {}: session {} to {} not back yet: {}", pool, name, where(), why);
+                logged = why;
+            }
         }
     }
 
+    /** Waits out the back-off; false when {@link #reconnectNow()} cut it short. */
+    private synchronized boolean sleep(Duration backoff) {
+        long deadline = System.nanoTime() + backoff.toNanos();
+        try {
+            while (!wakeUp) {
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return true;
+                }
+                TimeUnit.NANOSECONDS.timedWait(this, left);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            state = SessionState.REMOVING;
+            return true;
+        }
+        wakeUp = false;
+        return false;
+    }
+
+    /** Ends the current connection, if any; its requests in flight fail. */
     public void disconnect() {
-        RpcChannel current = channel;
-        channel = null;
+        LegConnection current = connection;
+        connection = null;
         if (current != null) {
             current.close();
+        }
+    }
+
+    /** Stops the leg for good: no reconnect from now on. */
+    public void remove() {
+        Thread loop;
+        synchronized (this) {
+            state = SessionState.REMOVING;
+            loop = reconnecting;
+            notifyAll();
+        }
+        disconnect();
+        if (loop != null) {
+            loop.interrupt();
         }
     }
 

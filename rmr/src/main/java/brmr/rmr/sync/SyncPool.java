@@ -2,6 +2,8 @@ package brmr.rmr.sync;
 
 import brmr.rmr.PoolException;
 import brmr.rmr.client.Leg;
+import brmr.rmr.client.LegConnector;
+import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.server.PeerLink;
@@ -24,14 +26,23 @@ public final class SyncPool implements PeerLink {
     private final String name;
     private final int memberId;
     private final int chunkSize;
+    private final LegConnector connector;
+    private final PeerTimeout timeout;
     private final Map<String, Leg> sessions = new LinkedHashMap<>();
     private final AtomicInteger nextSource = new AtomicInteger();
     private volatile boolean closed;
 
-    SyncPool(String name, int memberId, int chunkSize) {
+    SyncPool(String name, int memberId, int chunkSize, LegConnector connector, PeerTimeout timeout) {
         this.name = name;
         this.memberId = memberId;
         this.chunkSize = chunkSize;
+        this.connector = connector;
+        this.timeout = timeout;
+    }
+
+    /** The sync pool's {@code peer_timeout}: a peer that leaves a request unanswered this long is failed. */
+    public PeerTimeout peerTimeout() {
+        return timeout;
     }
 
     public String name() {
@@ -61,7 +72,8 @@ public final class SyncPool implements PeerLink {
                 throw new PoolException("sessname", "session " + session + " already exists in sync pool " + name);
             }
         }
-        Leg leg = new Leg(Message.Role.SYNC, memberId, name, session, address, chunkSize, Message.JoinMode.ASSEMBLE);
+        Leg leg = new Leg(Message.Role.SYNC, memberId, name, session, address, chunkSize, Message.JoinMode.ASSEMBLE,
+                connector, timeout);
         Message.Failure refused;
         try {
             refused = leg.connect(this::connectionLost);
@@ -74,7 +86,7 @@ public final class SyncPool implements PeerLink {
         }
         synchronized (this) {
             if (sessions.putIfAbsent(session, leg) != null) {
-                leg.disconnect();
+                leg.remove();
                 throw new PoolException("sessname", "session " + session + " already exists in sync pool " + name);
             }
         }
@@ -95,14 +107,16 @@ public final class SyncPool implements PeerLink {
         } catch (IOException e) {
             Logger.debug("sync pool {}: session {} left without a reply: {}", name, session, e.getMessage());
         }
-        leg.disconnect();
+        leg.remove();
     }
 
-    /** {@code sessions/<s>/reconnect}. */
+    /** {@code sessions/<s>/reconnect}: tries at once when waiting to reconnect, else drops and reconnects. */
     public void reconnect(String session) throws PoolException {
         Leg leg = session(session).orElseThrow(() -> new PoolException("sessname", "no session " + session
                 + " in sync pool " + name));
-        failed(leg, "reconnect requested");
+        if (!leg.reconnectNow()) {
+            failed(leg, "reconnect requested by the operator");
+        }
     }
 
     private void connectionLost(Leg leg) {
@@ -189,8 +203,7 @@ public final class SyncPool implements PeerLink {
     void close() {
         closed = true;
         for (Leg leg : sessions()) {
-            leg.state(SessionState.REMOVING);
-            leg.disconnect();
+            leg.remove();
         }
     }
 }

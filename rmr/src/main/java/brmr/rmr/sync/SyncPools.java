@@ -1,6 +1,8 @@
 package brmr.rmr.sync;
 
 import brmr.rmr.PoolException;
+import brmr.rmr.client.LegConnector;
+import brmr.rmr.client.PeerTimeout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -11,12 +13,24 @@ import org.tinylog.Logger;
 /** The sync pools of a storage node. */
 public final class SyncPools implements AutoCloseable {
     private final Map<String, SyncPool> pools = new TreeMap<>();
+    private final LegConnector connector;
+    private final PeerTimeout defaultTimeout;
+
+    /** Sync pools over TCP, each starting with a copy of the daemon's {@code --peer-timeout}. */
+    public SyncPools(PeerTimeout defaultTimeout) {
+        this(LegConnector.TCP, defaultTimeout);
+    }
+
+    public SyncPools(LegConnector connector, PeerTimeout defaultTimeout) {
+        this.connector = connector;
+        this.defaultTimeout = defaultTimeout;
+    }
 
     public synchronized SyncPool join(String name, int memberId, int chunkSize) throws PoolException {
         if (pools.containsKey(name)) {
             throw new PoolException("poolname", "sync pool " + name + " is already joined");
         }
-        SyncPool pool = new SyncPool(name, memberId, chunkSize);
+        SyncPool pool = new SyncPool(name, memberId, chunkSize, connector, defaultTimeout.copy());
         pools.put(name, pool);
         Logger.info("sync pool {}: joined as member {} with chunk size {}", name, memberId, chunkSize);
         return pool;

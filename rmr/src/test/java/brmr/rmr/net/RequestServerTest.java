@@ -100,13 +100,13 @@ class RequestServerTest {
     }
 
     @Test
-    void aPeerSpeakingVersionTwoIsRefusedWithTheReason() throws Exception {
+    void aPeerSpeakingAnotherVersionIsRefusedWithTheReason() throws Exception {
         try (Listener listener = listen(request -> new Ok());
                 Socket raw = new Socket(listener.address().getAddress(), listener.address().getPort())) {
-            raw.getOutputStream().write(FrameBytes.withVersion(FrameBytes.encode(7, new Flush()), 2));
-            assertRefusal(raw.getInputStream(), "protocol version 2, this node speaks 1");
+            raw.getOutputStream().write(FrameBytes.withVersion(FrameBytes.encode(7, new Flush()), 3));
+            assertRefusal(raw.getInputStream(), "protocol version 3, this node speaks 2");
             ProtocolException cause = assertInstanceOf(ProtocolException.class, closedCause(nextHandler()));
-            assertEquals("protocol version 2, this node speaks 1", cause.getMessage());
+            assertEquals("protocol version 3, this node speaks 2", cause.getMessage());
         }
     }
 
