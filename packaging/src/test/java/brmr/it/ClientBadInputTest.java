@@ -75,6 +75,11 @@ class ClientBadInputTest {
         cases.add(Arguments.of(map, "pool=p1", "size: missing; map_device needs pool= size="));
         cases.add(Arguments.of("brmr-client/ctl/devices/p1/unmap_device", "1", "device: no mapped device p1"));
         cases.add(Arguments.of("rmr-client/pools/p1/leave_pool", "0", "leave_pool: write 1 to trigger it (got '0')"));
+        cases.add(Arguments.of("rmr-client/pools/p1/peer_timeout", "0", "peer_timeout: 0 is out of range 1..300 seconds"));
+        cases.add(Arguments.of("rmr-client/pools/p1/peer_timeout", "301",
+                "peer_timeout: 301 is out of range 1..300 seconds"));
+        cases.add(Arguments.of("rmr-client/pools/p1/peer_timeout", "5s",
+                "peer_timeout: '5s' is not a whole number of seconds"));
         return cases.stream();
     }
 
@@ -85,6 +90,15 @@ class ClientBadInputTest {
         ControlException e = assertThrows(ControlException.class, () -> node.tree().write(path, value));
         assertEquals(error, e.getMessage());
         assertEquals(before, node.status());
+    }
+
+    @Test
+    void thePeerTimeoutOfAPoolIsReadAndSetInSeconds() throws Exception {
+        assertEquals("5", node.tree().read("rmr-client/pools/p1/peer_timeout"));
+        node.tree().write("rmr-client/pools/p1/peer_timeout", "12");
+        assertEquals("12", node.tree().read("rmr-client/pools/p1/peer_timeout"));
+        assertTrue(node.status().contains("\"peer_timeout\":12"), node.status());
+        node.tree().write("rmr-client/pools/p1/peer_timeout", "5");
     }
 
     @Test

@@ -230,6 +230,7 @@ public final class ClientNode implements AutoCloseable {
             Map<String, Object> entry = new LinkedHashMap<>();
             entry.put("pool", pool.name());
             entry.put("chunk_size", pool.chunkSize());
+            entry.put("peer_timeout", pool.peerTimeout().timeout().toSeconds());
             List<Object> sessions = new ArrayList<>();
             for (Leg leg : pool.legs()) {
                 Map<String, Object> s = new LinkedHashMap<>();

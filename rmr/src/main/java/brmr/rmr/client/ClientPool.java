@@ -137,7 +137,7 @@ public final class ClientPool {
         }
     }
 
-    /** Every enable, the first one and each after a failure, goes through a map update with writes held off. */
+    /** Every enable of a leg that may have missed writes goes through a map update with writes held off. */
     private void enableLeg(Leg leg) throws IOException, PoolException {
         io.exclusive(() -> {
             switch (leg.state()) {
@@ -149,10 +149,14 @@ public final class ClientPool {
                 default -> throw new PoolException("sessname", "session " + leg.name() + " is " + leg.state()
                         + "; only a CREATED session can be enabled");
             }
-            maps.update(leg);
+            // a store never mapped has served no IO, so it missed nothing (and its size may not match yet)
+            boolean update = leg.enabledOnce() || leg.params() == null || leg.params().mapped();
+            if (update) {
+                maps.update(leg);
+            }
             Calls.expect(leg, leg.call(new Message.Enable()), Message.Ok.class);
             leg.enabled();
-            Logger.info("pool {}: session {} enabled after a map update", name, leg.name());
+            Logger.info("pool {}: session {} enabled{}", name, leg.name(), update ? " after a map update" : "");
         });
     }
 
