@@ -29,6 +29,8 @@ final class DaemonProcess implements AutoCloseable {
     private final Path socket;
     private final Map<String, String> ready;
     private final CompletableFuture<String> stderr;
+    /** Whether we sent SIGSTOP without SIGCONT yet; guarded by this object's monitor. */
+    private boolean frozen;
 
     private DaemonProcess(String program, Process process, Path stateDir, Path socket, Map<String, String> ready,
             CompletableFuture<String> stderr) {
@@ -60,8 +62,10 @@ final class DaemonProcess implements AutoCloseable {
     }
 
     /** A compute-client daemon serving NBD on a free port of 127.0.0.1. */
-    static DaemonProcess client(Path stateDir) throws IOException {
-        return start("brmr-client", stateDir, "--nbd", "127.0.0.1:0");
+    static DaemonProcess client(Path stateDir, String... options) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--nbd", "127.0.0.1:0"));
+        args.addAll(List.of(options));
+        return start("brmr-client", stateDir, args.toArray(String[]::new));
     }
 
     private static DaemonProcess start(String program, Path stateDir, String... extra) throws IOException {
@@ -151,6 +155,27 @@ final class DaemonProcess implements AutoCloseable {
         return Commands.run(List.of(Image.launcher("brmrctl").toString(), "--socket", socket.toString()), input);
     }
 
+    /** SIGSTOP: the process stays alive but answers nothing, like a hung node; {@link #close} resumes it first. */
+    synchronized void freeze() {
+        signal("STOP");
+        frozen = true;
+    }
+
+    /** SIGCONT after {@link #freeze}. */
+    synchronized void thaw() {
+        if (frozen) {
+            signal("CONT");
+            frozen = false;
+        }
+    }
+
+    private void signal(String name) {
+        CommandResult sent = Commands.run(List.of("kill", "-" + name, String.valueOf(pid())));
+        if (sent.exit() != 0) {
+            throw new IllegalStateException("kill -" + name + " " + this + ": " + sent);
+        }
+    }
+
     /** kill -9: no shutdown hook runs. */
     void kill() {
         process.destroyForcibly();
@@ -169,6 +194,8 @@ final class DaemonProcess implements AutoCloseable {
         if (!process.isAlive()) {
             return;
         }
+        // a stopped process would hold SIGTERM pending until the 30 s kill -9
+        thaw();
         process.destroy();
         try {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {

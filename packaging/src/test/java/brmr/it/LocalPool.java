@@ -7,7 +7,9 @@ import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A pool brought up the way the runbook does it: storage daemons with one store each, a client
@@ -52,6 +54,63 @@ final class LocalPool implements AutoCloseable {
         this.serverOptions = serverOptions;
     }
 
+    /** How a pool is brought up beyond its size: sync sessions, daemon options, where each leg's disk lives. */
+    static final class Setup {
+        private final Path dir;
+        private final String pool;
+        private final int legs;
+        private final long mappedSize;
+        private final int chunkSize;
+        private boolean syncSessions;
+        private String[] serverOptions = {};
+        private String[] clientOptions = {};
+        private final Map<Integer, Path> diskDirs = new HashMap<>();
+
+        private Setup(Path dir, String pool, int legs, long mappedSize, int chunkSize) {
+            this.dir = dir;
+            this.pool = pool;
+            this.legs = legs;
+            this.mappedSize = mappedSize;
+            this.chunkSize = chunkSize;
+        }
+
+        /** Every storage node also joins the sync pool with a sync session to each peer. */
+        Setup syncSessions() {
+            syncSessions = true;
+            return this;
+        }
+
+        /** Options for every brmr-server, also when a node is restarted. */
+        Setup serverOptions(String... options) {
+            serverOptions = options;
+            return this;
+        }
+
+        Setup clientOptions(String... options) {
+            clientOptions = options;
+            return this;
+        }
+
+        /** The backing file of {@code member}'s disk is created in {@code diskDir} instead of the pool's directory. */
+        Setup diskDir(int member, Path diskDir) {
+            diskDirs.put(member, diskDir);
+            return this;
+        }
+
+        LocalPool start() throws IOException {
+            return LocalPool.start(this);
+        }
+    }
+
+    static Setup setup(Path dir, String pool, int legs, long mappedSize, int chunkSize) {
+        return new Setup(dir, pool, legs, mappedSize, chunkSize);
+    }
+
+    /** Bytes a disk needs to hold a store of this pool: metadata area and data area. */
+    static long diskBytes(long mappedSize, int chunkSize) {
+        return MetadataLayout.forStore(mappedSize, chunkSize).requiredDeviceBytes();
+    }
+
     /** Storage nodes with fresh stores, a client with a session to each, enabled and mapped. */
     static LocalPool start(Path dir, String pool, int legs, long mappedSize, int chunkSize) throws IOException {
         return start(dir, pool, legs, mappedSize, chunkSize, false);
@@ -63,26 +122,36 @@ final class LocalPool implements AutoCloseable {
      */
     static LocalPool start(Path dir, String pool, int legs, long mappedSize, int chunkSize, boolean syncSessions,
             String... serverOptions) throws IOException {
-        LocalPool local = new LocalPool(dir, pool, mappedSize, chunkSize, serverOptions);
+        Setup setup = setup(dir, pool, legs, mappedSize, chunkSize).serverOptions(serverOptions);
+        return syncSessions ? setup.syncSessions().start() : setup.start();
+    }
+
+    private static LocalPool start(Setup setup) throws IOException {
+        String pool = setup.pool;
+        int chunkSize = setup.chunkSize;
+        long mappedSize = setup.mappedSize;
+        LocalPool local = new LocalPool(setup.dir, pool, mappedSize, chunkSize, setup.serverOptions);
         try {
-            long diskBytes = MetadataLayout.forStore(mappedSize, chunkSize).requiredDeviceBytes();
-            for (int member = 1; member <= legs; member++) {
+            long diskBytes = diskBytes(mappedSize, chunkSize);
+            for (int member = 1; member <= setup.legs; member++) {
                 int port = DaemonProcess.freePort();
-                Path stateDir = dir.resolve("node" + member);
-                TestDisk disk = TestDisk.create(dir, "disk" + member, diskBytes);
-                Node node = new Node(member, disk, port, stateDir, DaemonProcess.storage(stateDir, port, serverOptions));
+                Path stateDir = setup.dir.resolve("node" + member);
+                TestDisk disk = TestDisk.create(setup.diskDirs.getOrDefault(member, setup.dir), "disk" + member,
+                        diskBytes);
+                Node node = new Node(member, disk, port, stateDir, DaemonProcess.storage(stateDir, port,
+                        setup.serverOptions));
                 local.nodes.add(node);
                 ok(node.daemon.ctl("write", "/sys/devices/virtual/rmr-server/ctl/join_pool",
                         "poolname=" + pool + " member_id=" + member + " chunk_size=" + chunkSize));
                 ok(node.daemon.ctl("write", "/sys/devices/virtual/brmr-server/ctl/create_store",
                         "device=" + disk.path() + " pool=" + pool + " mapped_size=" + mappedSize));
             }
-            if (syncSessions) {
+            if (setup.syncSessions) {
                 for (Node node : local.nodes) {
                     local.joinSync(node);
                 }
             }
-            local.client = DaemonProcess.client(dir.resolve("client"));
+            local.client = DaemonProcess.client(setup.dir.resolve("client"), setup.clientOptions);
             ok(local.client.ctl("write", "/sys/devices/virtual/rmr-client/ctl/join_pool",
                     "poolname=" + pool + " chunk_size=" + chunkSize));
             for (Node node : local.nodes) {
@@ -143,7 +212,7 @@ final class LocalPool implements AutoCloseable {
 
     /** A new empty disk big enough for the pool, kept until the pool closes. */
     TestDisk emptyDisk(String name) throws IOException {
-        TestDisk disk = TestDisk.create(dir, name, MetadataLayout.forStore(mappedSize, chunkSize).requiredDeviceBytes());
+        TestDisk disk = TestDisk.create(dir, name, diskBytes(mappedSize, chunkSize));
         spareDisks.add(disk);
         return disk;
     }

@@ -1,6 +1,7 @@
 package brmr.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.io.IOException;
 import java.io.RandomAccessFile;
@@ -56,6 +57,14 @@ final class TestDisk implements AutoCloseable {
 
     static boolean usesLoopDevices() {
         return LOOP_UNAVAILABLE == null;
+    }
+
+    /** Skips the test, saying why, unless disks are loop devices (root with a working losetup). */
+    static void requireLoopDevices() {
+        if (LOOP_UNAVAILABLE != null) {
+            System.out.println("[brmr tests] skipping: needs loop devices, but " + LOOP_UNAVAILABLE);
+        }
+        assumeTrue(LOOP_UNAVAILABLE == null, () -> "needs loop devices: " + LOOP_UNAVAILABLE);
     }
 
     /** Whether a read-only disk is really refused for writing: loop devices always, files only for non-root. */
