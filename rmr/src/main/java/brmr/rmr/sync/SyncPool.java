@@ -4,6 +4,7 @@ import brmr.rmr.PoolException;
 import brmr.rmr.client.Leg;
 import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.server.ChunkUnavailableException;
 import brmr.rmr.server.PeerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -136,6 +137,7 @@ public final class SyncPool implements PeerLink {
     public byte[] fetch(long chunk) throws IOException {
         List<Leg> peers = sessions().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
         List<String> errors = new ArrayList<>();
+        boolean answered = false;
         int start = peers.isEmpty() ? 0 : Math.floorMod(nextSource.getAndIncrement(), peers.size());
         for (int i = 0; i < peers.size(); i++) {
             Leg leg = peers.get((start + i) % peers.size());
@@ -144,6 +146,7 @@ public final class SyncPool implements PeerLink {
                 if (reply instanceof Message.Data data) {
                     return data.data();
                 }
+                answered = true;
                 errors.add(leg.name() + ": " + (reply instanceof Message.Failure f ? f.message()
                         : reply.getClass().getSimpleName()));
             } catch (IOException e) {
@@ -156,6 +159,10 @@ public final class SyncPool implements PeerLink {
                 errors.add(leg.name() + " is " + leg.state() + (leg.lastError() == null ? "" : " (" + leg.lastError()
                         + ")"));
             }
+        }
+        if (answered) {
+            throw new ChunkUnavailableException("no reachable peer holds chunk " + chunk + " clean: "
+                    + String.join("; ", errors));
         }
         throw new IOException("no peer could supply chunk " + chunk + ": "
                 + (errors.isEmpty() ? "no sync sessions" : String.join("; ", errors)));
