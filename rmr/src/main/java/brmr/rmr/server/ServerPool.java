@@ -40,6 +40,8 @@ public final class ServerPool {
     private volatile PeerLink peers = PeerLink.NONE;
     /** Guarded by this. */
     private PoolState state = PoolState.EMPTY;
+    /** What a registration sees of this pool. */
+    private final Registration.Pool owner;
     /** The registered store and what belongs to it; null while EMPTY. Guarded by this. */
     private Registration registration;
 
@@ -49,6 +51,8 @@ public final class ServerPool {
         this.chunkSize = chunkSize;
         this.syncSettings = syncSettings;
         this.sessions = new ComputeSessions("pool " + name + " on member " + memberId);
+        this.owner = new Registration.Pool(name, memberId, chunkSize, () -> peers, this::storeFailed,
+                this::whyNotSyncing);
     }
 
     public String name() {
@@ -108,25 +112,20 @@ public final class ServerPool {
 
     synchronized void register(PoolStore newStore, RegisterMode mode) throws PoolException {
         if (registration != null) {
-            throw new PoolException("pool", name + " already has a store (" + registration.access().store().deviceName()
-                    + ")");
+            throw new PoolException("pool", name + " already has a store ("
+                    + registration.access().store().deviceName() + ")");
         }
         StoreParams params = newStore.params();
         if (params.chunkSize() != chunkSize) {
             throw new PoolException("chunk_size", "the store uses " + params.chunkSize() + ", pool " + name
                     + " was joined with " + chunkSize);
         }
-        StoreAccess access = new StoreAccess(name, memberId, newStore, this::storeFailed);
-        DirtyMaps maps;
         try {
-            maps = new DirtyMaps(memberId, access);
+            registration = Registration.open(owner, newStore, mode, syncSettings);
         } catch (IOException e) {
             throw new PoolException("device", "cannot read the dirty maps of " + newStore.deviceName() + ": "
                     + e.getMessage(), e);
         }
-        PoolIo io = new PoolIo(name, memberId, chunkSize, access, maps, () -> peers);
-        SyncThread sync = new SyncThread(syncView(access, maps, io), syncSettings);
-        registration = new Registration(mode, access, maps, io, sync, new UnmapGuard());
         state = PoolState.REGISTERED;
         Logger.info("pool {}: store {} registered ({} mode)", name, newStore.deviceName(), mode);
     }
@@ -186,48 +185,16 @@ public final class ServerPool {
 
     // ---- sync ----
 
-    private SyncThread.Pool syncView(StoreAccess access, DirtyMaps maps, PoolIo io) {
-        return new SyncThread.Pool() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public int chunkSize() {
-                return chunkSize;
-            }
-
-            @Override
-            public String whyNotSyncing() {
-                synchronized (ServerPool.this) {
-                    if (registration == null || registration.access() != access) {
-                        return "pool " + name + " has no store";
-                    }
-                    String failure = access.failure().orElse(null);
-                    if (failure != null) {
-                        return access.sentence(failure);
-                    }
-                    return state == PoolState.NORMAL ? null
-                            : "pool " + name + " is " + state + "; sync runs only in NORMAL";
-                }
-            }
-
-            @Override
-            public DirtyMap ownMap() {
-                return maps.own();
-            }
-
-            @Override
-            public ChunkSync chunkSync() {
-                return io.chunkSync();
-            }
-
-            @Override
-            public ChunkSource peers() {
-                return peers;
-            }
-        };
+    /** Null when the store of {@code access} may sync now, else why not. */
+    private synchronized String whyNotSyncing(StoreAccess access) {
+        if (registration == null || registration.access() != access) {
+            return "pool " + name + " has no store";
+        }
+        String failure = access.failure().orElse(null);
+        if (failure != null) {
+            return access.sentence(failure);
+        }
+        return state == PoolState.NORMAL ? null : "pool " + name + " is " + state + "; sync runs only in NORMAL";
     }
 
     /** {@code sync start}: fetches every chunk this member lacks from its peers. */
