@@ -41,14 +41,6 @@ final class IoGate {
         closed = true;
     }
 
-    synchronized boolean closed() {
-        return closed;
-    }
-
-    synchronized int inFlight() {
-        return inFlight;
-    }
-
     /** Closes the gate and returns once no call is in flight; a store call that never returns keeps it waiting. */
     synchronized void closeAndDrain() {
         closed = true;
