@@ -133,14 +133,22 @@ public final class BlockDevice implements Disk {
 
     @Override
     public void read(long offset, MemorySegment dst) throws DeviceException {
-        checkRange("pread", offset, dst);
-        NativeIo.preadFully(fd(), path, dst, offset);
+        try {
+            checkRange("pread", offset, dst);
+            NativeIo.preadFully(fd(), path, dst, offset);
+        } catch (DeviceException e) {
+            throw e.at(offset, dst.byteSize());
+        }
     }
 
     @Override
     public void write(long offset, MemorySegment src) throws DeviceException {
-        checkRange("pwrite", offset, src);
-        NativeIo.pwriteFully(fd(), path, src, offset);
+        try {
+            checkRange("pwrite", offset, src);
+            NativeIo.pwriteFully(fd(), path, src, offset);
+        } catch (DeviceException e) {
+            throw e.at(offset, src.byteSize());
+        }
     }
 
     @Override

@@ -104,6 +104,8 @@ class BlockDeviceTest {
             assertEquals("pwrite", e.call());
             assertEquals(9, e.errno());
             assertEquals("pwrite " + file + ": Bad file descriptor", e.getMessage());
+            assertEquals("pwrite " + file + " offset 0 length 512: EBADF (Bad file descriptor)", e.describe(),
+                    "an operator reads device, range and errno in one line");
         }
     }
 

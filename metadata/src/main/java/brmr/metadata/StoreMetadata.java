@@ -166,6 +166,12 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
                 chunkSize, sectorSize, true, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);
     }
 
+    /** Clears MAPPED and the pool UUID: undoes a first client map that did not reach every leg. */
+    public StoreMetadata withUnmapped() {
+        return new StoreMetadata(formatVersion, generation, poolName, null, storeUuid, mappedSizeSectors, chunkSize,
+                sectorSize, false, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);
+    }
+
     public StoreMetadata withPoolUuid(UUID newPoolUuid) {
         return new StoreMetadata(formatVersion, generation, poolName, newPoolUuid, storeUuid, mappedSizeSectors,
                 chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);

@@ -101,6 +101,19 @@ class MetadataAreaTest {
 
     @ParameterizedTest
     @ValueSource(ints = {512, 4096})
+    void unmappingClearsMappedAndThePoolUuidButKeepsTheSlots(int sectorSize) throws Exception {
+        StoreMetadata fresh = store(sectorSize);
+        MetadataArea area = new MetadataArea(MemoryDisk.forStore(fresh));
+        StoreMetadata mapped = area.update(area.create(fresh).withSlotFor(3).withMapped(UUID.randomUUID()));
+        StoreMetadata unmapped = area.update(mapped.withUnmapped());
+        assertEquals(unmapped, assertInstanceOf(MetadataState.Present.class, area.read()).newest());
+        assertEquals(false, unmapped.mapped());
+        assertEquals(null, unmapped.poolUuid());
+        assertEquals(0, unmapped.slotOf(3));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {512, 4096})
     void eraseLeavesNoMetadataAndZeroBitmaps(int sectorSize) throws Exception {
         StoreMetadata fresh = store(sectorSize);
         MemoryDisk memory = MemoryDisk.forStore(fresh);

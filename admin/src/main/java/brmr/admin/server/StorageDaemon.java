@@ -42,6 +42,8 @@ public final class StorageDaemon {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
             StorageNode node = new StorageNode(directIo, sync, peerTimeout);
             daemon.closeOnStop(node.syncPools());
+            // closed after the sessions: a store is drained of IO in flight before its descriptor closes
+            daemon.closeOnStop(node);
             PoolServer sessions = PoolServer.start(listen, node.pools());
             daemon.closeOnStop(sessions);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,

@@ -27,10 +27,11 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 
 /** A storage node: its server pools, its brmr-server stores, and the control files over them. */
-public final class StorageNode {
+public final class StorageNode implements AutoCloseable {
     static final int DEFAULT_CHUNK_SIZE = 131072;
 
     private final ServerPools pools;
@@ -75,7 +76,7 @@ public final class StorageNode {
                     return "";
                 })
                 .names("brmr-server/stores/{pool}", vars -> stores.pools())
-                .readable("brmr-server/stores/{pool}/state", vars -> storeState(store(vars)))
+                .readable("brmr-server/stores/{pool}/state", vars -> storeState(store(vars), storeFailure(vars.get("pool"))))
                 .readable("brmr-server/stores/{pool}/mapped_size",
                         vars -> String.valueOf(store(vars).metadata().mappedSizeSectors()))
                 .readable("brmr-server/stores/{pool}/bdev_name", vars -> store(vars).deviceName())
@@ -109,10 +110,9 @@ public final class StorageNode {
                 })
                 .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> {
                     ControlArgs.requireOne("leave_pool", value);
+                    SyncPool leaving = syncPool(vars);
                     ControlException.refusing(() -> syncPools.leave(vars.get("pool")));
-                    synchronized (syncLinks) {
-                        syncLinks.values().remove(vars.get("pool"));
-                    }
+                    unlink(leaving);
                     return "";
                 })
                 .names("rmr-client/pools/{pool}/sessions/{sess}",
@@ -202,9 +202,19 @@ public final class StorageNode {
     }
 
     private void link(ServerPool server, SyncPool sync) {
-        server.link(sync);
         synchronized (syncLinks) {
+            server.link(sync);
             syncLinks.put(server.name(), sync.name());
+        }
+    }
+
+    /** A sync pool is left: the server pools linked to it fetch from nowhere until one is joined or attached again. */
+    private void unlink(SyncPool sync) {
+        synchronized (syncLinks) {
+            for (ServerPool server : pools.all()) {
+                server.unlink(sync);
+            }
+            syncLinks.values().remove(sync.name());
         }
     }
 
@@ -309,9 +319,17 @@ public final class StorageNode {
         return stores.require(vars.get("pool"));
     }
 
-    /** One word per line, as upstream: open, then mapped when the store was verified by a client map. */
-    static String storeState(BrmrStore store) {
-        return store.isMapped() ? "open\nmapped" : "open";
+    /**
+     * One word per line, as upstream: open, then mapped when the store was verified by a client map;
+     * a failed store ends with {@code failed: <reason>}.
+     */
+    static String storeState(BrmrStore store, Optional<String> failure) {
+        String state = store.isMapped() ? "open\nmapped" : "open";
+        return failure.map(reason -> state + "\nfailed: " + reason).orElse(state);
+    }
+
+    private Optional<String> storeFailure(String pool) {
+        return pools.find(pool).flatMap(ServerPool::storeFailure);
     }
 
     /** The node as JSON: every pool with its state, store and dirty counts. */
@@ -326,7 +344,9 @@ public final class StorageNode {
             stores.store(pool.name()).ifPresent(store -> {
                 Map<String, Object> s = new LinkedHashMap<>();
                 s.put("device", store.deviceName());
-                s.put("state", List.of(storeState(store).split("\n")));
+                Optional<String> failure = pool.storeFailure();
+                s.put("state", List.of(storeState(store, failure).split("\n")));
+                s.put("failure", failure.orElse(null));
                 s.put("mapped_size", store.metadata().mappedSizeSectors());
                 s.put("dev_size", store.device().size() / 512);
                 s.put("pool_uuid", store.metadata().poolUuid() == null ? null : store.metadata().poolUuid().toString());
@@ -356,5 +376,11 @@ public final class StorageNode {
 
     public SyncPools syncPools() {
         return syncPools;
+    }
+
+    /** Daemon shutdown: drains and closes every store (after the sessions are closed). */
+    @Override
+    public void close() {
+        stores.closeAll();
     }
 }

@@ -109,6 +109,11 @@ public final class BrmrStore implements PoolStore {
         metadata = area.update(metadata.withMapped(poolUuid));
     }
 
+    @Override
+    public synchronized void persistUnmapped() throws IOException {
+        metadata = area.update(metadata.withUnmapped());
+    }
+
     /** Adopts the metadata as written (with its generation) after a create. */
     synchronized void replaceMetadata(StoreMetadata written) {
         metadata = written;

@@ -15,6 +15,7 @@ import brmr.rmr.sync.PeerAnswer;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -181,23 +182,47 @@ public final class StoreOperations {
         }
         checkFits(device, mappedSize, chunkSize);
         UUID poolUuid = verifiedPoolUuid(pool, mappedSize, chunkSize);
-        StoreMetadata fresh = StoreMetadata.create(pool, memberId(pool), mappedSize, chunkSize, device.sectorSize(),
-                UUID.randomUUID(), System.currentTimeMillis()).withPoolUuid(poolUuid).withSlotFor(memberId(pool));
+        int memberId = memberId(pool);
+        StoreMetadata fresh = StoreMetadata.create(pool, memberId, mappedSize, chunkSize, device.sectorSize(),
+                UUID.randomUUID(), System.currentTimeMillis()).withPoolUuid(poolUuid).withSlotFor(memberId);
+        long chunkCount = fresh.layout().chunkCount();
         BrmrStore store = new BrmrStore(device, area, fresh);
-        register(pool, store, RegisterMode.REPLACE);
         try {
-            // MAPPED is set only after every chunk is durably dirty, so a crash never leaves a mapped empty disk
+            // every chunk is durably missing before MAPPED is set, and both before a session can see the store
             store.replaceMetadata(area.create(fresh));
-            rmr.discard(pool, LongStream.range(0, fresh.layout().chunkCount()));
+            store.persistDirty(memberId, allChunks(chunkCount), 0, chunkCount);
             store.persistMapped(poolUuid);
-        } catch (IOException | PoolException | RuntimeException e) {
+        } catch (IOException | RuntimeException e) {
+            eraseQuietly(area);
+            throw new ControlException("device", "replace on " + path + " failed: " + e.getMessage(), e);
+        }
+        try {
+            register(pool, store, RegisterMode.REPLACE);
+        } catch (ControlException e) {
+            eraseQuietly(area);
+            throw e;
+        }
+        try {
+            // tells the peers too, so that they mark this member as lacking every chunk
+            rmr.discard(pool, LongStream.range(0, chunkCount));
+        } catch (PoolException | RuntimeException e) {
             unregisterQuietly(pool);
             eraseQuietly(area);
             throw new ControlException("device", "replace on " + path + " failed: " + e.getMessage(), e);
         }
         Logger.info("add_store: {} replaces the store of pool {}; all {} chunks wait for sync", path, pool,
-                fresh.layout().chunkCount());
+                chunkCount);
         return store;
+    }
+
+    /** The bitmap words of a map in which every one of {@code chunkCount} chunks is dirty. */
+    private static long[] allChunks(long chunkCount) {
+        long[] words = new long[Math.toIntExact((chunkCount + 63) >>> 6)];
+        Arrays.fill(words, -1L);
+        if (chunkCount % 64 != 0) {
+            words[words.length - 1] = (1L << (chunkCount % 64)) - 1;
+        }
+        return words;
     }
 
     /** Asks the peers for their store parameters; one mapped peer that matches gives the pool UUID. */
@@ -243,7 +268,10 @@ public final class StoreOperations {
                 + answers.size() + " peer(s) reachable, none mapped");
     }
 
-    /** {@code remove_store}: closes and unregisters the store, keeping its metadata for a later re-add. */
+    /**
+     * {@code remove_store}: unregisters the store (which returns once no IO is in flight on it), then
+     * closes it, keeping its metadata for a later re-add.
+     */
     public synchronized void remove(String pool, String value) throws ControlException {
         ControlArgs.requireOne("remove_store", value);
         BrmrStore store = require(pool);
@@ -251,6 +279,16 @@ public final class StoreOperations {
         stores.remove(pool);
         closeQuietly(store.device());
         Logger.info("remove_store: {} removed from pool {}, metadata kept", store.deviceName(), pool);
+    }
+
+    /** Daemon shutdown: every store is unregistered (its IO drained) and closed; the metadata stays. */
+    public synchronized void closeAll() {
+        for (String pool : new ArrayList<>(stores.keySet())) {
+            BrmrStore store = stores.remove(pool);
+            unregisterQuietly(pool);
+            closeQuietly(store.device());
+            Logger.info("shutdown: store {} of pool {} closed", store.deviceName(), pool);
+        }
     }
 
     /** {@code delete_store}: as remove, then zeroes the metadata so the disk is empty again. */

@@ -38,4 +38,7 @@ public interface PoolStore {
 
     /** Records MAPPED and the pool UUID durably (first client map). */
     void persistMapped(UUID poolUuid) throws IOException;
+
+    /** Clears MAPPED and the pool UUID durably: a first client map that failed part-way is undone. */
+    void persistUnmapped() throws IOException;
 }

@@ -14,7 +14,10 @@ public interface RmrAdapter {
     /** Registers a store; refused when the pool is not joined or already has a store. */
     void register(String pool, PoolStore store, RegisterMode mode) throws PoolException;
 
-    /** Unregisters the pool's store; its IO fails from now on. */
+    /**
+     * Unregisters the pool's store: new IO on it is refused at once, and this returns once the IO in
+     * flight on it has drained, so that the caller may close it.
+     */
     void unregister(String pool) throws PoolException;
 
     /** Marks the given chunks dirty for this member (its store lacks their data) and persists that. */

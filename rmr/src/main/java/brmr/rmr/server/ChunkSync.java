@@ -17,6 +17,7 @@ import java.util.concurrent.Future;
  * (the sync thread). Each chunk is fetched once at a time: every IO touching it meanwhile waits on
  * that fetch. A batch fetches its chunks in parallel, writes them, then makes them durable together:
  * one flush, then the dirty bits cleared and persisted, so no bit is cleared before its data is safe.
+ * A chunk that no reachable peer holds clean is reported, not treated as a failure of the batch.
  */
 final class ChunkSync {
     /** The pool side of a sync: whether a chunk is dirty here, and how fetched chunks are stored. */
@@ -39,14 +40,18 @@ final class ChunkSync {
 
     /** Returns once {@code chunk} is clean here, fetching it from {@code source} if no one else is. */
     void ensureClean(long chunk, ChunkSource source) throws IOException {
-        syncBatch(List.of(chunk), source);
+        Map<Long, ChunkUnavailableException> unavailable = syncBatch(List.of(chunk), source);
+        if (!unavailable.isEmpty()) {
+            throw unavailable.get(chunk);
+        }
     }
 
     /**
      * Makes every chunk of {@code chunks} clean: fetches those no one else is fetching (in parallel),
-     * waits for the others. Throws the first failure; chunks that failed stay dirty.
+     * waits for the others. Returns the chunks no reachable peer holds clean, with why; throws the
+     * first other failure. Chunks that failed stay dirty.
      */
-    void syncBatch(List<Long> chunks, ChunkSource source) throws IOException {
+    Map<Long, ChunkUnavailableException> syncBatch(List<Long> chunks, ChunkSource source) throws IOException {
         Map<Long, CompletableFuture<Void>> mine = new LinkedHashMap<>();
         List<Long> theirs = new ArrayList<>();
         synchronized (this) {
@@ -64,7 +69,8 @@ final class ChunkSync {
                 }
             }
         }
-        IOException failure = mine.isEmpty() ? null : fetchAndCommit(mine, source);
+        Map<Long, ChunkUnavailableException> unavailable = new LinkedHashMap<>();
+        IOException failure = mine.isEmpty() ? null : fetchAndCommit(mine, source, unavailable);
         for (long chunk : theirs) {
             CompletableFuture<Void> fetch;
             synchronized (this) {
@@ -74,21 +80,27 @@ final class ChunkSync {
                 try {
                     fetch.join();
                 } catch (CompletionException e) {
+                    if (e.getCause() instanceof ChunkUnavailableException none) {
+                        unavailable.put(chunk, none);
+                        continue;
+                    }
                     failure = failure != null ? failure
                             : new IOException("chunk " + chunk + ": " + e.getCause().getMessage(), e.getCause());
                 }
             }
             if (failure == null && target.isDirty(chunk)) {
                 // the other fetch failed before we looked; fetch it ourselves
-                ensureClean(chunk, source);
+                unavailable.putAll(syncBatch(List.of(chunk), source));
             }
         }
         if (failure != null) {
             throw failure;
         }
+        return unavailable;
     }
 
-    private IOException fetchAndCommit(Map<Long, CompletableFuture<Void>> mine, ChunkSource source) {
+    private IOException fetchAndCommit(Map<Long, CompletableFuture<Void>> mine, ChunkSource source,
+            Map<Long, ChunkUnavailableException> unavailable) {
         List<Long> installed = new ArrayList<>();
         IOException failure = null;
         try {
@@ -108,7 +120,11 @@ final class ChunkSync {
                 } catch (java.util.concurrent.ExecutionException e) {
                     Throwable cause = e.getCause();
                     IOException error = cause instanceof IOException io ? io : new IOException(cause.toString(), cause);
-                    failure = failure != null ? failure : error;
+                    if (error instanceof ChunkUnavailableException none) {
+                        unavailable.put(fetch.getKey(), none);
+                    } else {
+                        failure = failure != null ? failure : error;
+                    }
                     mine.get(fetch.getKey()).completeExceptionally(error);
                 } catch (InterruptedException e) {
                     Thread.currentThread().interrupt();

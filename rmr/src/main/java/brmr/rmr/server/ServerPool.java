@@ -7,57 +7,52 @@ import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.LongStream;
 import org.tinylog.Logger;
 
 /**
- * The server side of one pool on a storage node: its state, its registered store, the dirty maps of
- * every member, the compute client's session, and the IO it serves.
+ * The server side of one pool on a storage node: its state machine (EMPTY, REGISTERED, CREATED,
+ * NORMAL, NO_IO), the store registered with it and the compute session it serves; the facade the
+ * sessions, the adapter and the control files call. A store's IO goes to its {@link PoolIo}, its
+ * dirty maps to {@link DirtyMaps}, and every call on its disk through {@link StoreAccess}.
+ *
+ * <p>Lock order, outermost first: a {@link SyncThread}'s monitor; chunk locks ({@link ChunkLocks},
+ * ascending stripes); a member's dirty-map persist lock; this pool's monitor; {@link ComputeSessions};
+ * then the leaves ({@link DirtyMaps}, {@link StoreAccess}, {@link IoGate}, {@link ChunkSync},
+ * {@link UnmapGuard}, {@link DirtyMap}), which call out to nothing while held. Nothing waits for store
+ * IO or for another session's requests while holding this pool's monitor: a failing store call takes
+ * it (to go NO_IO) while it may hold chunk or persist locks.
  */
 public final class ServerPool {
+    /** How long a compute session's join waits for the requests of the session it replaces. */
+    static final Duration STALE_DRAIN = Duration.ofSeconds(3);
+
     private final String name;
     private final int memberId;
     private final int chunkSize;
-    private final Map<Integer, DirtyMap> dirtyMaps = new TreeMap<>();
-    private final Map<Integer, Object> persistLocks = new TreeMap<>();
-    private final Map<String, SessionLink> computeSessions = new TreeMap<>();
-    private final ChunkSync chunkSync = new ChunkSync(new ChunkSync.Target() {
-        @Override
-        public boolean isDirty(long chunk) {
-            return ownMap().map(map -> map.isDirty(chunk)).orElse(false);
-        }
-
-        @Override
-        public void install(long chunk, byte[] data) throws IOException {
-            installChunk(chunk, data);
-        }
-
-        @Override
-        public void commit(List<Long> chunks) throws IOException {
-            commitChunks(chunks);
-        }
-    });
-    private volatile PeerLink peers = PeerLink.NONE;
     private final SyncSettings syncSettings;
-    private SyncThread sync;
+    private final ComputeSessions sessions;
+    /** The sync sessions to peers; written under this, read anywhere. */
+    private volatile PeerLink peers = PeerLink.NONE;
+    /** Guarded by this. */
     private PoolState state = PoolState.EMPTY;
-    private PoolStore store;
-    private RegisterMode registerMode;
+    /** What a registration sees of this pool. */
+    private final Registration.Pool owner;
+    /** The registered store and what belongs to it; null while EMPTY. Guarded by this. */
+    private Registration registration;
 
     ServerPool(String name, int memberId, int chunkSize, SyncSettings syncSettings) {
         this.name = name;
         this.memberId = memberId;
         this.chunkSize = chunkSize;
         this.syncSettings = syncSettings;
+        this.sessions = new ComputeSessions("pool " + name + " on member " + memberId);
+        this.owner = new Registration.Pool(name, memberId, chunkSize, () -> peers, this::storeFailed,
+                this::whyNotSyncing);
     }
 
     public String name() {
@@ -77,151 +72,129 @@ public final class ServerPool {
     }
 
     public synchronized Optional<PoolStore> store() {
-        return Optional.ofNullable(store);
+        return Optional.ofNullable(registration).map(r -> r.access().store());
     }
 
     public synchronized Optional<RegisterMode> registerMode() {
-        return Optional.ofNullable(registerMode);
+        return Optional.ofNullable(registration).map(Registration::mode);
+    }
+
+    /** Why the registered store failed; empty while it is healthy or there is none. */
+    public Optional<String> storeFailure() {
+        Registration current;
+        synchronized (this) {
+            current = registration;
+        }
+        return current == null ? Optional.empty() : current.access().failure();
     }
 
     /** The sync sessions to this pool's peers: where missing chunks come from, and who hears of progress. */
-    public void link(PeerLink link) {
+    public synchronized void link(PeerLink link) {
         this.peers = link;
+    }
+
+    /** Detaches {@code link} (a sync pool being left); a pool linked to another one keeps that. */
+    public synchronized void unlink(PeerLink link) {
+        if (peers == link) {
+            peers = PeerLink.NONE;
+        }
     }
 
     public boolean linked() {
         return peers != PeerLink.NONE;
     }
 
+    public boolean linkedTo(PeerLink link) {
+        return peers == link;
+    }
+
     // ---- store registration (brmr-server, through the RMR adapter) ----
 
     synchronized void register(PoolStore newStore, RegisterMode mode) throws PoolException {
-        if (store != null) {
-            throw new PoolException("pool", name + " already has a store (" + store.deviceName() + ")");
+        if (registration != null) {
+            throw new PoolException("pool", name + " already has a store ("
+                    + registration.access().store().deviceName() + ")");
         }
         StoreParams params = newStore.params();
         if (params.chunkSize() != chunkSize) {
             throw new PoolException("chunk_size", "the store uses " + params.chunkSize() + ", pool " + name
                     + " was joined with " + chunkSize);
         }
-        Map<Integer, DirtyMap> loaded = new TreeMap<>();
-        loaded.put(memberId, new DirtyMap(memberId, params.chunkCount()));
-        if (mode != RegisterMode.REPLACE) {
-            try {
-                for (int member : newStore.persistedMembers()) {
-                    loaded.put(member, new DirtyMap(member, params.chunkCount(), newStore.loadDirty(member)));
-                }
-            } catch (IOException e) {
-                throw new PoolException("device", "cannot read the dirty maps of " + newStore.deviceName() + ": "
-                        + e.getMessage(), e);
-            }
+        try {
+            registration = Registration.open(owner, newStore, mode, syncSettings);
+        } catch (IOException e) {
+            throw new PoolException("device", "cannot read the dirty maps of " + newStore.deviceName() + ": "
+                    + e.getMessage(), e);
         }
-        dirtyMaps.clear();
-        dirtyMaps.putAll(loaded);
-        store = newStore;
-        registerMode = mode;
         state = PoolState.REGISTERED;
-        sync = new SyncThread(syncView(loaded.get(memberId)), syncSettings);
         Logger.info("pool {}: store {} registered ({} mode)", name, newStore.deviceName(), mode);
     }
 
-    /** Takes the store away; the compute client's session is ended, so it reconnects and waits for a new store. */
+    /**
+     * Takes the store away: new IO on it is refused from now on, the compute client's session is
+     * ended (it reconnects and waits for a new store), and this returns once the sync thread has
+     * stopped and no IO is in flight on the store, so its descriptor may be closed.
+     */
     void unregister() throws PoolException {
+        Registration gone;
         List<SessionLink> ended;
-        SyncThread running;
         synchronized (this) {
-            running = sync;
-        }
-        if (running != null) {
-            running.stop();
-        }
-        synchronized (this) {
-            if (store == null) {
+            gone = registration;
+            if (gone == null) {
                 throw new PoolException("pool", name + " has no store");
             }
-            sync = null;
-            Logger.info("pool {}: store {} unregistered", name, store.deviceName());
-            store = null;
-            registerMode = null;
-            dirtyMaps.clear();
+            gone.access().gate().close();
+            registration = null;
             state = PoolState.EMPTY;
-            ended = new ArrayList<>(computeSessions.values());
-            computeSessions.clear();
+            ended = sessions.clear();
         }
         ended.forEach(SessionLink::close);
+        gone.sync().stop();
+        gone.access().gate().closeAndDrain();
+        Logger.info("pool {}: store {} unregistered", name, gone.access().store().deviceName());
     }
 
-    /** Marks chunks dirty for this member, then persists the affected range in one write. */
+    /** The first failed call on the store: the pool serves no IO until the store is removed and re-added. */
+    private synchronized void storeFailed(StoreAccess access) {
+        if (registration != null && registration.access() == access) {
+            state = PoolState.NO_IO;
+            Logger.info("pool {}: state NO_IO, its store failed", name);
+        }
+    }
+
+    /** Marks chunks dirty for this member, persists that in one write, and tells the peers. */
     void discard(LongStream chunks) throws PoolException {
-        PoolStore target;
-        DirtyMap own;
-        synchronized (this) {
-            if (store == null) {
-                throw new PoolException("pool", name + " has no store");
-            }
-            target = store;
-            own = dirtyMaps.get(memberId);
-        }
-        long[] range = {Long.MAX_VALUE, -1};
+        Registration current = requireRegistered();
+        long[] range;
         try {
-            chunks.forEach(chunk -> {
-                own.mark(chunk);
-                range[0] = Math.min(range[0], chunk);
-                range[1] = Math.max(range[1], chunk);
-            });
-        } catch (IndexOutOfBoundsException e) {
-            throw new PoolException("chunks", e.getMessage());
+            range = current.maps().markOwn(chunks);
+        } catch (RequestException e) {
+            throw new PoolException(e.status() == Status.INVALID ? "chunks" : "device", e.getMessage(), e);
         }
-        if (range[1] >= 0) {
-            try {
-                persist(target, own, range[0], range[1] + 1);
-            } catch (IOException e) {
-                throw new PoolException("device", e.getMessage(), e);
-            }
+        if (range != null) {
             peers.lacking(range[0], range[1]);
         }
     }
 
+    private synchronized Registration requireRegistered() throws PoolException {
+        if (registration == null) {
+            throw new PoolException("pool", name + " has no store");
+        }
+        return registration;
+    }
+
     // ---- sync ----
 
-    private SyncThread.Pool syncView(DirtyMap own) {
-        return new SyncThread.Pool() {
-            @Override
-            public String name() {
-                return name;
-            }
-
-            @Override
-            public int chunkSize() {
-                return chunkSize;
-            }
-
-            @Override
-            public String whyNotSyncing() {
-                synchronized (ServerPool.this) {
-                    if (store == null) {
-                        return "pool " + name + " has no store";
-                    }
-                    return state == PoolState.NORMAL ? null
-                            : "pool " + name + " is " + state + "; sync runs only in NORMAL";
-                }
-            }
-
-            @Override
-            public DirtyMap ownMap() {
-                return own;
-            }
-
-            @Override
-            public ChunkSync chunkSync() {
-                return chunkSync;
-            }
-
-            @Override
-            public ChunkSource peers() {
-                return peers;
-            }
-        };
+    /** Null when the store of {@code access} may sync now, else why not. */
+    private synchronized String whyNotSyncing(StoreAccess access) {
+        if (registration == null || registration.access() != access) {
+            return "pool " + name + " has no store";
+        }
+        String failure = access.failure().orElse(null);
+        if (failure != null) {
+            return access.sentence(failure);
+        }
+        return state == PoolState.NORMAL ? null : "pool " + name + " is " + state + "; sync runs only in NORMAL";
     }
 
     /** {@code sync start}: fetches every chunk this member lacks from its peers. */
@@ -234,62 +207,93 @@ public final class ServerPool {
         requireSync().stop();
     }
 
-    public Optional<SyncProgress> syncProgress() {
-        SyncThread current;
-        synchronized (this) {
-            current = sync;
-        }
-        return current == null ? Optional.empty() : Optional.of(current.progress());
+    public synchronized Optional<SyncProgress> syncProgress() {
+        return Optional.ofNullable(registration).map(r -> r.sync().progress());
     }
 
     private synchronized SyncThread requireSync() throws RequestException {
-        if (sync == null) {
+        if (registration == null) {
             throw new RequestException(Status.NOT_READY, "pool " + name + " has no store to sync");
         }
-        return sync;
+        return registration.sync();
     }
 
     // ---- sessions ----
 
-    synchronized Message.HelloOk joinCompute(SessionLink link, Message.JoinMode mode, int clientChunkSize)
+    /**
+     * A compute session joins. One that replaces an older session of the same client (a reconnect)
+     * waits, up to {@link #STALE_DRAIN}, for the older one's requests in flight; the older one is
+     * closed and its later requests are refused.
+     */
+    Message.HelloOk joinCompute(SessionLink link, Message.JoinMode mode, int clientChunkSize)
             throws RequestException {
-        if (store == null) {
-            throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
-                    + " has no store; no session may join an EMPTY pool");
-        }
-        if (clientChunkSize != chunkSize) {
-            throw new RequestException(Status.REFUSED, "chunk_size: the client uses " + clientChunkSize + ", pool "
-                    + name + " on member " + memberId + " uses " + chunkSize);
-        }
-        boolean mapped = store.params().mapped();
-        if (mode == Message.JoinMode.CREATE && mapped) {
-            throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
-                    + " is mapped; join with mode=assemble");
-        }
-        if (mode == Message.JoinMode.ASSEMBLE && registerMode == RegisterMode.CREATE && !mapped) {
-            throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
-                    + " was just created; join with mode=create");
-        }
-        SessionLink stale = null;
-        for (SessionLink other : computeSessions.values()) {
-            if (!other.name().equals(link.name())) {
+        SessionLink stale;
+        synchronized (this) {
+            Registration current = registration;
+            if (current == null) {
+                throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
+                        + " has no store; no session may join an EMPTY pool");
+            }
+            String failure = current.access().failure().orElse(null);
+            if (failure != null) {
+                throw new RequestException(Status.REFUSED, current.access().sentence(failure));
+            }
+            if (clientChunkSize != chunkSize) {
+                throw new RequestException(Status.REFUSED, "chunk_size: the client uses " + clientChunkSize
+                        + ", pool " + name + " on member " + memberId + " uses " + chunkSize);
+            }
+            boolean mapped = current.access().params().mapped();
+            if (mode == Message.JoinMode.CREATE && mapped) {
+                throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
+                        + " is mapped; join with mode=assemble");
+            }
+            if (mode == Message.JoinMode.ASSEMBLE && current.mode() == RegisterMode.CREATE && !mapped) {
+                throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
+                        + " was just created; join with mode=create");
+            }
+            SessionLink other = sessions.current().orElse(null);
+            if (other != null && !other.name().equals(link.name())) {
                 throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
                         + " already serves compute session " + other.name());
             }
-            stale = other;
+            stale = sessions.replace(link);
+            state = mode == Message.JoinMode.CREATE ? PoolState.CREATED : PoolState.NO_IO;
         }
-        computeSessions.put(link.name(), link);
-        state = mode == Message.JoinMode.CREATE ? PoolState.CREATED : PoolState.NO_IO;
-        Logger.info("pool {}: compute session {} joined ({}), state {}", name, link.name(), mode, state);
-        if (stale != null && stale != link) {
+        if (stale != null) {
             stale.close();
         }
-        return new Message.HelloOk(memberId, state.name(), store.params());
+        int left = sessions.awaitOthersIdle(link, STALE_DRAIN);
+        synchronized (this) {
+            if (left > 0) {
+                if (sessions.end(link) && registration != null) {
+                    state = PoolState.NO_IO;
+                }
+                throw new RequestException(Status.REFUSED, "the previous compute session of pool " + name
+                        + " on member " + memberId + " still has " + left + " request(s) in flight after "
+                        + STALE_DRAIN.toSeconds() + " s; join again later");
+            }
+            if (registration == null || !sessions.isCurrent(link)) {
+                throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
+                        + (registration == null ? " lost its store" : " took another compute session")
+                        + " while session " + link.name() + " joined");
+            }
+            Logger.info("pool {}: compute session {} joined ({}), state {}", name, link.name(), mode, state);
+            return new Message.HelloOk(memberId, state.name(), registration.access().params());
+        }
+    }
+
+    /** Admits one request of a compute session; refused once the session is no longer the pool's. */
+    ComputeSessions.Admission admit(SessionLink link) throws RequestException {
+        return sessions.admit(link);
     }
 
     synchronized void enable(SessionLink link) throws RequestException {
-        if (computeSessions.get(link.name()) != link) {
+        if (!sessions.isCurrent(link)) {
             throw new RequestException(Status.REFUSED, "session " + link.name() + " has not joined pool " + name);
+        }
+        String failure = registration == null ? null : registration.access().failure().orElse(null);
+        if (failure != null) {
+            throw new RequestException(Status.REFUSED, registration.access().sentence(failure));
         }
         switch (state) {
             case CREATED, NO_IO, NORMAL -> state = PoolState.NORMAL;
@@ -301,12 +305,8 @@ public final class ServerPool {
 
     /** A compute session left or broke: without a client the pool serves no IO. */
     synchronized void computeSessionEnded(SessionLink link) {
-        if (computeSessions.get(link.name()) != link) {
-            return;
-        }
-        computeSessions.remove(link.name());
-        if (computeSessions.isEmpty()) {
-            state = store != null ? PoolState.NO_IO : PoolState.EMPTY;
+        if (sessions.end(link)) {
+            state = registration != null ? PoolState.NO_IO : PoolState.EMPTY;
             Logger.info("pool {}: compute session {} ended, state {}", name, link.name(), state);
         }
     }
@@ -317,24 +317,26 @@ public final class ServerPool {
             throw new RequestException(Status.REFUSED, "chunk_size: member " + peerMember + " uses " + peerChunkSize
                     + ", pool " + name + " on member " + memberId + " uses " + chunkSize);
         }
-        return new Message.HelloOk(memberId, state.name(), store == null ? null : store.params());
+        return new Message.HelloOk(memberId, state.name(), params().orElse(null));
     }
 
     // ---- requests ----
 
     public synchronized Optional<StoreParams> params() {
-        return store == null ? Optional.empty() : Optional.of(store.params());
+        return Optional.ofNullable(registration).map(r -> r.access().params());
     }
 
+    /** First client map: records MAPPED and the pool UUID. */
     void markMapped(UUID poolUuid) throws RequestException {
-        PoolStore target;
+        Registration current;
         synchronized (this) {
-            target = requireStore();
+            current = requireStore();
+            current.access().requireHealthy();
             if (state != PoolState.NORMAL) {
                 throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " is "
                         + state + "; a map needs NORMAL");
             }
-            StoreParams params = target.params();
+            StoreParams params = current.access().params();
             if (params.mapped() && !poolUuid.equals(params.poolUuid())) {
                 throw new RequestException(Status.REFUSED, "the store of pool " + name + " on member " + memberId
                         + " is already mapped with pool UUID " + params.poolUuid());
@@ -343,22 +345,41 @@ public final class ServerPool {
                 return;
             }
         }
-        try {
-            target.persistMapped(poolUuid);
-        } catch (IOException e) {
-            throw new RequestException(Status.IO_ERROR, "cannot record MAPPED on " + target.deviceName() + ": "
-                    + e.getMessage(), e);
-        }
+        current.access().run("MAPPED flag", disk -> {
+            disk.persistMapped(poolUuid);
+            return null;
+        });
+        current.unmapGuard().mapped();
         Logger.info("pool {}: store mapped, pool UUID {}", name, poolUuid);
     }
 
-    synchronized Message.Maps maps() throws RequestException {
-        PoolStore target = requireStore();
-        List<Message.MemberMap> maps = new ArrayList<>();
-        for (DirtyMap map : dirtyMaps.values()) {
-            maps.add(new Message.MemberMap(map.memberId(), map.words()));
+    /** Undoes a first map that did not reach every leg, if this store has taken nothing since. */
+    void unmap(UUID poolUuid) throws RequestException {
+        Registration current = requireStore();
+        current.access().requireHealthy();
+        StoreParams params = current.access().params();
+        String store = "the store of pool " + name + " on member " + memberId;
+        if (!params.mapped()) {
+            throw new RequestException(Status.REFUSED, store + " is not mapped");
         }
-        return new Message.Maps(target.params().chunkCount(), maps);
+        if (!poolUuid.equals(params.poolUuid())) {
+            throw new RequestException(Status.REFUSED, store + " is mapped with pool UUID " + params.poolUuid()
+                    + ", not " + poolUuid);
+        }
+        String whyNot = current.unmapGuard().whyNot();
+        if (whyNot != null) {
+            throw new RequestException(Status.REFUSED, store + " stays mapped: " + whyNot);
+        }
+        current.access().run("MAPPED flag", disk -> {
+            disk.persistUnmapped();
+            return null;
+        });
+        current.unmapGuard().unmapped();
+        Logger.info("pool {}: store unmapped (first map with pool UUID {} undone)", name, poolUuid);
+    }
+
+    Message.Maps maps() throws RequestException {
+        return requireStore().maps().toMessage();
     }
 
     /**
@@ -366,58 +387,30 @@ public final class ServerPool {
      * leg in service); this member's own map only gains bits, since what it lacks it still lacks.
      */
     void mapUpdate(Message.Maps update) throws RequestException {
-        PoolStore target;
-        List<DirtyMap> changed = new ArrayList<>();
-        synchronized (this) {
-            target = requireStore();
-            long chunkCount = target.params().chunkCount();
-            if (update.chunkCount() != chunkCount) {
-                throw new RequestException(Status.INVALID, "map update for " + update.chunkCount()
-                        + " chunks, the store of pool " + name + " has " + chunkCount);
-            }
-            Map<Integer, long[]> given = new TreeMap<>();
-            for (Message.MemberMap map : update.maps()) {
-                given.put(map.member(), map.words());
-                mapFor(target, map.member());
-            }
-            for (DirtyMap map : dirtyMaps.values()) {
-                long[] words = given.getOrDefault(map.memberId(), new long[0]);
-                if (map.assign(words, map.memberId() == memberId)) {
-                    changed.add(map);
-                }
-            }
+        Registration current = requireStore();
+        current.access().requireHealthy();
+        long chunkCount = current.maps().chunkCount();
+        if (update.chunkCount() != chunkCount) {
+            throw new RequestException(Status.INVALID, "map update for " + update.chunkCount()
+                    + " chunks, the store of pool " + name + " has " + chunkCount);
         }
-        try {
-            for (DirtyMap map : changed) {
-                persist(target, map, 0, map.chunkCount());
-            }
-        } catch (IOException e) {
-            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
-        }
-        Logger.info("pool {}: map update applied ({} maps changed)", name, changed.size());
+        int changed = current.maps().assign(update);
+        Logger.info("pool {}: map update applied ({} maps changed)", name, changed);
     }
 
     byte[] read(long offset, int length) throws RequestException {
-        PoolStore target = requireServing();
-        checkRange(target, offset, length);
-        ensureClean(offset, length);
-        try {
-            return readStore(target, offset, length);
-        } catch (IOException e) {
-            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
-        }
+        return requireServing().io().read(offset, length);
     }
 
+    /** A write; the legs not in service ({@code missingMembers}) are marked dirty for its chunks first. */
     void write(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
-        PoolStore target = requireServing();
-        checkRange(target, offset, data.length);
-        markDirty(target, missingMembers, offset / chunkSize, (offset + data.length - 1) / chunkSize);
-        ensureClean(offset, data.length);
-        try {
-            writeStore(target, offset, data);
-        } catch (IOException e) {
-            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
+        Registration current = requireServing();
+        current.unmapGuard().changed();
+        current.io().checkRange(offset, data.length);
+        if (!missingMembers.isEmpty()) {
+            current.maps().mark(missingMembers, offset / chunkSize, (offset + data.length - 1) / chunkSize);
         }
+        current.io().write(offset, data);
     }
 
     void writeZeroes(long offset, int length, List<Integer> missingMembers) throws RequestException {
@@ -426,226 +419,72 @@ public final class ServerPool {
 
     /** A leg missed a write: remember, durably, that its chunks are stale. */
     void markDirty(List<Integer> members, long firstChunk, long lastChunk) throws RequestException {
-        PoolStore target = requireStore();
-        long chunkCount = target.params().chunkCount();
-        if (firstChunk < 0 || lastChunk < firstChunk || lastChunk >= chunkCount) {
-            throw new RequestException(Status.INVALID, "chunks " + firstChunk + ".." + lastChunk
-                    + " lie outside 0.." + (chunkCount - 1));
-        }
-        markDirty(target, members, firstChunk, lastChunk);
-    }
-
-    private void markDirty(PoolStore target, List<Integer> members, long firstChunk, long lastChunk)
-            throws RequestException {
-        for (int member : members) {
-            DirtyMap map = mapFor(target, member);
-            boolean changed = false;
-            for (long chunk = firstChunk; chunk <= lastChunk; chunk++) {
-                changed |= map.mark(chunk);
-            }
-            if (changed) {
-                try {
-                    persist(target, map, firstChunk, lastChunk + 1);
-                } catch (IOException e) {
-                    throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
-                }
-            }
-        }
+        Registration current = requireStore();
+        current.unmapGuard().changed();
+        current.access().requireHealthy();
+        current.maps().mark(members, firstChunk, lastChunk);
     }
 
     void flush() throws RequestException {
-        PoolStore target = requireServing();
-        try {
-            target.flush();
-        } catch (IOException e) {
-            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
-        }
+        requireServing().io().flush();
     }
 
     /** Sync: a whole chunk for a peer that lacks it; only a chunk this member holds clean is given out. */
     byte[] readChunk(long chunk) throws RequestException {
-        PoolStore target = requireStore();
-        StoreParams params = target.params();
-        if (!params.mapped()) {
-            throw new RequestException(Status.NOT_READY, "the store of pool " + name + " on member " + memberId
-                    + " is not mapped");
-        }
-        if (chunk < 0 || chunk >= params.chunkCount()) {
-            throw new RequestException(Status.INVALID, "chunk " + chunk + " lies outside 0.."
-                    + (params.chunkCount() - 1));
-        }
-        if (ownMap().map(map -> map.isDirty(chunk)).orElse(true)) {
-            throw new RequestException(Status.DIRTY, "chunk " + chunk + " is dirty on member " + memberId);
-        }
-        long offset = chunk * chunkSize;
-        int length = (int) Math.min(chunkSize, params.dataBytes() - offset);
-        try {
-            return readStore(target, offset, length);
-        } catch (IOException e) {
-            throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
-        }
+        return requireStore().io().readChunk(chunk);
+    }
+
+    /**
+     * Verify: the CRC32C of a chunk as this member holds it, computed under the chunk's exclusive lock;
+     * refused with DIRTY when this member lacks the chunk.
+     */
+    public int chunkChecksum(long chunk) throws RequestException {
+        return requireStore().io().chunkChecksum(chunk);
     }
 
     /** Sync: a peer now holds these chunks, so this node's map of that peer drops them. */
     void chunksClean(int member, long[] chunks) throws RequestException {
-        PoolStore target = requireStore();
-        DirtyMap map;
-        synchronized (this) {
-            map = dirtyMaps.get(member);
-        }
-        if (map == null || chunks.length == 0) {
-            return;
-        }
-        long first = Long.MAX_VALUE;
-        long last = -1;
-        try {
-            for (long chunk : chunks) {
-                if (map.clear(chunk)) {
-                    first = Math.min(first, chunk);
-                    last = Math.max(last, chunk);
-                }
-            }
-        } catch (IndexOutOfBoundsException e) {
-            throw new RequestException(Status.INVALID, e.getMessage());
-        }
-        if (last >= 0) {
-            try {
-                persist(target, map, first, last + 1);
-            } catch (IOException e) {
-                throw new RequestException(Status.IO_ERROR, e.getMessage(), e);
-            }
+        Registration current = requireStore();
+        current.access().requireHealthy();
+        if (chunks.length > 0) {
+            current.maps().clear(member, chunks);
         }
     }
 
-    private void ensureClean(long offset, int length) throws RequestException {
-        ChunkSource source = peers;
-        for (long chunk = offset / chunkSize; chunk <= (offset + length - 1) / chunkSize; chunk++) {
-            try {
-                chunkSync.ensureClean(chunk, source);
-            } catch (IOException e) {
-                throw new RequestException(Status.DIRTY, "chunk " + chunk + " is dirty on member " + memberId
-                        + " of pool " + name + " and could not be synced: " + e.getMessage(), e);
-            }
-        }
-    }
-
-    private void installChunk(long chunk, byte[] data) throws IOException {
-        PoolStore target = storeForSync(chunk);
-        long offset = chunk * chunkSize;
-        long length = Math.min(chunkSize, target.params().dataBytes() - offset);
-        if (data.length != length) {
-            throw new IOException("chunk " + chunk + " arrived with " + data.length + " bytes, expected " + length);
-        }
-        writeStore(target, offset, data);
-    }
-
-    /** Store IO goes through a buffer the store allocates, aligned for direct IO. */
-    private static byte[] readStore(PoolStore target, long offset, int length) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = target.allocate(arena, length);
-            target.read(offset, buffer);
-            return buffer.toArray(ValueLayout.JAVA_BYTE);
-        }
-    }
-
-    private static void writeStore(PoolStore target, long offset, byte[] data) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = target.allocate(arena, data.length);
-            MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
-            target.write(offset, buffer);
-        }
-    }
-
-    /** The bits are cleared only once the data is durable: a crash before this keeps the chunks dirty. */
-    private void commitChunks(List<Long> chunks) throws IOException {
-        PoolStore target = storeForSync(chunks.getFirst());
-        DirtyMap own;
-        synchronized (this) {
-            own = dirtyMaps.get(memberId);
-        }
-        target.flush();
-        long first = Long.MAX_VALUE;
-        long last = -1;
-        for (long chunk : chunks) {
-            own.clear(chunk);
-            first = Math.min(first, chunk);
-            last = Math.max(last, chunk);
-        }
-        persist(target, own, first, last + 1);
-        long[] cleaned = chunks.stream().mapToLong(Long::longValue).toArray();
-        peers.cleaned(cleaned);
-    }
-
-    private synchronized PoolStore storeForSync(long chunk) throws IOException {
-        if (store == null) {
-            throw new IOException("pool " + name + " lost its store during the sync of chunk " + chunk);
-        }
-        return store;
-    }
-
-    private synchronized DirtyMap mapFor(PoolStore target, int member) {
-        return dirtyMaps.computeIfAbsent(member, m -> new DirtyMap(m, target.params().chunkCount()));
-    }
-
-    private synchronized Optional<DirtyMap> ownMap() {
-        return Optional.ofNullable(dirtyMaps.get(memberId));
-    }
-
-    private void checkRange(PoolStore target, long offset, int length) throws RequestException {
-        StoreParams params = target.params();
-        if (offset < 0 || length <= 0 || offset + length > params.dataBytes()) {
-            throw new RequestException(Status.INVALID, "range " + offset + "+" + length + " lies outside the "
-                    + params.dataBytes() + " bytes of pool " + name);
-        }
-        if (offset % params.sectorSize() != 0 || length % params.sectorSize() != 0) {
-            throw new RequestException(Status.INVALID, "range " + offset + "+" + length + " is not aligned to "
-                    + params.sectorSize() + "-byte sectors");
-        }
-    }
-
-    private synchronized PoolStore requireStore() throws RequestException {
-        if (store == null) {
+    private synchronized Registration requireStore() throws RequestException {
+        if (registration == null) {
             throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " has no store");
         }
-        return store;
+        return registration;
     }
 
-    private synchronized PoolStore requireServing() throws RequestException {
-        PoolStore target = requireStore();
+    /** A store that may serve client IO: healthy, pool NORMAL, store MAPPED. */
+    private synchronized Registration requireServing() throws RequestException {
+        Registration current = requireStore();
+        current.access().requireHealthy();
         if (state != PoolState.NORMAL) {
             throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " is " + state);
         }
-        if (!target.params().mapped()) {
+        if (!current.access().params().mapped()) {
             throw new RequestException(Status.NOT_READY, "the store of pool " + name + " on member " + memberId
                     + " is not mapped yet");
         }
-        return target;
+        return current;
     }
 
-    private void persist(PoolStore target, DirtyMap map, long from, long to) throws IOException {
-        Object lock;
-        synchronized (this) {
-            lock = persistLocks.computeIfAbsent(map.memberId(), m -> new Object());
-        }
-        synchronized (lock) {
-            try {
-                target.persistDirty(map.memberId(), map.words(), from, to);
-            } catch (IOException e) {
-                throw new IOException("cannot persist the dirty map of member " + map.memberId() + " on "
-                        + target.deviceName() + ": " + e.getMessage(), e);
-            }
-        }
+    public List<DirtyMap> dirtyMaps() {
+        return registered().map(r -> r.maps().all()).orElse(List.of());
     }
 
-    public synchronized List<DirtyMap> dirtyMaps() {
-        return new ArrayList<>(dirtyMaps.values());
+    public String mapSummary() {
+        return registered().map(r -> r.maps().summary()).orElse("");
     }
 
-    public synchronized String mapSummary() {
-        return MapSummary.format(dirtyMaps.values());
+    public String mapBits() {
+        return registered().map(r -> r.maps().bits()).orElse(MapSummary.bits(List.of()));
     }
 
-    public synchronized String mapBits() {
-        return MapSummary.bits(dirtyMaps.values());
+    private synchronized Optional<Registration> registered() {
+        return Optional.ofNullable(registration);
     }
 }

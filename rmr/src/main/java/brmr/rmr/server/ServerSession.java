@@ -48,7 +48,17 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 throw new RequestException(Status.PROTOCOL, "the first request of a session must be Hello, not "
                         + request.getClass().getSimpleName());
             }
-            return hello.role() == Message.Role.COMPUTE ? compute(joined, request) : sync(joined, request);
+            if (hello.role() == Message.Role.SYNC) {
+                return sync(joined, request);
+            }
+            if (request instanceof Message.Leave leave) {
+                joined.computeSessionEnded(this);
+                Logger.info("session {} left pool {} ({})", name(), joined.name(), leave.mode());
+                return new Message.Ok();
+            }
+            try (ComputeSessions.Admission _ = joined.admit(this)) {
+                return compute(joined, request);
+            }
         } catch (RequestException e) {
             return e.toFailure();
         }
@@ -89,14 +99,13 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 p.enable(this);
                 yield new Message.Ok();
             }
-            case Message.Leave leave -> {
-                p.computeSessionEnded(this);
-                Logger.info("session {} left pool {} ({})", name(), p.name(), leave.mode());
-                yield new Message.Ok();
-            }
             case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
             case Message.MarkMapped m -> {
                 p.markMapped(m.poolUuid());
+                yield new Message.Ok();
+            }
+            case Message.Unmap u -> {
+                p.unmap(u.poolUuid());
                 yield new Message.Ok();
             }
             case Message.GetMaps g -> p.maps();
@@ -121,6 +130,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 p.flush();
                 yield new Message.Ok();
             }
+            case Message.ChunkChecksum c -> new Message.Checksum(c.chunk(), p.chunkChecksum(c.chunk()));
             default -> throw new RequestException(Status.PROTOCOL, request.getClass().getSimpleName()
                     + " is not a request of a compute session");
         };
@@ -131,6 +141,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
             case Message.GetMaps g -> p.maps();
             case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk()));
+            case Message.ChunkChecksum c -> new Message.Checksum(c.chunk(), p.chunkChecksum(c.chunk()));
             case Message.ChunksClean c -> {
                 p.chunksClean(c.member(), c.chunks());
                 yield new Message.Ok();

@@ -4,12 +4,18 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.SortedSet;
+import java.util.StringJoiner;
+import java.util.TreeSet;
 import org.tinylog.Logger;
 
 /**
  * The sync thread of a pool: walks the chunks this member lacks and fetches them from peers that hold
  * them clean, {@code queueDepth} at a time, through the same {@link ChunkSync} as on-demand sync, so a
- * chunk is never fetched twice at once. It stops on the first failure, with the reason; start resumes.
+ * chunk is never fetched twice at once. A chunk that no reachable peer holds clean is skipped and
+ * reported at the end (its bit stays set); any other failure stops it at once, with the reason;
+ * start resumes.
  */
 final class SyncThread {
     /** What the thread needs of its pool. */
@@ -27,6 +33,9 @@ final class SyncThread {
 
         ChunkSource peers();
     }
+
+    /** At most this many skipped chunks are listed in the end state; the count is always exact. */
+    private static final int SKIPPED_LISTED = 100;
 
     private final Pool pool;
     private final SyncSettings settings;
@@ -85,6 +94,7 @@ final class SyncThread {
     private void run() {
         DirtyMap own = pool.ownMap();
         ChunkSync chunkSync = pool.chunkSync();
+        SortedSet<Long> skipped = new TreeSet<>();
         long cursor = 0;
         long bytes = 0;
         try {
@@ -101,11 +111,13 @@ final class SyncThread {
                 List<Long> batch = new ArrayList<>();
                 for (long chunk = own.nextDirty(cursor); chunk >= 0 && batch.size() < settings.queueDepth();
                         chunk = own.nextDirty(chunk + 1)) {
-                    batch.add(chunk);
+                    if (!skipped.contains(chunk)) {
+                        batch.add(chunk);
+                    }
                 }
                 if (batch.isEmpty()) {
                     if (cursor == 0) {
-                        finish(SyncProgress.State.DONE, null);
+                        finishPass(skipped);
                         return;
                     }
                     cursor = 0;
@@ -113,13 +125,31 @@ final class SyncThread {
                 }
                 cursor = batch.getLast() + 1;
                 throttle(bytes);
-                chunkSync.syncBatch(batch, pool.peers());
-                synced += batch.size();
-                bytes += (long) batch.size() * pool.chunkSize();
+                Map<Long, ChunkUnavailableException> unavailable = chunkSync.syncBatch(batch, pool.peers());
+                unavailable.forEach((chunk, why) -> Logger.warn("pool {}: sync skips chunk {}: {}", pool.name(), chunk,
+                        why.getMessage()));
+                skipped.addAll(unavailable.keySet());
+                synced += batch.size() - unavailable.size();
+                bytes += (long) (batch.size() - unavailable.size()) * pool.chunkSize();
             }
         } catch (IOException | RuntimeException e) {
             finish(SyncProgress.State.STOPPED, e.getMessage() != null ? e.getMessage() : e.toString());
         }
+    }
+
+    /** Done, unless chunks had to be skipped: then stopped, naming them. */
+    private void finishPass(SortedSet<Long> skipped) {
+        if (skipped.isEmpty()) {
+            finish(SyncProgress.State.DONE, null);
+            return;
+        }
+        StringJoiner list = new StringJoiner(" ", "[", "]");
+        skipped.stream().limit(SKIPPED_LISTED).forEach(chunk -> list.add(Long.toString(chunk)));
+        if (skipped.size() > SKIPPED_LISTED) {
+            list.add("...");
+        }
+        finish(SyncProgress.State.STOPPED, skipped.size() + (skipped.size() == 1 ? " chunk" : " chunks")
+                + " could not be fetched: " + list);
     }
 
     /** Sleeps as long as needed to keep to the configured rate. */

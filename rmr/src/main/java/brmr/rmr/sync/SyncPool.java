@@ -6,6 +6,7 @@ import brmr.rmr.client.LegConnector;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.server.ChunkUnavailableException;
 import brmr.rmr.server.PeerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -150,6 +151,7 @@ public final class SyncPool implements PeerLink {
     public byte[] fetch(long chunk) throws IOException {
         List<Leg> peers = sessions().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
         List<String> errors = new ArrayList<>();
+        boolean answered = false;
         int start = peers.isEmpty() ? 0 : Math.floorMod(nextSource.getAndIncrement(), peers.size());
         for (int i = 0; i < peers.size(); i++) {
             Leg leg = peers.get((start + i) % peers.size());
@@ -158,6 +160,7 @@ public final class SyncPool implements PeerLink {
                 if (reply instanceof Message.Data data) {
                     return data.data();
                 }
+                answered = true;
                 errors.add(leg.name() + ": " + (reply instanceof Message.Failure f ? f.message()
                         : reply.getClass().getSimpleName()));
             } catch (IOException e) {
@@ -170,6 +173,10 @@ public final class SyncPool implements PeerLink {
                 errors.add(leg.name() + " is " + leg.state() + (leg.lastError() == null ? "" : " (" + leg.lastError()
                         + ")"));
             }
+        }
+        if (answered) {
+            throw new ChunkUnavailableException("no reachable peer holds chunk " + chunk + " clean: "
+                    + String.join("; ", errors));
         }
         throw new IOException("no peer could supply chunk " + chunk + ": "
                 + (errors.isEmpty() ? "no sync sessions" : String.join("; ", errors)));

@@ -79,6 +79,12 @@ final class MemoryPoolStore implements PoolStore {
                 params.sectorSize(), true, poolUuid);
     }
 
+    @Override
+    public synchronized void persistUnmapped() {
+        params = new StoreParams(params.poolName(), params.memberId(), params.mappedSizeSectors(), params.chunkSize(),
+                params.sectorSize(), false, null);
+    }
+
     synchronized long[] persisted(int memberId) {
         return persisted.getOrDefault(memberId, new long[0]).clone();
     }

@@ -25,26 +25,6 @@ class ServerPoolSessionTest {
     private final ServerPools pools = new ServerPools();
     private final MemoryPoolStore store = new MemoryPoolStore(FRESH);
 
-    /** A session handle that records being closed. */
-    private static final class Link implements SessionLink {
-        final String name;
-        boolean closed;
-
-        Link(String name) {
-            this.name = name;
-        }
-
-        @Override
-        public String name() {
-            return name;
-        }
-
-        @Override
-        public void close() {
-            closed = true;
-        }
-    }
-
     private ServerPool pool() throws PoolException {
         ServerPool pool = pools.join("p1", 1, CHUNK);
         pools.register("p1", store, RegisterMode.CREATE);
@@ -64,7 +44,7 @@ class ServerPoolSessionTest {
     void emptyPoolTakesNoSession() throws Exception {
         ServerPool pool = pools.join("p1", 1, CHUNK);
         RequestException e = assertThrows(RequestException.class,
-                () -> pool.joinCompute(new Link("s1"), JoinMode.CREATE, CHUNK));
+                () -> pool.joinCompute(new RecordingLink("s1"), JoinMode.CREATE, CHUNK));
         assertEquals("pool p1 on member 1 has no store; no session may join an EMPTY pool", e.getMessage());
         assertEquals(PoolState.EMPTY, pool.state());
     }
@@ -72,14 +52,14 @@ class ServerPoolSessionTest {
     @Test
     void createJoinEnableMapThenIo() throws Exception {
         ServerPool pool = pool();
-        Link link = new Link("s1");
+        RecordingLink link = new RecordingLink("s1");
         assertEquals(Status.REFUSED, status(() -> pool.joinCompute(link, JoinMode.ASSEMBLE, CHUNK)),
                 "a store registered in create mode takes only a create-mode join");
         assertEquals(Status.REFUSED, status(() -> pool.joinCompute(link, JoinMode.CREATE, 8192)));
         Message.HelloOk ok = pool.joinCompute(link, JoinMode.CREATE, CHUNK);
         assertEquals(1, ok.memberId());
         assertEquals(PoolState.CREATED, pool.state());
-        assertEquals(Status.REFUSED, status(() -> pool.joinCompute(new Link("s9"), JoinMode.CREATE, CHUNK)),
+        assertEquals(Status.REFUSED, status(() -> pool.joinCompute(new RecordingLink("s9"), JoinMode.CREATE, CHUNK)),
                 "one compute client per pool");
         pool.enable(link);
         assertEquals(PoolState.NORMAL, pool.state());
@@ -98,14 +78,14 @@ class ServerPoolSessionTest {
     @Test
     void lostClientMeansNoIoUntilAssembledAndEnabled() throws Exception {
         ServerPool pool = pool();
-        Link first = new Link("s1");
+        RecordingLink first = new RecordingLink("s1");
         pool.joinCompute(first, JoinMode.CREATE, CHUNK);
         pool.enable(first);
         pool.markMapped(POOL_UUID);
         pool.computeSessionEnded(first);
         assertEquals(PoolState.NO_IO, pool.state());
         assertEquals(Status.NOT_READY, status(() -> pool.read(0, 512)));
-        Link again = new Link("s1");
+        RecordingLink again = new RecordingLink("s1");
         assertEquals(Status.REFUSED, status(() -> pool.joinCompute(again, JoinMode.CREATE, CHUNK)),
                 "a mapped store takes only an assemble join");
         pool.joinCompute(again, JoinMode.ASSEMBLE, CHUNK);
@@ -120,7 +100,7 @@ class ServerPoolSessionTest {
     @Test
     void dirtyMarksPersistAndMapUpdatesKeepWhatThisMemberLacks() throws Exception {
         ServerPool pool = pool();
-        Link link = new Link("s1");
+        RecordingLink link = new RecordingLink("s1");
         pool.joinCompute(link, JoinMode.CREATE, CHUNK);
         pool.enable(link);
         pool.markMapped(POOL_UUID);
@@ -145,7 +125,7 @@ class ServerPoolSessionTest {
     @Test
     void ioOnAChunkThisMemberLacksFetchesItFirst() throws Exception {
         ServerPool pool = pool();
-        Link link = new Link("s1");
+        RecordingLink link = new RecordingLink("s1");
         pool.joinCompute(link, JoinMode.CREATE, CHUNK);
         pool.enable(link);
         pool.markMapped(POOL_UUID);

@@ -8,10 +8,11 @@ import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
@@ -29,6 +30,7 @@ class SyncThreadTest {
         final AtomicInteger maxInFlight = new AtomicInteger();
         final List<Long> cleaned = Collections.synchronizedList(new ArrayList<>());
         volatile long failFrom = Long.MAX_VALUE;
+        final Set<Long> heldDirty = ConcurrentHashMap.newKeySet();
 
         @Override
         public byte[] fetch(long chunk) throws IOException {
@@ -37,6 +39,9 @@ class SyncThreadTest {
             try {
                 if (chunk >= failFrom) {
                     throw new IOException("peer s2 went away");
+                }
+                if (heldDirty.contains(chunk)) {
+                    throw new ChunkUnavailableException("no reachable peer holds chunk " + chunk + " clean");
                 }
                 byte[] data = new byte[CHUNK];
                 java.util.Arrays.fill(data, (byte) chunk);
@@ -58,16 +63,7 @@ class SyncThreadTest {
         }
     }
 
-    private final SessionLink client = new SessionLink() {
-        @Override
-        public String name() {
-            return "c";
-        }
-
-        @Override
-        public void close() {
-        }
-    };
+    private final RecordingLink client = new RecordingLink("c");
 
     private ServerPool replacedPool(Peer peer, SyncSettings settings) throws Exception {
         ServerPools pools = new ServerPools(settings);
@@ -79,16 +75,8 @@ class SyncThreadTest {
         return pool;
     }
 
-    private static SyncProgress awaitEnd(ServerPool pool) {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (System.nanoTime() < deadline) {
-            SyncProgress progress = pool.syncProgress().orElseThrow();
-            if (progress.state() != SyncProgress.State.RUNNING) {
-                return progress;
-            }
-            Thread.onSpinWait();
-        }
-        throw new AssertionError("sync did not end");
+    private static SyncProgress awaitEnd(ServerPool pool) throws InterruptedException {
+        return SyncProgressWait.awaitEnd(pool);
     }
 
     @Test
@@ -131,5 +119,28 @@ class SyncThreadTest {
         SyncProgress done = awaitEnd(pool);
         assertEquals(SyncProgress.State.DONE, done.state());
         assertEquals(50, done.synced(), "the resumed sync fetches only what is left");
+    }
+
+    @Test
+    void skipsChunksNoPeerHoldsCleanAndReportsThem() throws Exception {
+        Peer peer = new Peer();
+        peer.heldDirty.addAll(List.of(12L, 80L, 81L));
+        ServerPool pool = replacedPool(peer, new SyncSettings(8, 0));
+        pool.enable(client);
+        pool.startSync();
+        SyncProgress stopped = awaitEnd(pool);
+        assertEquals(SyncProgress.State.STOPPED, stopped.state());
+        assertEquals("3 chunks could not be fetched: [12 80 81]", stopped.reason());
+        assertEquals(97, stopped.synced(), "every other chunk was synced");
+        assertEquals("member 1: [12, 80-81] 3/100\n", pool.mapSummary().lines().findFirst().orElseThrow() + "\n",
+                "the skipped chunks stay dirty");
+        assertTrue(stopped.describe(CHUNK).startsWith("stopped: 3 chunks could not be fetched: [12 80 81] ("),
+                stopped.describe(CHUNK));
+
+        peer.heldDirty.clear();
+        pool.startSync();
+        SyncProgress done = awaitEnd(pool);
+        assertEquals(SyncProgress.State.DONE, done.state(), done.describe(CHUNK));
+        assertEquals(3, done.synced());
     }
 }

@@ -1,0 +1,82 @@
+package brmr.admin.server;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brmr.device.BlockDevice;
+import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.server.RequestException;
+import brmr.rmr.server.ServerPool;
+import brmr.rmr.sync.SyncPool;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** A storage node's control files over a failed store, and its sync pools left and joined again. */
+class StorageNodeTest {
+    private static final long DISK_BYTES = 16L << 20;
+    private static final long DATA_OFFSET = 1L << 20;
+
+    @TempDir
+    Path dir;
+
+    private final StorageNode node = new StorageNode(BlockDevice.DirectIo.OFF, pool -> List.of());
+
+    @Test
+    void aFailedStoreShowsInItsStateAndStatusUntilItIsRemovedAndAddedAgain() throws Exception {
+        Path disk = dir.resolve("d.img");
+        try (RandomAccessFile raf = new RandomAccessFile(disk.toFile(), "rw")) {
+            raf.setLength(DISK_BYTES);
+        }
+        node.tree().write("rmr-server/ctl/join_pool", "poolname=p1 member_id=2");
+        node.tree().write("brmr-server/ctl/create_store", "device=" + disk + " pool=p1 mapped_size=20480");
+        node.stores().require("p1").persistMapped(UUID.randomUUID());
+        ServerPool pool = node.pools().get("p1");
+        try (RandomAccessFile raf = new RandomAccessFile(disk.toFile(), "rw")) {
+            raf.setLength(DATA_OFFSET);
+        }
+
+        RequestException e = assertThrows(RequestException.class, () -> pool.chunkChecksum(0));
+        String reason = "chunk read: pread " + disk + " offset " + DATA_OFFSET + " length 131072: end of device at byte "
+                + DATA_OFFSET;
+        assertEquals(Status.IO_ERROR, e.status());
+        assertEquals("store of pool p1 on member 2 failed: " + reason + "; remove_store and add_store it again",
+                e.getMessage());
+        assertEquals("open\nmapped\nfailed: " + reason, node.tree().read("brmr-server/stores/p1/state"));
+        assertEquals("NO_IO", node.tree().read("rmr-server/pools/p1/state"));
+        assertTrue(node.status().contains("\"failure\":\"" + reason + "\""), node.status());
+
+        node.tree().write("brmr-server/stores/p1/remove_store", "1");
+        try (RandomAccessFile raf = new RandomAccessFile(disk.toFile(), "rw")) {
+            raf.setLength(DISK_BYTES);
+        }
+        node.tree().write("brmr-server/ctl/add_store", "device=" + disk + " pool=p1");
+        assertEquals("open\nmapped", node.tree().read("brmr-server/stores/p1/state"));
+        assertFalse(node.status().contains("failure"), node.status());
+        node.close();
+        assertEquals(List.of(), node.stores().pools(), "shutdown closes every store");
+    }
+
+    @Test
+    void leavingAndJoiningTheSyncPoolAgainRelinksTheServerPool() throws Exception {
+        node.tree().write("rmr-server/ctl/join_pool", "poolname=p1 member_id=1");
+        node.tree().write("rmr-client/ctl/join_pool", "poolname=p1 chunk_size=131072 sync=y");
+        ServerPool server = node.pools().get("p1");
+        SyncPool first = node.syncPools().get("p1");
+        assertTrue(server.linkedTo(first));
+
+        node.tree().write("rmr-client/pools/p1/leave_pool", "1");
+        assertFalse(server.linked(), "a server pool does not keep fetching through a sync pool that was left");
+
+        node.tree().write("rmr-client/ctl/join_pool", "poolname=p1 chunk_size=131072 sync=y");
+        SyncPool second = node.syncPools().get("p1");
+        assertNotSame(first, second);
+        assertTrue(server.linkedTo(second));
+    }
+}

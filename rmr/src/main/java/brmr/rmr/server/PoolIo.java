@@ -1,0 +1,204 @@
+package brmr.rmr.server;
+
+import brmr.rmr.adapter.PoolStore;
+import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.protocol.Message.Status;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.zip.CRC32C;
+
+/**
+ * The IO one registered store serves: data reads and writes for the compute client, whole chunks
+ * for peers and for verify, and the chunks this member lacks, fetched on demand before an IO
+ * touches them. Lock order: chunk locks, then the store's gate (via {@link StoreAccess}), then the
+ * dirty maps' locks.
+ */
+final class PoolIo {
+    private final String pool;
+    private final int member;
+    private final int chunkSize;
+    private final StoreAccess store;
+    private final DirtyMaps maps;
+    private final Supplier<PeerLink> peers;
+    private final ChunkLocks locks = new ChunkLocks();
+    private final ChunkSync chunkSync;
+
+    /**
+     * @param peers where chunks this member lacks come from, and who hears of the ones synced
+     */
+    PoolIo(String pool, int member, int chunkSize, StoreAccess store, DirtyMaps maps, Supplier<PeerLink> peers) {
+        this.pool = pool;
+        this.member = member;
+        this.chunkSize = chunkSize;
+        this.store = store;
+        this.maps = maps;
+        this.peers = peers;
+        this.chunkSync = new ChunkSync(new ChunkSync.Target() {
+            @Override
+            public boolean isDirty(long chunk) {
+                return maps.own().isDirty(chunk);
+            }
+
+            @Override
+            public void install(long chunk, byte[] data) throws IOException {
+                installChunk(chunk, data);
+            }
+
+            @Override
+            public void commit(List<Long> chunks) throws IOException {
+                commitChunks(chunks);
+            }
+        });
+    }
+
+    ChunkSync chunkSync() {
+        return chunkSync;
+    }
+
+    byte[] read(long offset, int length) throws RequestException {
+        checkRange(offset, length);
+        ensureClean(offset, length);
+        return store.call("data read", disk -> readStore(disk, offset, length));
+    }
+
+    void write(long offset, byte[] data) throws RequestException {
+        checkRange(offset, data.length);
+        ensureClean(offset, data.length);
+        try (ChunkLocks.Held _ = locks.shared(offset / chunkSize, (offset + data.length - 1) / chunkSize)) {
+            store.run("data write", disk -> {
+                writeStore(disk, offset, data);
+                return null;
+            });
+        }
+    }
+
+    void flush() throws RequestException {
+        store.run("flush", disk -> {
+            disk.flush();
+            return null;
+        });
+    }
+
+    /** Sync: a whole chunk for a peer that lacks it; only a chunk this member holds clean is given out. */
+    byte[] readChunk(long chunk) throws RequestException {
+        int length = requireCleanChunk(chunk);
+        return store.call("chunk read", disk -> readStore(disk, chunk * chunkSize, length));
+    }
+
+    /** Verify: the CRC32C of a chunk this member holds clean, read while no write or install of it runs. */
+    int chunkChecksum(long chunk) throws RequestException {
+        try (ChunkLocks.Held _ = locks.exclusive(chunk)) {
+            int length = requireCleanChunk(chunk);
+            byte[] data = store.call("chunk read", disk -> readStore(disk, chunk * chunkSize, length));
+            CRC32C crc = new CRC32C();
+            crc.update(data);
+            return (int) crc.getValue();
+        }
+    }
+
+    /** Checks the store is mapped and the chunk is in range and clean here; returns the chunk's length. */
+    private int requireCleanChunk(long chunk) throws RequestException {
+        store.requireHealthy();
+        StoreParams params = store.params();
+        if (!params.mapped()) {
+            throw new RequestException(Status.NOT_READY, "the store of pool " + pool + " on member " + member
+                    + " is not mapped");
+        }
+        if (chunk < 0 || chunk >= params.chunkCount()) {
+            throw new RequestException(Status.INVALID, "chunk " + chunk + " lies outside 0.."
+                    + (params.chunkCount() - 1));
+        }
+        if (maps.own().isDirty(chunk)) {
+            throw new RequestException(Status.DIRTY, "chunk " + chunk + " is dirty on member " + member);
+        }
+        return (int) Math.min(chunkSize, params.dataBytes() - chunk * chunkSize);
+    }
+
+    private void ensureClean(long offset, int length) throws RequestException {
+        ChunkSource source = peers.get();
+        for (long chunk = offset / chunkSize; chunk <= (offset + length - 1) / chunkSize; chunk++) {
+            try {
+                chunkSync.ensureClean(chunk, source);
+            } catch (IOException e) {
+                throw new RequestException(Status.DIRTY, "chunk " + chunk + " is dirty on member " + member
+                        + " of pool " + pool + " and could not be synced: " + e.getMessage(), e);
+            }
+        }
+    }
+
+    /** Writes a fetched chunk (not yet durable), holding it shared so verify never reads it half-written. */
+    private void installChunk(long chunk, byte[] data) throws IOException {
+        long offset = chunk * chunkSize;
+        long length = Math.min(chunkSize, store.params().dataBytes() - offset);
+        if (data.length != length) {
+            throw new IOException("chunk " + chunk + " arrived with " + data.length + " bytes, expected " + length);
+        }
+        try (ChunkLocks.Held _ = locks.shared(chunk, chunk)) {
+            store.run("sync write", disk -> {
+                writeStore(disk, offset, data);
+                return null;
+            });
+        } catch (RequestException e) {
+            throw syncFailure(chunk, e);
+        }
+    }
+
+    /** The bits are cleared only once the data is durable: a crash before this keeps the chunks dirty. */
+    private void commitChunks(List<Long> chunks) throws IOException {
+        try {
+            flush();
+            DirtyMap own = maps.own();
+            long first = Long.MAX_VALUE;
+            long last = -1;
+            for (long chunk : chunks) {
+                own.clear(chunk);
+                first = Math.min(first, chunk);
+                last = Math.max(last, chunk);
+            }
+            maps.persist(own, first, last + 1);
+        } catch (RequestException e) {
+            throw syncFailure(chunks.getFirst(), e);
+        }
+        peers.get().cleaned(chunks.stream().mapToLong(Long::longValue).toArray());
+    }
+
+    private IOException syncFailure(long chunk, RequestException e) {
+        if (e.status() == Status.NOT_READY) {
+            return new IOException("pool " + pool + " lost its store during the sync of chunk " + chunk, e);
+        }
+        return new IOException(e.getMessage(), e);
+    }
+
+    void checkRange(long offset, int length) throws RequestException {
+        StoreParams params = store.params();
+        if (offset < 0 || length <= 0 || offset + length > params.dataBytes()) {
+            throw new RequestException(Status.INVALID, "range " + offset + "+" + length + " lies outside the "
+                    + params.dataBytes() + " bytes of pool " + pool);
+        }
+        if (offset % params.sectorSize() != 0 || length % params.sectorSize() != 0) {
+            throw new RequestException(Status.INVALID, "range " + offset + "+" + length + " is not aligned to "
+                    + params.sectorSize() + "-byte sectors");
+        }
+    }
+
+    /** Store IO goes through a buffer the store allocates, aligned for direct IO. */
+    private static byte[] readStore(PoolStore disk, long offset, int length) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = disk.allocate(arena, length);
+            disk.read(offset, buffer);
+            return buffer.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    private static void writeStore(PoolStore disk, long offset, byte[] data) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = disk.allocate(arena, data.length);
+            MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
+            disk.write(offset, buffer);
+        }
+    }
+}
