@@ -17,6 +17,7 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.stream.LongStream;
+import java.util.zip.CRC32C;
 import org.tinylog.Logger;
 
 /**
@@ -135,6 +136,7 @@ public final class ServerPool {
         if (running != null) {
             running.stop();
         }
+        verify.stop();
         synchronized (this) {
             if (store == null) {
                 throw new PoolException("pool", name + " has no store");
@@ -247,6 +249,34 @@ public final class ServerPool {
             throw new RequestException(Status.NOT_READY, "pool " + name + " has no store to sync");
         }
         return sync;
+    }
+
+    // ---- online verify (issue 7 item 5): the hooks of VerifyThread and ServerSession ----
+
+    private final VerifyThread verify = new VerifyThread(new PoolVerifyView(this));
+
+    /** The pool's online verify ({@code rmr-server/pools/<p>/verify}). */
+    public VerifyThread verify() {
+        return verify;
+    }
+
+    /** The CRC32C of a chunk as this member holds it clean; refused with DIRTY when it lacks the chunk. */
+    int chunkChecksum(long chunk) throws RequestException {
+        CRC32C crc = new CRC32C();
+        crc.update(readChunk(chunk));
+        return (int) crc.getValue();
+    }
+
+    boolean isDirtyHere(long chunk) {
+        return ownMap().map(map -> map.isDirty(chunk)).orElse(true);
+    }
+
+    PeerLink peerLink() {
+        return peers;
+    }
+
+    SyncSettings syncSettings() {
+        return syncSettings;
     }
 
     // ---- sessions ----

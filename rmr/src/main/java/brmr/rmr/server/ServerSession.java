@@ -131,6 +131,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
             case Message.GetMaps g -> p.maps();
             case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk()));
+            case Message.ChunkChecksum c -> new Message.Checksum(c.chunk(), p.chunkChecksum(c.chunk()));
             case Message.ChunksClean c -> {
                 p.chunksClean(c.member(), c.chunks());
                 yield new Message.Ok();
