@@ -96,8 +96,14 @@ public final class VerifyThread {
         long count = pool.chunkCount();
         String notNow = pool.whyNotVerifying();
         long lastChunk = toChunk != null ? toChunk : count - 1;
+        if (fromChunk < 0) {
+            throw new PoolException("first", fromChunk + " is negative");
+        }
+        if (lastChunk < 0 && toChunk != null) {
+            throw new PoolException("last", lastChunk + " is negative");
+        }
         if (count > 0) {
-            if (fromChunk < 0 || fromChunk >= count) {
+            if (fromChunk >= count) {
                 throw new PoolException("first", fromChunk + " is beyond the pool's " + count + " chunks (0.."
                         + (count - 1) + ")");
             }
