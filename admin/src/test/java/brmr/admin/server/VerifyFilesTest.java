@@ -69,7 +69,8 @@ class VerifyFilesTest {
             p1 | start repair=yes       | repair: must be 0 or 1 (got 'yes')
             p1 | start colour=red       | colour: unknown field for verify; expected [first=] [last=] [repair=]
             p1 | start first=1 first=2  | first: given twice
-            p1 | start first            | verify: 'first' is not of the form field=value; expected [first=] [last=] [repair=]
+            p1 | start last             | verify: 'last' is not of the form field=value; expected [first=] [last=] \
+            [repair=]
             p1 | start                  | verify: pool p1 is REGISTERED; verify runs only in NORMAL
             p1 | start first=2 repair=1 | verify: pool p1 is REGISTERED; verify runs only in NORMAL
             p2 | start                  | verify: pool p2 has no store

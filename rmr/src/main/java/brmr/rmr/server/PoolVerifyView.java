@@ -34,7 +34,8 @@ final class PoolVerifyView implements VerifyThread.Pool {
             return "pool " + pool.name() + " has no store";
         }
         PoolState state = pool.state();
-        return state == PoolState.NORMAL ? null : "pool " + pool.name() + " is " + state + "; verify runs only in NORMAL";
+        return state == PoolState.NORMAL ? null
+                : "pool " + pool.name() + " is " + state + "; verify runs only in NORMAL";
     }
 
     @Override

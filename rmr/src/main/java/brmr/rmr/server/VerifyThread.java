@@ -280,7 +280,8 @@ public final class VerifyThread {
             }
             if (attempt == rechecks) {
                 Logger.warn("pool {}: chunk {} differs: CRC32C here {}, {}", pool.name(), chunk, hex(local),
-                        reachable.stream().map(a -> a.peer() + " " + hex(a.crc32c())).collect(Collectors.joining(", ")));
+                        reachable.stream().map(a -> a.peer() + " " + hex(a.crc32c()))
+                                .collect(Collectors.joining(", ")));
                 return Outcome.DIFFER;
             }
             if (!pauseUntil(System.nanoTime() + pause.toNanos())) {
