@@ -63,6 +63,23 @@ public final class Brmrctl {
         return err;
     }
 
+    Path socket() {
+        return socket;
+    }
+
+    boolean json() {
+        return json;
+    }
+
+    /** --wait: follow a progress until it ends. */
+    boolean waits() {
+        return wait;
+    }
+
+    boolean terminal() {
+        return terminal;
+    }
+
     public static void main(String[] args) {
         System.exit(run(args, System.getenv("BRMR_SOCKET"), System.out, System.err));
     }
@@ -183,7 +200,7 @@ public final class Brmrctl {
     }
 
     private ProgressFollower follower() {
-        return new ProgressFollower(socket, json, wait, terminal, out, err);
+        return new ProgressFollower(this);
     }
 
     private int examine(Path device) {

@@ -5,7 +5,6 @@ import brmr.admin.control.ControlCodec;
 import brmr.admin.control.ControlException;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Function;
 import java.util.function.ToIntFunction;
@@ -15,20 +14,10 @@ import java.util.function.ToIntFunction;
  * or until it ends with {@code --wait} ({@code --json} prints the JSON instead of a line).
  */
 final class ProgressFollower {
-    private final Path socket;
-    private final boolean json;
-    private final boolean wait;
-    private final boolean terminal;
-    private final PrintStream out;
-    private final PrintStream err;
+    private final Brmrctl ctl;
 
-    ProgressFollower(Path socket, boolean json, boolean wait, boolean terminal, PrintStream out, PrintStream err) {
-        this.socket = socket;
-        this.json = json;
-        this.wait = wait;
-        this.terminal = terminal;
-        this.out = out;
-        this.err = err;
+    ProgressFollower(Brmrctl ctl) {
+        this.ctl = ctl;
     }
 
     /**
@@ -36,7 +25,11 @@ final class ProgressFollower {
      * --wait); returns {@code endCode} of the last progress with --wait, else 0, and 1 on an error.
      */
     int follow(String path, Function<Map<String, Object>, String> line, ToIntFunction<Map<String, Object>> endCode) {
-        try (ControlClient client = ControlClient.connect(socket)) {
+        boolean json = ctl.json();
+        boolean wait = ctl.waits();
+        PrintStream out = ctl.out();
+        PrintStream err = ctl.err();
+        try (ControlClient client = ControlClient.connect(ctl.socket())) {
             while (true) {
                 ControlCodec.Response response = client.call(new ControlCodec.Request("read", path, null));
                 if (!response.ok()) {
@@ -45,7 +38,7 @@ final class ProgressFollower {
                 }
                 Map<String, Object> progress = SyncProgressView.parse(response.output());
                 boolean running = SyncProgressView.running(progress);
-                boolean live = terminal && !json;
+                boolean live = ctl.terminal() && !json;
                 if (json) {
                     if (!running || !wait) {
                         out.println(response.output());

@@ -128,6 +128,20 @@ class VerifyThreadTest {
         verify.stop();
     }
 
+    /** Starts a verify and waits for its end. */
+    private VerifyProgress run(long first, Long last, boolean repair) throws PoolException {
+        verify.start(first, last, repair);
+        return awaitEnd();
+    }
+
+    /** Starts a verify of 1 MiB chunks, one at a time, at 1 MiB/s: it pauses about a second after each. */
+    private void startSlowVerify() throws PoolException {
+        pool.chunkSize = 1 << 20;
+        pool.settings = new SyncSettings(1, 1);
+        verify.start(0, null, false);
+        await(() -> verify.progress().compared() >= 1);
+    }
+
     private VerifyProgress awaitEnd() {
         return await(() -> verify.progress().state() != VerifyProgress.State.RUNNING);
     }
@@ -151,8 +165,7 @@ class VerifyThreadTest {
 
     @Test
     void identicalLegsHaveNoDifferingChunk() throws Exception {
-        verify.start(0, null, false);
-        VerifyProgress done = awaitEnd();
+        VerifyProgress done = run(0, null, false);
         assertEquals("done: 100 chunks compared, 0 differ: []", done.describe());
         assertEquals(100, done.total());
         assertEquals(100.0, done.percent());
@@ -162,8 +175,7 @@ class VerifyThreadTest {
     void aDifferingChunkIsFoundAndListed() throws Exception {
         peer.crc.put(42L, 7);
         pool.local.put(7L, 99);
-        verify.start(0, null, false);
-        VerifyProgress done = awaitEnd();
+        VerifyProgress done = run(0, null, false);
         assertEquals("done: 100 chunks compared, 2 differ: [7 42]", done.describe());
         assertEquals(List.of(7L, 42L), done.differing());
         assertEquals(List.of(), pool.markedDirty, "without repair nothing is marked");
@@ -173,8 +185,7 @@ class VerifyThreadTest {
     void aMismatchThatResolvesOnRecheckIsNotReported() throws Exception {
         peer.wrongFor.put(5L, new AtomicInteger(2));
         peer.wrongFor.put(6L, new AtomicInteger(4));
-        verify.start(0, null, false);
-        VerifyProgress done = awaitEnd();
+        VerifyProgress done = run(0, null, false);
         assertEquals("done: 100 chunks compared, 1 differ: [6]", done.describe(),
                 "chunk 5 agreed on the second re-check; chunk 6 still differed after 3");
     }
@@ -186,8 +197,7 @@ class VerifyThreadTest {
         }
         peer.dirty.add(30L);
         peer.crc.put(30L, 1234);
-        verify.start(0, null, false);
-        VerifyProgress done = awaitEnd();
+        VerifyProgress done = run(0, null, false);
         assertEquals("done: 89 chunks compared, 0 differ: [], 11 skipped", done.describe());
         assertEquals(100.0, done.percent());
     }
@@ -196,8 +206,7 @@ class VerifyThreadTest {
     void onlyTheRangeIsVerified() throws Exception {
         peer.crc.put(5L, 0);
         peer.crc.put(15L, 0);
-        verify.start(10, 19L, false);
-        VerifyProgress done = awaitEnd();
+        VerifyProgress done = run(10, 19L, false);
         assertEquals("done: 10 chunks compared, 1 differ: [15]", done.describe());
         assertEquals(10, done.total());
         assertEquals(Set.of(10L, 11L, 12L, 13L, 14L, 15L, 16L, 17L, 18L, 19L), pool.asked);
@@ -207,8 +216,7 @@ class VerifyThreadTest {
     void repairMarksTheDifferingChunksDirtyHere() throws Exception {
         peer.crc.put(3L, 0);
         peer.crc.put(64L, 0);
-        verify.start(0, null, true);
-        VerifyProgress done = awaitEnd();
+        VerifyProgress done = run(0, null, true);
         assertEquals("done: 100 chunks compared, 2 differ: [3 64]", done.describe());
         assertTrue(done.repair());
         assertEquals(List.of(3L, 64L), pool.markedDirty.stream().sorted().toList());
@@ -216,10 +224,7 @@ class VerifyThreadTest {
 
     @Test
     void stopEndsARunPausedByTheRateBound() throws Exception {
-        pool.chunkSize = 1 << 20;
-        pool.settings = new SyncSettings(1, 1);
-        verify.start(0, null, false);
-        await(() -> verify.progress().compared() >= 1);
+        startSlowVerify();
         verify.stop();
         VerifyProgress stopped = verify.progress();
         assertEquals(VerifyProgress.State.STOPPED, stopped.state());
@@ -231,8 +236,7 @@ class VerifyThreadTest {
     @Test
     void noPeerStopsWithTheReason() throws Exception {
         pool.peers.clear();
-        verify.start(0, null, false);
-        VerifyProgress stopped = awaitEnd();
+        VerifyProgress stopped = run(0, null, false);
         assertEquals(VerifyProgress.State.STOPPED, stopped.state());
         assertEquals("no peer could be asked for the checksum of chunk 0: no sync session to a peer is attached to "
                 + "this pool", stopped.reason());
@@ -242,8 +246,7 @@ class VerifyThreadTest {
     @Test
     void anUnreachablePeerStopsWithTheReason() throws Exception {
         peer.unreachable = "session is FAILED (connection reset)";
-        verify.start(0, null, false);
-        VerifyProgress stopped = awaitEnd();
+        VerifyProgress stopped = run(0, null, false);
         assertEquals("no peer could be asked for the checksum of chunk 0: s2: session is FAILED (connection reset)",
                 stopped.reason());
     }
@@ -254,15 +257,13 @@ class VerifyThreadTest {
         gone.unreachable = "session is FAILED";
         pool.peers.add(gone);
         peer.crc.put(9L, 0);
-        verify.start(0, null, false);
-        assertEquals("done: 100 chunks compared, 1 differ: [9]", awaitEnd().describe());
+        assertEquals("done: 100 chunks compared, 1 differ: [9]", run(0, null, false).describe());
     }
 
     @Test
     void aLocalIoErrorStopsWithTheReason() throws Exception {
         pool.ioErrorAt = 50;
-        verify.start(0, null, false);
-        VerifyProgress stopped = awaitEnd();
+        VerifyProgress stopped = run(0, null, false);
         assertEquals(VerifyProgress.State.STOPPED, stopped.state());
         assertEquals("chunk 50 could not be read here: pread of 4096 bytes at 12288 failed: EIO", stopped.reason());
         assertTrue(stopped.compared() >= 48 && stopped.compared() < 56, "the batches before chunk 50 count");
@@ -270,10 +271,7 @@ class VerifyThreadTest {
 
     @Test
     void aPoolLeavingNormalStopsTheVerify() throws Exception {
-        pool.chunkSize = 256 << 10;
-        pool.settings = new SyncSettings(1, 1);
-        verify.start(0, null, false);
-        await(() -> verify.progress().compared() >= 1);
+        startSlowVerify();
         pool.notNow = "pool p1 is NO_IO; verify runs only in NORMAL";
         VerifyProgress stopped = awaitEnd();
         assertEquals(VerifyProgress.State.STOPPED, stopped.state());
@@ -293,9 +291,7 @@ class VerifyThreadTest {
                 assertThrows(PoolException.class, () -> verify.start(0, null, false)).getMessage());
         assertEquals("idle", verify.progress().describe(), "a refused start changes nothing");
         pool.notNow = null;
-        pool.chunkSize = 1 << 20;
-        pool.settings = new SyncSettings(1, 1);
-        verify.start(0, null, false);
+        startSlowVerify();
         assertEquals("verify: the verify of pool p1 is already running",
                 assertThrows(PoolException.class, () -> verify.start(0, null, false)).getMessage());
     }
@@ -306,8 +302,7 @@ class VerifyThreadTest {
         int rate = 4;
         pool.chunkSize = 64 << 10;
         pool.settings = new SyncSettings(1, rate);
-        verify.start(0, 31L, false);
-        VerifyProgress done = awaitEnd();
+        VerifyProgress done = run(0, 31L, false);
         assertEquals("done: 32 chunks compared, 0 differ: []", done.describe());
         double mib = 32 * (64 << 10) / 1048576.0;
         double lastChunkMib = (64 << 10) / 1048576.0;
