@@ -136,7 +136,7 @@ public final class ServerPool {
         if (running != null) {
             running.stop();
         }
-        verify.stop();
+        verify.stop("the store of pool " + name + " is being removed");
         synchronized (this) {
             if (store == null) {
                 throw new PoolException("pool", name + " has no store");

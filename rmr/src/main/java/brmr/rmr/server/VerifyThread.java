@@ -62,6 +62,7 @@ public final class VerifyThread {
     private final Object pauseLock = new Object();
     private final AtomicLong bytesRead = new AtomicLong();
     private volatile boolean stopRequested;
+    private volatile String stopReason;
     // guarded by this: the run's state and counters, so that progress() sees one consistent picture
     private Thread thread;
     private VerifyProgress.State state = VerifyProgress.State.IDLE;
@@ -134,14 +135,20 @@ public final class VerifyThread {
                 repair ? ", differing chunks are marked dirty here" : "");
     }
 
-    /** Asks the verify to stop after the chunks in flight; returns once it has. */
+    /** {@code verify stop}: ends the verify after the chunks in flight; returns once it has. */
     public void stop() {
+        stop("stopped by the operator");
+    }
+
+    /** Ends the verify after the chunks in flight, reporting {@code why}; returns once it has. */
+    public void stop(String why) {
         Thread running;
         synchronized (this) {
             if (state != VerifyProgress.State.RUNNING) {
                 return;
             }
             running = thread;
+            stopReason = why;
             stopRequested = true;
         }
         synchronized (pauseLock) {
@@ -178,7 +185,7 @@ public final class VerifyThread {
         }
         try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
             for (long cursor = from; cursor <= to; ) {
-                String notNow = stopRequested ? "stopped by the operator" : pool.whyNotVerifying();
+                String notNow = stopRequested ? stopReason : pool.whyNotVerifying();
                 if (notNow != null) {
                     finish(VerifyProgress.State.STOPPED, notNow);
                     return;
@@ -196,7 +203,7 @@ public final class VerifyThread {
                 cursor = end + 1;
             }
             finish(stopRequested ? VerifyProgress.State.STOPPED : VerifyProgress.State.DONE,
-                    stopRequested ? "stopped by the operator" : null);
+                    stopRequested ? stopReason : null);
         } catch (VerifyFailure | PoolException | RuntimeException e) {
             finish(VerifyProgress.State.STOPPED, e.getMessage() != null ? e.getMessage() : e.toString());
         }

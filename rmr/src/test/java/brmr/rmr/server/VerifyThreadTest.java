@@ -234,6 +234,13 @@ class VerifyThreadTest {
     }
 
     @Test
+    void aStopByThePoolSaysWhy() throws Exception {
+        startSlowVerify();
+        verify.stop("the store of pool p1 is being removed");
+        assertEquals("the store of pool p1 is being removed", verify.progress().reason());
+    }
+
+    @Test
     void noPeerStopsWithTheReason() throws Exception {
         pool.peers.clear();
         VerifyProgress stopped = run(0, null, false);
