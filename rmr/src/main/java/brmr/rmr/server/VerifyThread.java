@@ -58,8 +58,8 @@ public final class VerifyThread {
     private final Pool pool;
     private final int rechecks;
     private final Duration firstRecheckPause;
-    // Locks: this (the run's state) and pauseLock are never held together; the pool's locks are taken
-    // only by the calls into it, never while holding either.
+    // Lock order: this, then the pool's own locks (start asks the pool under this); the pool never
+    // calls in here under its locks. pauseLock is never held together with another lock.
     /** Wakes the pauses (rate bound, re-checks) when a stop is requested. */
     private final Object pauseLock = new Object();
     private final AtomicLong bytesRead = new AtomicLong();
