@@ -33,6 +33,8 @@ public final class Brmrctl {
               examine DEVICE        the brmr metadata on a disk, read from the disk (--json for JSON)
               sync POOL             sync progress of a pool on a storage node: percent, MiB/s, ETA
                                     (a live bar on a terminal; --wait blocks until it ends; --json)
+              verify POOL           online verify progress of a pool: chunks compared, differing chunks
+                                    (as sync; --wait exits 0 if none differ, 2 if some do, 1 if it stopped)
               (no command)          console: reads commands and runbook lines from standard input
             The socket comes from --socket, else $BRMR_SOCKET, else %s.
             """.formatted(DEFAULT_SOCKET);
@@ -59,6 +61,23 @@ public final class Brmrctl {
 
     PrintStream err() {
         return err;
+    }
+
+    Path socket() {
+        return socket;
+    }
+
+    boolean json() {
+        return json;
+    }
+
+    /** --wait: follow a progress until it ends. */
+    boolean waits() {
+        return wait;
+    }
+
+    boolean terminal() {
+        return terminal;
     }
 
     public static void main(String[] args) {
@@ -114,6 +133,8 @@ public final class Brmrctl {
             case "status" -> rest.isEmpty() ? status() : usage("status");
             case "examine" -> rest.size() != 1 ? usage("examine DEVICE") : examine(Path.of(rest.getFirst()));
             case "sync" -> rest.size() != 1 ? usage("sync POOL [--wait] [--json]") : syncProgress(rest.getFirst());
+            case "verify" -> rest.size() != 1 ? usage("verify POOL [--wait] [--json]")
+                    : verifyProgress(rest.getFirst());
             default -> {
                 err.println("brmrctl: unknown command '" + verb + "' (try brmrctl --help)");
                 yield USAGE;
@@ -168,42 +189,18 @@ public final class Brmrctl {
 
     /** Shows a pool's sync progress; live on a terminal, and until it ends with --wait (exit 1 if it stopped). */
     private int syncProgress(String pool) {
-        String path = "rmr-server/pools/" + pool + "/sync_progress";
-        try (ControlClient client = ControlClient.connect(socket)) {
-            while (true) {
-                ControlCodec.Response response = client.call(new ControlCodec.Request("read", path, null));
-                if (!response.ok()) {
-                    err.println(response.error());
-                    return FAILED;
-                }
-                var progress = SyncProgressView.parse(response.output());
-                boolean running = SyncProgressView.running(progress);
-                boolean live = terminal && !json;
-                if (json) {
-                    if (!running || !wait) {
-                        out.println(response.output());
-                    }
-                } else if (live) {
-                    out.print("\r\033[K" + SyncProgressView.line(progress));
-                    out.flush();
-                } else if (!running || !wait) {
-                    out.println(SyncProgressView.line(progress));
-                }
-                if (!running || !(wait || live)) {
-                    if (live) {
-                        out.println();
-                    }
-                    return "stopped".equals(progress.get("state")) && wait ? FAILED : OK;
-                }
-                Thread.sleep(live ? 500 : 200);
-            }
-        } catch (IOException | ControlException e) {
-            err.println("brmrctl: " + e.getMessage());
-            return FAILED;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return FAILED;
-        }
+        return follower().follow("rmr-server/pools/" + pool + "/sync_progress", SyncProgressView::line,
+                progress -> "stopped".equals(progress.get("state")) ? FAILED : OK);
+    }
+
+    /** Shows a pool's verify progress; with --wait exits 0 when no chunk differs, 2 when some do, 1 if it stopped. */
+    private int verifyProgress(String pool) {
+        return follower().follow("rmr-server/pools/" + pool + "/verify_progress", VerifyProgressView::line,
+                VerifyProgressView::exitCode);
+    }
+
+    private ProgressFollower follower() {
+        return new ProgressFollower(this);
     }
 
     private int examine(Path device) {

@@ -42,7 +42,7 @@ final class SyncProgressView {
         return text.toString();
     }
 
-    private static String bar(double percent) {
+    static String bar(double percent) {
         int filled = (int) Math.round(percent / 100 * BAR_WIDTH);
         return "[" + "#".repeat(filled) + ".".repeat(BAR_WIDTH - filled) + "]";
     }
@@ -51,7 +51,7 @@ final class SyncProgressView {
         return ((Number) p.get(key)).longValue();
     }
 
-    private static String clock(long seconds) {
+    static String clock(long seconds) {
         return String.format("%d:%02d:%02d", seconds / 3600, seconds / 60 % 60, seconds % 60);
     }
 }

@@ -55,6 +55,7 @@ public final class StorageNode implements AutoCloseable {
         this.pools = new ServerPools(sync);
         this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
         syncFiles();
+        VerifyFiles.register(tree, this::pool);
         tree.writable("rmr-server/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-server/pools/{pool}", vars -> pools.all().stream().map(ServerPool::name).toList())
                 .readable("rmr-server/pools/{pool}/state", vars -> pool(vars).state().name())

@@ -12,10 +12,11 @@ import java.util.function.Consumer;
 
 /**
  * One connected session of a leg: its channel, the requests in flight on it with the time each was
- * handed over, and its heartbeat. A watchdog wakes every heartbeat, sends a {@link Message.Ping}
- * when none is outstanding, and ends the session when any request (the ping included) has waited
- * longer than the peer timeout; ending it fails every request in flight at once, so a frozen peer
- * holds a caller up for at most the timeout plus one heartbeat.
+ * handed over, and its heartbeat. A watchdog sends a {@link Message.Ping} each heartbeat when none is
+ * outstanding, and ends the session as soon as any request (the ping included) has waited longer
+ * than the peer timeout; ending it fails every request in flight at once, so a frozen peer holds a
+ * caller up for the timeout and one deadline check, and an idle one is found within timeout plus
+ * one heartbeat.
  *
  * <p>A request is tracked before it is handed to the channel, because the hand-over itself blocks
  * when a frozen peer's socket buffer is full; the watchdog then still sees it and ends the session,
@@ -96,9 +97,10 @@ final class LegConnection {
     }
 
     private void watch() {
+        long lastPing = System.nanoTime();
         while (endCause == null) {
             try {
-                Thread.sleep(timeout.heartbeat());
+                Thread.sleep(timeout.deadlineCheck());
             } catch (InterruptedException e) {
                 return;
             }
@@ -112,7 +114,8 @@ final class LegConnection {
                     return;
                 }
             }
-            if (pingOutstanding.compareAndSet(false, true)) {
+            if (now - lastPing >= timeout.heartbeat().toNanos() && pingOutstanding.compareAndSet(false, true)) {
+                lastPing = now;
                 call(new Message.Ping()).whenComplete((reply, error) -> pingOutstanding.set(false));
             }
         }

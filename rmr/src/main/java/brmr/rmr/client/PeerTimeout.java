@@ -16,6 +16,8 @@ public final class PeerTimeout {
     /** Heartbeats per timeout: a frozen peer is found within timeout * (1 + 1/BEATS). */
     private static final int BEATS = 5;
     private static final Duration MIN_HEARTBEAT = Duration.ofMillis(20);
+    /** Deadline checks per heartbeat: how late past the timeout a request is found overdue. */
+    private static final int CHECKS = 10;
 
     private volatile Duration timeout;
 
@@ -37,6 +39,11 @@ public final class PeerTimeout {
     public Duration heartbeat() {
         Duration beat = timeout.dividedBy(BEATS);
         return beat.compareTo(MIN_HEARTBEAT) < 0 ? MIN_HEARTBEAT : beat;
+    }
+
+    /** How often the requests in flight are checked against the timeout. */
+    public Duration deadlineCheck() {
+        return heartbeat().dividedBy(CHECKS);
     }
 
     /** The operator's {@code peer_timeout} in whole seconds, {@value #MIN_SECONDS}..{@value #MAX_SECONDS}. */

@@ -1,6 +1,7 @@
 package brmr.rmr.server;
 
 import java.io.IOException;
+import java.util.List;
 
 /** A storage node's link to its peers in one pool, through its sync sessions. */
 public interface PeerLink extends ChunkSource {
@@ -9,6 +10,14 @@ public interface PeerLink extends ChunkSource {
 
     /** This member lacks chunks {@code firstChunk..lastChunk} (e.g. its disk was replaced); peers mark them. */
     void lacking(long firstChunk, long lastChunk);
+
+    /**
+     * Every peer's CRC32C of {@code chunk} (verify), one answer per sync session; empty when there is
+     * no sync session at all.
+     */
+    default List<PeerChecksum> checksums(long chunk) {
+        return List.of();
+    }
 
     /** No sync sessions: nothing can be fetched, and no peer is told anything. */
     PeerLink NONE = new PeerLink() {

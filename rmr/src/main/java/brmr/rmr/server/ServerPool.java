@@ -38,6 +38,7 @@ public final class ServerPool {
     private final ComputeSessions sessions;
     /** The sync sessions to peers; written under this, read anywhere. */
     private volatile PeerLink peers = PeerLink.NONE;
+    private final VerifyThread verify = new VerifyThread(new PoolVerifyView(this));
     /** Guarded by this. */
     private PoolState state = PoolState.EMPTY;
     /** What a registration sees of this pool. */
@@ -150,6 +151,7 @@ public final class ServerPool {
         }
         ended.forEach(SessionLink::close);
         gone.sync().stop();
+        verify.stop("the store of pool " + name + " is being removed");
         gone.access().gate().closeAndDrain();
         Logger.info("pool {}: store {} unregistered", name, gone.access().store().deviceName());
     }
@@ -216,6 +218,30 @@ public final class ServerPool {
             throw new RequestException(Status.NOT_READY, "pool " + name + " has no store to sync");
         }
         return registration.sync();
+    }
+
+    // ---- online verify ----
+
+    /** The pool's online verify ({@code rmr-server/pools/<p>/verify}); it runs only while the pool has a store. */
+    public VerifyThread verify() {
+        return verify;
+    }
+
+    /** Whether this member lacks the chunk; true while the pool has no store. */
+    boolean isDirtyHere(long chunk) {
+        Registration current;
+        synchronized (this) {
+            current = registration;
+        }
+        return current == null || current.maps().own().isDirty(chunk);
+    }
+
+    PeerLink peerLink() {
+        return peers;
+    }
+
+    SyncSettings syncSettings() {
+        return syncSettings;
     }
 
     // ---- sessions ----

@@ -7,6 +7,7 @@ import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.server.ChunkUnavailableException;
+import brmr.rmr.server.PeerChecksum;
 import brmr.rmr.server.PeerLink;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -15,6 +16,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.tinylog.Logger;
 
@@ -180,6 +183,41 @@ public final class SyncPool implements PeerLink {
         }
         throw new IOException("no peer could supply chunk " + chunk + ": "
                 + (errors.isEmpty() ? "no sync sessions" : String.join("; ", errors)));
+    }
+
+    /** Verify: every peer's CRC32C of a chunk, asked of all peers at once. */
+    @Override
+    public List<PeerChecksum> checksums(long chunk) {
+        List<Leg> legs = sessions();
+        List<CompletableFuture<Message>> calls = new ArrayList<>();
+        for (Leg leg : legs) {
+            calls.add(leg.state() == SessionState.NORMAL ? leg.callAsync(new Message.ChunkChecksum(chunk)) : null);
+        }
+        List<PeerChecksum> answers = new ArrayList<>();
+        for (int i = 0; i < legs.size(); i++) {
+            Leg leg = legs.get(i);
+            if (calls.get(i) == null) {
+                answers.add(PeerChecksum.unreachable(leg.name(), "session is " + leg.state()
+                        + (leg.lastError() == null ? "" : " (" + leg.lastError() + ")")));
+                continue;
+            }
+            try {
+                answers.add(switch (calls.get(i).join()) {
+                    case Message.Checksum c -> PeerChecksum.of(leg.name(), c.crc32c());
+                    case Message.Failure f when f.status() == Message.Status.DIRTY ->
+                            PeerChecksum.dirty(leg.name(), f.message());
+                    case Message.Failure f -> PeerChecksum.unreachable(leg.name(), f.message());
+                    case Message other -> PeerChecksum.unreachable(leg.name(), "answered ChunkChecksum with "
+                            + other.getClass().getSimpleName());
+                });
+            } catch (CompletionException e) {
+                Throwable cause = e.getCause() != null ? e.getCause() : e;
+                String why = cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+                answers.add(PeerChecksum.unreachable(leg.name(), why));
+                failed(leg, why);
+            }
+        }
+        return answers;
     }
 
     @Override

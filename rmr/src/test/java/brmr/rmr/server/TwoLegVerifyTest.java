@@ -1,0 +1,125 @@
+package brmr.rmr.server;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import brmr.rmr.adapter.RegisterMode;
+import brmr.rmr.client.PeerTimeout;
+import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.protocol.Message;
+import brmr.rmr.sync.SyncPool;
+import brmr.rmr.sync.SyncPools;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Verify of two legs in one process, over a real sync session on the loopback: member 1 compares its
+ * chunks with member 2's, repairs a differing chunk by marking it dirty and syncing it back.
+ */
+class TwoLegVerifyTest {
+    private static final int CHUNK = 4096;
+    private static final long SECTORS = 512;
+    private static final UUID POOL_UUID = UUID.fromString("11111111-2222-4333-8444-555555555555");
+
+    private final SessionLink client = new SessionLink() {
+        @Override
+        public String name() {
+            return "c";
+        }
+
+        @Override
+        public void close() {
+        }
+    };
+    private ServerPool leg1;
+    private ServerPool leg2;
+    private PoolServer server2;
+    private SyncPools sync1;
+
+    private ServerPool normalPool(int member) throws Exception {
+        ServerPools pools = new ServerPools(new SyncSettings(4, 0));
+        ServerPool pool = pools.join("p1", member, CHUNK);
+        pools.register("p1", new MemoryPoolStore(new StoreParams("p1", member, SECTORS, CHUNK, 512, true, POOL_UUID)),
+                RegisterMode.ADD);
+        pool.joinCompute(client, Message.JoinMode.ASSEMBLE, CHUNK);
+        pool.enable(client);
+        if (member == 2) {
+            server2 = PoolServer.start(new InetSocketAddress("127.0.0.1", 0), pools);
+        }
+        return pool;
+    }
+
+    @BeforeEach
+    void twoLegsWithTheSameData() throws Exception {
+        leg1 = normalPool(1);
+        leg2 = normalPool(2);
+        sync1 = new SyncPools(PeerTimeout.ofDefault());
+        SyncPool sync = sync1.join("p1", 1, CHUNK);
+        sync.addSession("n2", server2.address());
+        leg1.link(sync);
+        byte[] data = new byte[(int) (SECTORS * 512)];
+        for (int i = 0; i < data.length; i++) {
+            data[i] = (byte) (i * 31 + i / CHUNK);
+        }
+        leg1.write(0, data, List.of());
+        leg2.write(0, data, List.of());
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        leg1.verify().stop();
+        leg1.stopSync();
+        sync1.close();
+        server2.close();
+    }
+
+    private static <T> T await(Supplier<T> progress, java.util.function.Predicate<T> ended) {
+        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+        while (System.nanoTime() < deadline) {
+            T now = progress.get();
+            if (ended.test(now)) {
+                return now;
+            }
+            Thread.onSpinWait();
+        }
+        throw new AssertionError("did not end: " + progress.get());
+    }
+
+    private VerifyProgress verify(boolean repair) throws Exception {
+        leg1.verify().start(0, null, repair);
+        return await(() -> leg1.verify().progress(), p -> p.state() != VerifyProgress.State.RUNNING);
+    }
+
+    @Test
+    void identicalLegsVerifyClean() throws Exception {
+        assertEquals("done: 64 chunks compared, 0 differ: []", verify(false).describe());
+    }
+
+    @Test
+    void aChunkDirtyOnThePeerIsSkipped() throws Exception {
+        leg2.markDirty(List.of(2), 10, 11);
+        assertEquals("done: 62 chunks compared, 0 differ: [], 2 skipped", verify(false).describe());
+    }
+
+    @Test
+    void aDifferingChunkIsFoundRepairedAndSyncedBack() throws Exception {
+        leg2.write(3L * CHUNK + 512, new byte[512], List.of());
+        assertEquals("done: 64 chunks compared, 1 differ: [3]", verify(false).describe());
+        assertEquals("done: 64 chunks compared, 1 differ: [3]", verify(true).describe());
+        assertEquals(List.of(3L), Arrays.stream(leg1.dirtyMaps().getFirst().dirtyChunks()).boxed().toList(),
+                "repair marked chunk 3 dirty for member 1");
+        leg1.startSync();
+        SyncProgress synced = await(() -> leg1.syncProgress().orElseThrow(),
+                p -> p.state() != SyncProgress.State.RUNNING);
+        assertEquals(SyncProgress.State.DONE, synced.state(), synced.describe(CHUNK));
+        assertEquals("done: 64 chunks compared, 0 differ: []", verify(false).describe());
+        assertArrayEquals(leg2.readChunk(3), leg1.readChunk(3));
+    }
+}
