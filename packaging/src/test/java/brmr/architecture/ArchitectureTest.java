@@ -48,6 +48,14 @@ class ArchitectureTest {
     }
 
     @Test
+    void theComputeClientDoesNotUseTheStorageNodesClasses() {
+        noClasses().that().resideInAPackage("brmr.rmr.client..")
+                .should().dependOnClassesThat().resideInAnyPackage("brmr.rmr.server..", "brmr.rmr.sync..")
+                .because("what client and server share lives in brmr.rmr.map, brmr.rmr.protocol and brmr.rmr.adapter")
+                .check(classes);
+    }
+
+    @Test
     void onlyNativeIoCallsNativeCode() {
         noClasses().that().doNotHaveFullyQualifiedName("brmr.device.NativeIo")
                 .should().dependOnClassesThat().haveFullyQualifiedName("java.lang.foreign.Linker")

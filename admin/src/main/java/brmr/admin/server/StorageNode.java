@@ -18,7 +18,7 @@ import brmr.rmr.server.SyncSettings;
 import brmr.rmr.sync.PeerAnswer;
 import brmr.rmr.sync.SyncPool;
 import brmr.rmr.sync.SyncPools;
-import brmr.rmr.server.DirtyMap;
+import brmr.rmr.map.DirtyMap;
 import brmr.rmr.server.ServerPool;
 import brmr.rmr.server.ServerPools;
 import com.fasterxml.jackson.jr.ob.JSON;

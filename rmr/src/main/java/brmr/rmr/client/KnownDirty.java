@@ -1,8 +1,8 @@
 package brmr.rmr.client;
 
 import brmr.rmr.protocol.Message;
-import brmr.rmr.server.DirtyMap;
-import brmr.rmr.server.MapSummary;
+import brmr.rmr.map.DirtyMap;
+import brmr.rmr.map.MapSummary;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;

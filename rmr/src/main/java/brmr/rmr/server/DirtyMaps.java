@@ -1,6 +1,8 @@
 package brmr.rmr.server;
 
 import brmr.rmr.adapter.PoolStore;
+import brmr.rmr.map.DirtyMap;
+import brmr.rmr.map.MapSummary;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;

@@ -2,6 +2,7 @@ package brmr.rmr.server;
 
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.map.DirtyMap;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
 import java.lang.foreign.Arena;

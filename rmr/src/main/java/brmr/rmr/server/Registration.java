@@ -2,6 +2,7 @@ package brmr.rmr.server;
 
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.RegisterMode;
+import brmr.rmr.map.DirtyMap;
 import java.io.IOException;
 import java.util.function.Consumer;
 import java.util.function.Function;

@@ -4,6 +4,8 @@ import brmr.rmr.PoolException;
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.map.DirtyMap;
+import brmr.rmr.map.MapSummary;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;

@@ -1,5 +1,6 @@
 package brmr.rmr.server;
 
+import brmr.rmr.map.DirtyMap;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;

@@ -4,8 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import brmr.rmr.adapter.RegisterMode;
-import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.adapter.StoreParams;
+import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.sync.SyncPool;
 import brmr.rmr.sync.SyncPools;

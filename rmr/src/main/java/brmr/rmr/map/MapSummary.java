@@ -1,4 +1,4 @@
-package brmr.rmr.server;
+package brmr.rmr.map;
 
 import java.util.Collection;
 

@@ -1,4 +1,4 @@
-package brmr.rmr.server;
+package brmr.rmr.map;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
