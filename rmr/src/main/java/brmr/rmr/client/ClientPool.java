@@ -195,9 +195,39 @@ public final class ClientPool {
     void legFailed(Leg leg, String reason) {
         leg.failAndReconnect(reason, this::connectionLost, back -> {
             if (back.enabledOnce()) {
-                enableLeg(back);
+                rejoin(back);
             }
         }, () -> !closed && legs().contains(leg));
+    }
+
+    /**
+     * A leg that served before is connected again. With a leg in service it takes that leg's maps and
+     * is enabled. With none, what each member missed is spread over the legs' records, so it waits,
+     * connected but not in service, until every leg is back; the last one to return enables them all
+     * with the union of their maps. An operator may enable a waiting leg by hand.
+     */
+    private void rejoin(Leg back) throws IOException, PoolException {
+        io.exclusive(() -> {
+            List<Leg> all = legs();
+            if (all.stream().anyMatch(l -> l != back && l.state() == SessionState.NORMAL)) {
+                enableLeg(back);
+                return;
+            }
+            List<String> away = all.stream()
+                    .filter(l -> l.state() != SessionState.CREATED && l.state() != SessionState.NORMAL)
+                    .map(l -> l.name() + " (" + l.state() + ")").toList();
+            if (!away.isEmpty()) {
+                Logger.warn("pool {}: session {} is back, but no leg is in service; it waits for {} so that the legs "
+                        + "agree on what each missed (write 1 to its enable to serve from the legs that are back)",
+                        name, back.name(), String.join(", ", away));
+                return;
+            }
+            for (Leg waiting : all) {
+                if (waiting.state() == SessionState.CREATED && waiting.enabledOnce()) {
+                    enableLeg(waiting);
+                }
+            }
+        });
     }
 
     // ---- map and IO ----

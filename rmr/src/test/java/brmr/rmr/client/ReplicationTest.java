@@ -168,6 +168,31 @@ class ReplicationTest {
     }
 
     @Test
+    void withNoLegInServiceReturningLegsWaitForEachOtherAndTakeTheUnionOfTheirRecords() throws Exception {
+        pool();
+        node2.unreachable(true);
+        eventually("s2 out of service", () -> state("s2") != SessionState.NORMAL);
+        pool.write(3L * CHUNK, new byte[CHUNK], 0, CHUNK);
+        assertTrue(node1.isDirty(2, 3));
+        node1.unreachable(true);
+        eventually("s1 out of service", () -> state("s1") != SessionState.NORMAL);
+
+        node2.events().clear();
+        node2.unreachable(false);
+        pool.reconnect("s2");
+        eventually("s2 connected again", () -> state("s2") == SessionState.CREATED);
+        assertFalse(node2.received("Enable"), "the stale leg alone must not serve");
+        assertThrows(IOException.class, () -> pool.read(0, new byte[512], 0, 512));
+
+        node1.unreachable(false);
+        pool.reconnect("s1");
+        eventually("both legs in service", () -> state("s1") == SessionState.NORMAL
+                && state("s2") == SessionState.NORMAL);
+        assertTrue(node2.isDirty(2, 3), "node 2 learnt from node 1's record that it lacks chunk 3");
+        assertTrue(node1.isDirty(2, 3), "node 1's record survived the reassembly");
+    }
+
+    @Test
     void aLegWhoseStoreFailedIsNotRejoinedUntilItsNodeAcceptsItAgain() throws Exception {
         pool();
         failStore(node2);
