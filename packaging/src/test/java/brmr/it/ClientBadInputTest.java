@@ -50,7 +50,7 @@ class ClientBadInputTest {
         cases.add(Arguments.of(join, "poolname=p1 chunk_size=131072", "poolname: pool p1 is already joined"));
         cases.add(Arguments.of("rmr-client/pools/p9/add_sess", "sessname=s1 path=ip:127.0.0.1",
                 "pool: p9 is not joined on this client (write rmr-client/ctl/join_pool first)"));
-        cases.add(Arguments.of(add, "sessname=s1", "path: missing; add_sess needs sessname= path= [mode=]"));
+        cases.add(Arguments.of(add, "sessname=s1", "path: missing; add_sess needs sessname= path= [mode=] [force=]"));
         cases.add(Arguments.of(add, "sessname=s1 path=127.0.0.1:7474",
                 "path: '127.0.0.1:7474' is not of the form ip:ADDR[:PORT]"));
         cases.add(Arguments.of(add, "sessname=s1 path=ip:", "path: 'ip:' is not of the form ip:ADDR[:PORT]"));
@@ -58,6 +58,7 @@ class ClientBadInputTest {
                 "path: port '99999' in 'ip:127.0.0.1:99999' is out of range 1..65535"));
         cases.add(Arguments.of(add, "sessname=s1 path=ip:127.0.0.1:x",
                 "path: port 'x' in 'ip:127.0.0.1:x' is not a number"));
+        cases.add(Arguments.of(add, "sessname=s1 path=ip:127.0.0.1 force=yes", "force: 'yes' is not one of 0, 1"));
         cases.add(Arguments.of(add, "sessname=s1 path=ip:127.0.0.1 mode=join",
                 "mode: 'join' is not one of create, assemble"));
         cases.add(Arguments.of(add, "sessname=s/1 path=ip:127.0.0.1",

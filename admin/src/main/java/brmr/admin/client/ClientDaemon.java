@@ -29,7 +29,7 @@ public final class ClientDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            ClientNode node = new ClientNode(nbd, peerTimeout);
+            ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()));
             node.start();
             daemon.closeOnStop(node);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,

@@ -19,6 +19,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.tinylog.Logger;
 
 /** A compute client: its pools and their legs, its mapped devices, the NBD server exporting them, and their control files. */
@@ -28,13 +29,17 @@ public final class ClientNode implements AutoCloseable {
     private final NbdServer nbd;
     private final ControlTree tree = new ControlTree();
 
+    /** A client with a new identity of its own (tests). */
     public ClientNode(InetSocketAddress nbdAddress) {
-        this(nbdAddress, PeerTimeout.ofDefault());
+        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID());
     }
 
-    /** {@code peerTimeout}: the daemon's {@code --peer-timeout}, each pool's {@code peer_timeout} starts from it. */
-    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout) {
-        this.pools = new ClientPools(peerTimeout);
+    /**
+     * {@code peerTimeout}: the daemon's {@code --peer-timeout}, each pool's {@code peer_timeout} starts
+     * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}).
+     */
+    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId) {
+        this.pools = new ClientPools(peerTimeout, clientId);
         this.nbd = new NbdServer(nbdAddress, this::exports);
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-client/pools/{pool}", vars -> pools.all().stream().map(ClientPool::name).toList())
@@ -144,12 +149,14 @@ public final class ClientNode implements AutoCloseable {
     }
 
     private String addSession(ClientPool pool, String value) throws ControlException {
-        ControlArgs args = ControlArgs.parse("add_sess", value, List.of("sessname", "path"), List.of("mode"));
+        ControlArgs args = ControlArgs.parse("add_sess", value, List.of("sessname", "path"),
+                List.of("mode", "force"));
         String session = args.name("sessname");
         InetSocketAddress address = SessionPath.parse(args.text("path"));
         Message.JoinMode mode = args.optionalChoice("mode", "create", "assemble").orElse("create").equals("create")
                 ? Message.JoinMode.CREATE : Message.JoinMode.ASSEMBLE;
-        ControlException.refusing(() -> pool.addSession(session, address, mode));
+        boolean force = args.optionalChoice("force", "0", "1").orElse("0").equals("1");
+        ControlException.refusing(() -> pool.addSession(session, address, mode, force));
         return "";
     }
 
@@ -252,6 +259,8 @@ public final class ClientNode implements AutoCloseable {
         }
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("node", "client");
+        node.put("client_id", pools.writer().clientId().toString());
+        node.put("writer_epoch", pools.writer().epoch());
         node.put("nbd", nbd.address() == null ? null : nbd.address().getHostString() + ":" + nbd.address().getPort());
         node.put("pools", poolList);
         try {

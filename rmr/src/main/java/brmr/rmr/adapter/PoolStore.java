@@ -36,6 +36,21 @@ public interface PoolStore {
      */
     void persistDirty(int memberId, long[] words, long fromChunk, long toChunk) throws IOException;
 
+    /** The writer epoch recorded on the store; 0 before the first map. */
+    default long writerEpoch() {
+        return 0;
+    }
+
+    /** The client that claimed the recorded writer epoch; null before the first map. */
+    default UUID writerClient() {
+        return null;
+    }
+
+    /** Records a new writer epoch and its client durably (a client's map, or a forced take-over). */
+    default void persistWriter(long epoch, UUID client) throws IOException {
+        throw new IOException("this store cannot record a writer");
+    }
+
     /** Records MAPPED and the pool UUID durably (first client map). */
     void persistMapped(UUID poolUuid) throws IOException;
 

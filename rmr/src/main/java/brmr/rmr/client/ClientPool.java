@@ -28,6 +28,7 @@ public final class ClientPool {
     private final int chunkSize;
     private final LegConnector connector;
     private final PeerTimeout timeout;
+    private final ClientWriter writer;
     /** Guarded by this. */
     private final Map<String, Leg> legs = new LinkedHashMap<>();
     private final KnownDirty known = new KnownDirty();
@@ -35,13 +36,14 @@ public final class ClientPool {
     private final MapProtocol maps;
     private volatile boolean closed;
 
-    ClientPool(String name, int chunkSize, LegConnector connector, PeerTimeout timeout) {
+    ClientPool(String name, int chunkSize, LegConnector connector, PeerTimeout timeout, ClientWriter writer) {
         this.name = name;
         this.chunkSize = chunkSize;
         this.connector = connector;
         this.timeout = timeout;
+        this.writer = writer;
         this.io = new ReplicatedIo(name, chunkSize, this::legs, this::legFailed, known);
-        this.maps = new MapProtocol(name, this::legs, this::legFailed, known);
+        this.maps = new MapProtocol(name, this::legs, this::legFailed, known, writer);
         Thread.ofVirtual().name("dirty-refresh-" + name).start(this::refreshLoop);
     }
 
@@ -75,6 +77,15 @@ public final class ClientPool {
 
     /** {@code add_sess}: connects to a storage node and joins its server pool; the leg is then CREATED. */
     public Leg addSession(String session, InetSocketAddress address, Message.JoinMode mode) throws PoolException {
+        return addSession(session, address, mode, false);
+    }
+
+    /**
+     * As {@link #addSession(String, InetSocketAddress, Message.JoinMode)}; with {@code force} the join
+     * takes the pool over from another client that is still connected to the node, which fences it.
+     */
+    public Leg addSession(String session, InetSocketAddress address, Message.JoinMode mode, boolean force)
+            throws PoolException {
         synchronized (this) {
             if (legs.containsKey(session)) {
                 throw new PoolException("sessname", "session " + session + " already exists in pool " + name);
@@ -85,7 +96,7 @@ public final class ClientPool {
                 }
             }
         }
-        Leg leg = new Leg(Message.Role.COMPUTE, -1, name, session, address, chunkSize, mode, connector, timeout);
+        Leg leg = new Leg(name, session, address, chunkSize, mode, connector, timeout, writer, force);
         Message.Failure refused;
         try {
             refused = leg.connect(this::connectionLost);

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.UUID;
 import org.tinylog.Logger;
 
 /** The pools a compute client has joined. */
@@ -12,22 +13,32 @@ public final class ClientPools implements AutoCloseable {
     private final Map<String, ClientPool> pools = new TreeMap<>();
     private final LegConnector connector;
     private final PeerTimeout defaultTimeout;
+    private final ClientWriter writer;
 
-    /** Pools whose legs run over TCP, each starting with a copy of the daemon's {@code --peer-timeout}. */
-    public ClientPools(PeerTimeout defaultTimeout) {
-        this(LegConnector.TCP, defaultTimeout);
+    /**
+     * Pools whose legs run over TCP, each starting with a copy of the daemon's {@code --peer-timeout};
+     * {@code clientId} is this client's persisted identity.
+     */
+    public ClientPools(PeerTimeout defaultTimeout, UUID clientId) {
+        this(LegConnector.TCP, defaultTimeout, clientId);
     }
 
-    public ClientPools(LegConnector connector, PeerTimeout defaultTimeout) {
+    public ClientPools(LegConnector connector, PeerTimeout defaultTimeout, UUID clientId) {
         this.connector = connector;
         this.defaultTimeout = defaultTimeout;
+        this.writer = new ClientWriter(clientId);
+    }
+
+    /** This client's identity and writer epoch. */
+    public ClientWriter writer() {
+        return writer;
     }
 
     public synchronized ClientPool join(String name, int chunkSize) throws PoolException {
         if (pools.containsKey(name)) {
             throw new PoolException("poolname", "pool " + name + " is already joined");
         }
-        ClientPool pool = new ClientPool(name, chunkSize, connector, defaultTimeout.copy());
+        ClientPool pool = new ClientPool(name, chunkSize, connector, defaultTimeout.copy(), writer);
         pools.put(name, pool);
         Logger.info("client pool {}: joined with chunk size {}", name, chunkSize);
         return pool;

@@ -41,6 +41,11 @@ public final class Leg {
     private final Message.JoinMode mode;
     private final LegConnector connector;
     private final PeerTimeout timeout;
+    /** The compute client this leg writes for; null for a sync session. */
+    private final ClientWriter writer;
+    /** Set by {@code add_sess ... force=1}; only the first connect takes the pool over, never a reconnect. */
+    private volatile boolean force;
+    private volatile long writerEpoch;
     private volatile SessionState state = SessionState.CREATED;
     private volatile LegConnection connection;
     private volatile int memberId = -1;
@@ -52,9 +57,21 @@ public final class Leg {
     /** Guarded by this: set by {@link #reconnectNow()} to cut the loop's back-off short. */
     private boolean wakeUp;
 
-    /** A leg of a compute client, or ({@code role} SYNC) a storage node's sync session to a peer. */
-    public Leg(Message.Role role, int fromMember, String pool, String name, InetSocketAddress address, int chunkSize,
-            Message.JoinMode mode, LegConnector connector, PeerTimeout timeout) {
+    /** A storage node's sync session to a peer. */
+    public Leg(int fromMember, String pool, String name, InetSocketAddress address, int chunkSize,
+            LegConnector connector, PeerTimeout timeout) {
+        this(Message.Role.SYNC, fromMember, pool, name, address, chunkSize, Message.JoinMode.ASSEMBLE, connector,
+                timeout, null, false);
+    }
+
+    /** A leg of a compute client that writes as {@code writer}; {@code force} takes the pool over on the first connect. */
+    Leg(String pool, String name, InetSocketAddress address, int chunkSize, Message.JoinMode mode,
+            LegConnector connector, PeerTimeout timeout, ClientWriter writer, boolean force) {
+        this(Message.Role.COMPUTE, -1, pool, name, address, chunkSize, mode, connector, timeout, writer, force);
+    }
+
+    private Leg(Message.Role role, int fromMember, String pool, String name, InetSocketAddress address, int chunkSize,
+            Message.JoinMode mode, LegConnector connector, PeerTimeout timeout, ClientWriter writer, boolean force) {
         this.role = role;
         this.fromMember = fromMember;
         this.pool = pool;
@@ -64,6 +81,8 @@ public final class Leg {
         this.mode = mode;
         this.connector = connector;
         this.timeout = timeout;
+        this.writer = writer;
+        this.force = force;
     }
 
     public String name() {
@@ -94,6 +113,11 @@ public final class Leg {
 
     public String lastError() {
         return lastError;
+    }
+
+    /** The writer epoch the storage node had recorded when this leg last joined. */
+    long writerEpoch() {
+        return writerEpoch;
     }
 
     boolean enabledOnce() {
@@ -128,7 +152,7 @@ public final class Leg {
         Message reply;
         try {
             reply = await(opened.call(new Message.Hello(RmrCodec.VERSION, role, pool, name, joinMode, chunkSize,
-                    fromMember)));
+                    fromMember, writer == null ? null : writer.hello(force))));
         } catch (IOException e) {
             opened.close();
             throw e;
@@ -137,6 +161,8 @@ public final class Leg {
             case Message.HelloOk ok -> {
                 memberId = ok.memberId();
                 params = ok.store();
+                writerEpoch = ok.writerEpoch();
+                force = false;
                 connection = opened;
                 state = role == Message.Role.SYNC ? SessionState.NORMAL : SessionState.CREATED;
                 lastError = null;
@@ -243,6 +269,13 @@ public final class Leg {
                 if (refused == null) {
                     rejoin.run(this);
                     Logger.info("pool {}: session {} to {} is back ({})", pool, name, where(), state);
+                    return;
+                }
+                if (refused.status() == Message.Status.FENCED) {
+                    state = SessionState.FAILED;
+                    lastError = refused.message();
+                    Logger.error("pool {}: session {} to {} stops reconnecting: {}", pool, name, where(),
+                            refused.message());
                     return;
                 }
                 why = "refused: " + refused.message();

@@ -26,12 +26,15 @@ final class MapProtocol {
     private final Supplier<List<Leg>> legs;
     private final BiConsumer<Leg, String> failed;
     private final KnownDirty known;
+    private final ClientWriter writer;
 
-    MapProtocol(String pool, Supplier<List<Leg>> legs, BiConsumer<Leg, String> failed, KnownDirty known) {
+    MapProtocol(String pool, Supplier<List<Leg>> legs, BiConsumer<Leg, String> failed, KnownDirty known,
+            ClientWriter writer) {
         this.pool = pool;
         this.legs = legs;
         this.failed = failed;
         this.known = known;
+        this.writer = writer;
     }
 
     /** Gives {@code joining} the authoritative maps and takes its maps, as it then holds them, as the client's view. */
@@ -116,7 +119,9 @@ final class MapProtocol {
                 throw new PoolException("leg " + missing.name(), "is " + missing.state()
                         + "; the first map of a fresh pool needs every leg reachable and enabled");
             }
-            return firstMap(fresh, answers);
+            StoreParams params = firstMap(fresh, answers);
+            claimWriter(fresh);
+            return params;
         }
         UUID poolUuid = answers.get(mapped.getFirst()).poolUuid();
         for (Leg leg : mapped) {
@@ -125,7 +130,31 @@ final class MapProtocol {
                         + mapped.getFirst().name() + " has " + poolUuid);
             }
         }
+        claimWriter(mapped);
         return answers.get(mapped.getFirst());
+    }
+
+    /**
+     * Every map makes this client the writer at a new epoch, newer than any leg has recorded, on every
+     * leg in service; a client fenced by a newer writer learns it here.
+     */
+    private void claimWriter(List<Leg> inService) throws PoolException {
+        long epoch = writer.epoch();
+        for (Leg leg : inService) {
+            epoch = Math.max(epoch, leg.writerEpoch());
+        }
+        epoch++;
+        for (Leg leg : inService) {
+            try {
+                Calls.expect(leg, leg.call(new Message.ClaimWriter(epoch)), Message.Ok.class);
+            } catch (IOException e) {
+                failed.accept(leg, e.getMessage());
+                throw new PoolException("leg " + leg.name(), "recording this client as the writer failed: "
+                        + e.getMessage());
+            }
+        }
+        writer.claimed(epoch);
+        Logger.info("pool {}: client {} is the writer, epoch {}", pool, writer.clientId(), epoch);
     }
 
     /** Sets MAPPED and a new pool UUID on every leg; when one refuses, undoes it on those already marked. */

@@ -34,14 +34,36 @@ public sealed interface Message {
         /** A join, enable or map the pool refuses; the message says why. */
         REFUSED,
         /** The peer broke the protocol. */
-        PROTOCOL
+        PROTOCOL,
+        /** Another client took the pool over with a newer writer epoch: this one must not write or rejoin. */
+        FENCED
     }
 
     // ---- requests ----
 
-    /** First message of every session. {@code fromMember} is the sync peer's member id, -1 for a compute client. */
+    /**
+     * First message of every session. {@code fromMember} is the sync peer's member id, -1 for a compute
+     * client; {@code writer} says which client a compute session belongs to (null for a sync session).
+     */
     record Hello(int protocolVersion, Role role, String pool, String session, JoinMode mode, int chunkSize,
-            int fromMember) implements Message {
+            int fromMember, Writer writer) implements Message {
+        /** A Hello without a writer (a sync session). */
+        public Hello(int protocolVersion, Role role, String pool, String session, JoinMode mode, int chunkSize,
+                int fromMember) {
+            this(protocolVersion, role, pool, session, mode, chunkSize, fromMember, null);
+        }
+    }
+
+    /**
+     * Who a compute session writes for: the client's persisted identity, the writer epoch it last
+     * claimed (0: none yet), and whether it takes the pool over from another client that is still
+     * connected (which fences that client).
+     */
+    record Writer(UUID clientId, long epoch, boolean force) {
+    }
+
+    /** Makes the session's client the pool's writer at {@code epoch}, newer than any before; persisted. */
+    record ClaimWriter(long epoch) implements Message {
     }
 
     record Enable() implements Message {
@@ -144,8 +166,11 @@ public sealed interface Message {
     record Failure(Status status, String message) implements Message {
     }
 
-    /** Accepts a session: this node's member id, its pool state and its store (null when none). */
-    record HelloOk(int memberId, String poolState, StoreParams store) implements Message {
+    /** Accepts a session: this node's member id, its pool state, its store (null when none) and its writer epoch. */
+    record HelloOk(int memberId, String poolState, StoreParams store, long writerEpoch) implements Message {
+        public HelloOk(int memberId, String poolState, StoreParams store) {
+            this(memberId, poolState, store, 0);
+        }
     }
 
     /** The store of this node's pool; null when the pool has none. */

@@ -2,6 +2,7 @@ package brmr.rmr.protocol;
 
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.ChunkChecksum;
+import brmr.rmr.protocol.Message.ClaimWriter;
 import brmr.rmr.protocol.Message.Checksum;
 import brmr.rmr.protocol.Message.ChunksClean;
 import brmr.rmr.protocol.Message.Data;
@@ -30,6 +31,7 @@ import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.Message.Unmap;
 import brmr.rmr.protocol.Message.Write;
 import brmr.rmr.protocol.Message.WriteZeroes;
+import brmr.rmr.protocol.Message.Writer;
 import java.io.ByteArrayOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -67,8 +69,8 @@ import java.util.UUID;
 public final class RmrCodec {
     /** "RMR1". */
     public static final int MAGIC = 0x524D5231;
-    /** 2: Ping, ChunkChecksum, Unmap and Checksum added. */
-    public static final int VERSION = 2;
+    /** 2: Ping, ChunkChecksum, Unmap and Checksum added. 3: the writer in Hello and HelloOk, ClaimWriter, FENCED. */
+    public static final int VERSION = 3;
     public static final int HEADER_BYTES = 20;
     /** The largest payload: 64 MiB of data plus room for the fields around it. */
     public static final int MAX_PAYLOAD = (64 << 20) + 4096;
@@ -109,6 +111,7 @@ public final class RmrCodec {
         PING(0x0F, Ping.class),
         CHUNK_CHECKSUM(0x10, ChunkChecksum.class),
         UNMAP(0x11, Unmap.class),
+        CLAIM_WRITER(0x12, ClaimWriter.class),
         OK(0x80, Ok.class),
         FAILURE(0x81, Failure.class),
         HELLO_OK(0x82, HelloOk.class),
@@ -160,6 +163,7 @@ public final class RmrCodec {
                 case Ping _ -> PING;
                 case ChunkChecksum _ -> CHUNK_CHECKSUM;
                 case Unmap _ -> UNMAP;
+                case ClaimWriter _ -> CLAIM_WRITER;
                 case Ok _ -> OK;
                 case Failure _ -> FAILURE;
                 case HelloOk _ -> HELLO_OK;
@@ -253,6 +257,7 @@ public final class RmrCodec {
                 writeEnum(out, hello.mode(), "mode");
                 out.writeInt(hello.chunkSize());
                 out.writeInt(hello.fromMember());
+                writeWriter(out, hello.writer());
             }
             case Leave leave -> writeEnum(out, leave.mode(), "mode");
             case MarkMapped markMapped -> writeUuid(out, Objects.requireNonNull(markMapped.poolUuid(), "poolUuid"));
@@ -279,6 +284,7 @@ public final class RmrCodec {
             case ReadChunk readChunk -> out.writeLong(readChunk.chunk());
             case ChunkChecksum chunkChecksum -> out.writeLong(chunkChecksum.chunk());
             case Unmap unmap -> writeUuid(out, Objects.requireNonNull(unmap.poolUuid(), "poolUuid"));
+            case ClaimWriter claim -> out.writeLong(claim.epoch());
             case Checksum checksum -> {
                 out.writeLong(checksum.chunk());
                 out.writeInt(checksum.crc32c());
@@ -295,6 +301,7 @@ public final class RmrCodec {
                 out.writeInt(helloOk.memberId());
                 writeName(out, helloOk.poolState(), "poolState");
                 writeStore(out, helloOk.store());
+                out.writeLong(helloOk.writerEpoch());
             }
             case Params params -> writeStore(out, params.store());
             case Maps maps -> writeMaps(out, maps);
@@ -311,7 +318,7 @@ public final class RmrCodec {
     private static Message readFields(Type type, PayloadReader in) throws IOException, ProtocolException {
         return switch (type) {
             case HELLO -> new Hello(in.i32(), in.enumValue(Role.values(), "role"), in.name("pool"),
-                    in.name("session"), in.enumValue(JoinMode.values(), "mode"), in.i32(), in.i32());
+                    in.name("session"), in.enumValue(JoinMode.values(), "mode"), in.i32(), in.i32(), readWriter(in));
             case ENABLE -> new Enable();
             case LEAVE -> new Leave(in.enumValue(LeaveMode.values(), "mode"));
             case QUERY_PARAMS -> new QueryParams();
@@ -328,10 +335,11 @@ public final class RmrCodec {
             case PING -> new Ping();
             case CHUNK_CHECKSUM -> new ChunkChecksum(in.i64());
             case UNMAP -> new Unmap(in.uuid());
+            case CLAIM_WRITER -> new ClaimWriter(in.i64());
             case OK -> new Ok();
             case FAILURE -> new Failure(in.enumValue(Status.values(), "status"),
                     in.text("message", MAX_FAILURE_MESSAGE_BYTES));
-            case HELLO_OK -> new HelloOk(in.i32(), in.name("poolState"), readStore(in));
+            case HELLO_OK -> new HelloOk(in.i32(), in.name("poolState"), readStore(in), in.i64());
             case PARAMS -> new Params(readStore(in));
             case MAPS -> readMaps(in);
             case DATA -> new Data(in.bytes("data"));
@@ -390,6 +398,23 @@ public final class RmrCodec {
     private static void writeUuid(DataOutputStream out, UUID uuid) throws IOException {
         out.writeLong(uuid.getMostSignificantBits());
         out.writeLong(uuid.getLeastSignificantBits());
+    }
+
+    private static void writeWriter(DataOutputStream out, Writer writer) throws IOException {
+        out.writeBoolean(writer != null);
+        if (writer == null) {
+            return;
+        }
+        writeUuid(out, Objects.requireNonNull(writer.clientId(), "writer clientId"));
+        out.writeLong(writer.epoch());
+        out.writeBoolean(writer.force());
+    }
+
+    private static Writer readWriter(PayloadReader in) throws IOException, ProtocolException {
+        if (!in.flag("writer presence")) {
+            return null;
+        }
+        return new Writer(in.uuid(), in.i64(), in.flag("writer force"));
     }
 
     private static void writeStore(DataOutputStream out, StoreParams store) throws IOException {

@@ -14,7 +14,7 @@ import java.util.function.Supplier;
  * its first map may still be undone. A new registration starts from scratch (no failure, no IO).
  */
 record Registration(RegisterMode mode, StoreAccess access, DirtyMaps maps, PoolIo io, SyncThread sync,
-        UnmapGuard unmapGuard) {
+        UnmapGuard unmapGuard, PoolWriter writer) {
 
     /**
      * What a registration needs of its pool.
@@ -64,6 +64,8 @@ record Registration(RegisterMode mode, StoreAccess access, DirtyMaps maps, PoolI
                 return peers.get();
             }
         }, settings);
-        return new Registration(mode, access, maps, io, sync, new UnmapGuard());
+        PoolWriter writer = new PoolWriter("pool " + pool.name() + " on member " + pool.memberId(),
+                store.writerEpoch(), store.writerClient());
+        return new Registration(mode, access, maps, io, sync, new UnmapGuard(), writer);
     }
 }

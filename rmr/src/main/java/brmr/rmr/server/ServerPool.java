@@ -256,6 +256,8 @@ public final class ServerPool {
     Message.HelloOk joinCompute(SessionLink link, Message.JoinMode mode, int clientChunkSize)
             throws RequestException {
         SessionLink stale;
+        boolean takeOver;
+        Registration writerRecord;
         synchronized (this) {
             Registration current = registration;
             if (current == null) {
@@ -280,9 +282,31 @@ public final class ServerPool {
                         + " was just created; join with mode=create");
             }
             SessionLink other = sessions.current().orElse(null);
-            if (other != null && !other.name().equals(link.name())) {
+            Message.Writer joining = link.writer();
+            current.writer().checkJoin(joining);
+            takeOver = other != null && PoolWriter.otherClient(other.writer(), joining);
+            if (takeOver && !joining.force()) {
+                throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
+                        + " is in use by another client; add the session with force=1 to take it over (that "
+                        + "client is then fenced)");
+            }
+            if (other != null && !takeOver && !other.name().equals(link.name())) {
                 throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
                         + " already serves compute session " + other.name());
+            }
+            writerRecord = current;
+        }
+        if (takeOver) {
+            // fence first: from the new epoch on the other client can neither write nor rejoin
+            long epoch = writerRecord.writer().epoch() + 1;
+            recordWriter(writerRecord, epoch, link.writer().clientId());
+            Logger.warn("pool {}: client {} took the pool over from another client (force=1), writer epoch {}", name,
+                    link.writer().clientId(), epoch);
+        }
+        synchronized (this) {
+            if (registration != writerRecord) {
+                throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
+                        + " lost its store while session " + link.name() + " joined");
             }
             stale = sessions.replace(link);
             state = mode == Message.JoinMode.CREATE ? PoolState.CREATED : PoolState.NO_IO;
@@ -306,8 +330,29 @@ public final class ServerPool {
                         + " while session " + link.name() + " joined");
             }
             Logger.info("pool {}: compute session {} joined ({}), state {}", name, link.name(), mode, state);
-            return new Message.HelloOk(memberId, state.name(), registration.access().params());
+            return new Message.HelloOk(memberId, state.name(), registration.access().params(),
+                    registration.writer().epoch());
         }
+    }
+
+    /** {@code ClaimWriter}: the session's client becomes the pool's writer at {@code epoch}, recorded on the store. */
+    void claimWriter(SessionLink link, long epoch) throws RequestException {
+        Message.Writer writer = link.writer();
+        if (writer == null) {
+            throw new RequestException(Status.INVALID, "session " + link.name() + " named no client in its Hello");
+        }
+        Registration current = requireStore();
+        current.writer().checkClaim(epoch);
+        recordWriter(current, epoch, writer.clientId());
+        Logger.info("pool {}: client {} is the writer, epoch {}", name, writer.clientId(), epoch);
+    }
+
+    private static void recordWriter(Registration current, long epoch, UUID client) throws RequestException {
+        current.access().run("writer record", store -> {
+            store.persistWriter(epoch, client);
+            return null;
+        });
+        current.writer().claimed(epoch, client);
     }
 
     /** Admits one request of a compute session; refused once the session is no longer the pool's. */

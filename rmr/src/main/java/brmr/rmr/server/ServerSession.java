@@ -35,6 +35,12 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
     }
 
     @Override
+    public Message.Writer writer() {
+        Message.Hello h = hello;
+        return h == null ? null : h.writer();
+    }
+
+    @Override
     public Message handle(Message request) {
         try {
             if (request instanceof Message.Hello h) {
@@ -106,6 +112,10 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             }
             case Message.Unmap u -> {
                 p.unmap(u.poolUuid());
+                yield new Message.Ok();
+            }
+            case Message.ClaimWriter c -> {
+                p.claimWriter(this, c.epoch());
                 yield new Message.Ok();
             }
             case Message.GetMaps g -> p.maps();

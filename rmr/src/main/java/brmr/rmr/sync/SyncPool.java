@@ -76,8 +76,7 @@ public final class SyncPool implements PeerLink {
                 throw new PoolException("sessname", "session " + session + " already exists in sync pool " + name);
             }
         }
-        Leg leg = new Leg(Message.Role.SYNC, memberId, name, session, address, chunkSize, Message.JoinMode.ASSEMBLE,
-                connector, timeout);
+        Leg leg = new Leg(memberId, name, session, address, chunkSize, connector, timeout);
         Message.Failure refused;
         try {
             refused = leg.connect(this::connectionLost);

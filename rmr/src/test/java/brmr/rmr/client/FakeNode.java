@@ -39,6 +39,7 @@ final class FakeNode {
     private volatile Message.Status failReads;
     private volatile Message.Status failMarkMapped;
     private volatile String refuseJoins;
+    private volatile String fenced;
     private volatile boolean unreachable;
     private volatile CountDownLatch hang;
     private volatile CountDownLatch markDirtyGate;
@@ -69,6 +70,11 @@ final class FakeNode {
 
     void failMarkMapped(Message.Status status) {
         failMarkMapped = status;
+    }
+
+    /** Hello is answered with FENCED and this text: another client took the pool over. */
+    void fence(String why) {
+        fenced = why;
     }
 
     /** Hello is answered with REFUSED and this text (null: joins are accepted). */
@@ -196,7 +202,8 @@ final class FakeNode {
         return switch (request) {
             case Message.Hello h -> {
                 events.add(type);
-                yield refuseJoins != null ? new Message.Failure(Message.Status.REFUSED, refuseJoins)
+                yield fenced != null ? new Message.Failure(Message.Status.FENCED, fenced)
+                        : refuseJoins != null ? new Message.Failure(Message.Status.REFUSED, refuseJoins)
                         : new Message.HelloOk(member, "CREATED", params());
             }
             case Message.Ping p -> new Message.Ok();
@@ -218,6 +225,7 @@ final class FakeNode {
                 poolUuid = null;
                 yield new Message.Ok();
             }
+            case Message.ClaimWriter c -> log(type + " " + c.epoch(), new Message.Ok());
             case Message.GetMaps g -> log(type, maps());
             case Message.MapUpdate u -> {
                 events.add(type);

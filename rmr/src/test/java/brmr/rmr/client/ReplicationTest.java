@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.function.BooleanSupplier;
@@ -28,6 +29,7 @@ import org.junit.jupiter.api.Test;
 class ReplicationTest {
     private static final Duration TIMEOUT = Duration.ofMillis(300);
     private static final Duration DEADLINE = Duration.ofSeconds(20);
+    private static final UUID CLIENT = UUID.fromString("00000000-0000-4000-8000-000000000001");
 
     private final FakeNode node1 = new FakeNode(1);
     private final FakeNode node2 = new FakeNode(2);
@@ -36,7 +38,7 @@ class ReplicationTest {
     private ClientPool pool;
 
     private ClientPool pool() throws PoolException {
-        pool = new ClientPool("p", CHUNK, cluster, new PeerTimeout(TIMEOUT));
+        pool = new ClientPool("p", CHUNK, cluster, new PeerTimeout(TIMEOUT), new ClientWriter(CLIENT));
         pool.addSession("s1", node1.address, Message.JoinMode.CREATE);
         pool.addSession("s2", node2.address, Message.JoinMode.CREATE);
         pool.enableAll();
@@ -205,6 +207,29 @@ class ReplicationTest {
         node2.refuseJoins(null);
         pool.reconnect("s2");
         eventually("s2 back in service", () -> state("s2") == SessionState.NORMAL);
+    }
+
+    @Test
+    void aFencedLegStopsReconnectingInsteadOfTakingTheSessionBack() throws Exception {
+        pool();
+        node2.fence("client 1 is fenced from pool p on member 2: another client took it over at writer epoch 4");
+        node2.unreachable(true);
+        node2.unreachable(false);
+        pool.reconnect("s2");
+        eventually("s2 told it is fenced", () -> String.valueOf(pool.leg("s2").orElseThrow().lastError())
+                .contains("is fenced"));
+        eventually("the reconnect loop ended", () -> !pool.leg("s2").orElseThrow().reconnectNow());
+        long hellos = node2.events().stream().filter("Hello"::equals).count();
+        pool.reconnect("s2");
+        assertEquals(hellos, node2.events().stream().filter("Hello"::equals).count(), "no attempt after the fence");
+        assertEquals(SessionState.FAILED, state("s2"));
+    }
+
+    @Test
+    void aMapMakesThisClientTheWriterAtANewEpochOnEveryLeg() throws Exception {
+        pool();
+        pool.map(FakeNode.CHUNK * FakeNode.CHUNKS / 512);
+        assertTrue(node1.received("ClaimWriter 1") && node2.received("ClaimWriter 1"), node1.events().toString());
     }
 
     @Test

@@ -20,6 +20,7 @@ import brmr.rmr.protocol.Message.Params;
 import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.Message.Write;
+import brmr.rmr.protocol.Message.Writer;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.nio.ByteBuffer;
@@ -28,6 +29,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /** Every way the bytes of a frame can be wrong ends in a ProtocolException, never in anything else. */
@@ -44,8 +46,8 @@ class RmrCodecCorruptionTest {
 
     @Test
     void otherProtocolVersions() {
-        for (int version : new int[] {0, 1, 3, 255}) {
-            assertEquals("protocol version " + version + ", this node speaks 2",
+        for (int version : new int[] {0, 2, 4, 255}) {
+            assertEquals("protocol version " + version + ", this node speaks 3",
                     refusal(FrameBytes.withVersion(frame(new Flush()), version)).getMessage());
         }
     }
@@ -137,13 +139,17 @@ class RmrCodecCorruptionTest {
         assertRefused(leave, "Leave mode 2 is out of range 0..1");
         byte[] failure = frame(new Failure(Status.INVALID, "x"));
         failure[PAYLOAD] = (byte) Status.values().length;
-        assertRefused(failure, "Failure status 6 is out of range 0..5");
+        assertRefused(failure, "Failure status 7 is out of range 0..6");
         byte[] role = frame(new Hello(1, Role.SYNC, "", "", JoinMode.CREATE, 4096, 1));
         role[PAYLOAD + 4] = (byte) 0xff;
         assertRefused(role, "Hello role 255 is out of range 0..1");
         byte[] mode = frame(new Hello(1, Role.SYNC, "", "", JoinMode.CREATE, 4096, 1));
         mode[PAYLOAD + 4 + 1 + 2 + 2] = 2;
         assertRefused(mode, "Hello mode 2 is out of range 0..1");
+        byte[] writer = frame(new Hello(1, Role.COMPUTE, "", "", JoinMode.CREATE, 4096, -1,
+                new Writer(new UUID(1, 2), 3, true)));
+        writer[writer.length - 1] = 2;
+        assertRefused(writer, "Hello writer force is 2, not 0 or 1");
     }
 
     @Test

@@ -13,10 +13,12 @@ import brmr.rmr.protocol.Message.Failure;
 import brmr.rmr.protocol.Message.Flush;
 import brmr.rmr.protocol.Message.GetMaps;
 import brmr.rmr.protocol.Message.ChunkChecksum;
+import brmr.rmr.protocol.Message.ClaimWriter;
 import brmr.rmr.protocol.Message.Checksum;
 import brmr.rmr.protocol.Message.Hello;
 import brmr.rmr.protocol.Message.Ping;
 import brmr.rmr.protocol.Message.Unmap;
+import brmr.rmr.protocol.Message.Writer;
 import brmr.rmr.protocol.Message.HelloOk;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Leave;
@@ -70,6 +72,12 @@ class RmrCodecTest {
             }
         }
         samples.add(new Hello(Integer.MIN_VALUE, Role.SYNC, "", "", JoinMode.ASSEMBLE, 0, Integer.MAX_VALUE));
+        samples.add(new Hello(RmrCodec.VERSION, Role.COMPUTE, "p", "s", JoinMode.ASSEMBLE, 4096, -1,
+                new Writer(new UUID(1, -1), Long.MAX_VALUE, true)));
+        samples.add(new Hello(RmrCodec.VERSION, Role.COMPUTE, "p", "s", JoinMode.CREATE, 4096, -1,
+                new Writer(new UUID(0, 0), 0, false)));
+        samples.add(new ClaimWriter(1));
+        samples.add(new ClaimWriter(Long.MIN_VALUE));
         samples.add(new Enable());
         for (LeaveMode mode : LeaveMode.values()) {
             samples.add(new Leave(mode));
@@ -105,6 +113,7 @@ class RmrCodecTest {
         samples.add(new HelloOk(2, "NORMAL", STORE));
         samples.add(new HelloOk(-1, "", null));
         samples.add(new HelloOk(0, NAME_64_BYTES, STORE_WITHOUT_UUID));
+        samples.add(new HelloOk(3, "NORMAL", STORE, Long.MAX_VALUE));
         samples.add(new Params(null));
         samples.add(new Params(STORE));
         samples.add(new Params(STORE_WITHOUT_UUID));
@@ -153,18 +162,18 @@ class RmrCodecTest {
     @Test
     void headerAndPayloadLayoutArePinned() {
         HexFormat hex = HexFormat.of();
-        assertEquals(2, RmrCodec.VERSION);
-        assertEquals("524d5231" + "02" + "08" + "0000" + "1122334455667788" + "0000000c"
+        assertEquals(3, RmrCodec.VERSION);
+        assertEquals("524d5231" + "03" + "08" + "0000" + "1122334455667788" + "0000000c"
                 + "0102030405060708" + "0a0b0c0d",
                 hex.formatHex(FrameBytes.encode(0x1122334455667788L, new Read(0x0102030405060708L, 0x0a0b0c0d))));
-        assertEquals("524d5231" + "02" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
+        assertEquals("524d5231" + "03" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
                 hex.formatHex(FrameBytes.encode(-1, new Failure(Status.DIRTY, "é"))));
-        assertEquals("524d5231" + "02" + "09" + "0000" + "0000000000000001" + "00000013"
+        assertEquals("524d5231" + "03" + "09" + "0000" + "0000000000000001" + "00000013"
                 + "fffffffffffff000" + "0001" + "00000002" + "00000001" + "ab",
                 hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), new byte[] {(byte) 0xab}))));
-        assertEquals("524d5231" + "02" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
+        assertEquals("524d5231" + "03" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
                 hex.formatHex(FrameBytes.encode(2, new Params(null))));
-        assertEquals("524d5231" + "02" + "84" + "0000" + "0000000000000003" + "00000022"
+        assertEquals("524d5231" + "03" + "84" + "0000" + "0000000000000003" + "00000022"
                 + "0000000000000041" + "0001" + "00000005" + "00000002" + "8000000000000000" + "0000000000000001",
                 hex.formatHex(FrameBytes.encode(3, new Maps(65, List.of(new MemberMap(5,
                         new long[] {Long.MIN_VALUE, 1}))))));

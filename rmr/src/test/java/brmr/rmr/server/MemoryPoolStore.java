@@ -11,6 +11,8 @@ import java.util.UUID;
 
 /** A store held in memory, recording what the pool persists. */
 final class MemoryPoolStore implements PoolStore {
+    private long writerEpoch;
+    private UUID writerClient;
     private final MemorySegment data;
     private final Map<Integer, long[]> persisted = new TreeMap<>();
     private StoreParams params;
@@ -71,6 +73,22 @@ final class MemoryPoolStore implements PoolStore {
             long bit = 1L << (c & 63);
             stored[w] = (words[w] & bit) != 0 ? stored[w] | bit : stored[w] & ~bit;
         }
+    }
+
+    @Override
+    public synchronized long writerEpoch() {
+        return writerEpoch;
+    }
+
+    @Override
+    public synchronized UUID writerClient() {
+        return writerClient;
+    }
+
+    @Override
+    public synchronized void persistWriter(long epoch, UUID client) {
+        writerEpoch = epoch;
+        writerClient = client;
     }
 
     @Override
