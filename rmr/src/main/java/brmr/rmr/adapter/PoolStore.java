@@ -6,7 +6,7 @@ import java.util.UUID;
 
 /**
  * What a server pool needs from the store registered with it: the data area, and persistence for
- * the pool's dirty maps and MAPPED flag. brmr-server implements it over the store's disk.
+ * the pool's dirty maps, MAPPED flag and writer. brmr-server implements it over the store's disk.
  */
 public interface PoolStore {
     StoreParams params();
@@ -56,4 +56,13 @@ public interface PoolStore {
 
     /** Clears MAPPED and the pool UUID durably: a first client map that failed part-way is undone. */
     void persistUnmapped() throws IOException;
+
+    /**
+     * Records durably, in one header update, that client {@code client} is the pool's writer in
+     * epoch {@code epoch}; epoch 0 with a null client records that there is none.
+     *
+     * @throws IllegalArgumentException naming writer_epoch or writer_client when the epoch is
+     *         negative, or the client is null for a positive epoch (or set for epoch 0)
+     */
+    void persistWriter(long epoch, UUID client) throws IOException;
 }

@@ -17,6 +17,9 @@ final class MemoryPoolStore implements PoolStore {
     private final Map<Integer, long[]> persisted = new TreeMap<>();
     private StoreParams params;
     int persistCalls;
+    /** The writer as last persisted; guarded by this store's monitor. */
+    private long writerEpoch;
+    private UUID writerClient;
 
     MemoryPoolStore(StoreParams params) {
         this.params = params;
@@ -101,6 +104,28 @@ final class MemoryPoolStore implements PoolStore {
     public synchronized void persistUnmapped() {
         params = new StoreParams(params.poolName(), params.memberId(), params.mappedSizeSectors(), params.chunkSize(),
                 params.sectorSize(), false, null);
+    }
+
+    /** Refuses what the store header refuses: a negative epoch, or a client set exactly when the epoch is not 0. */
+    @Override
+    public synchronized void persistWriter(long epoch, UUID client) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("writer_epoch must not be negative, got " + epoch);
+        }
+        if ((epoch == 0) != (client == null)) {
+            throw new IllegalArgumentException("writer_client must be set exactly when writer_epoch is not 0, got "
+                    + client + " for epoch " + epoch);
+        }
+        writerEpoch = epoch;
+        writerClient = client;
+    }
+
+    synchronized long writerEpoch() {
+        return writerEpoch;
+    }
+
+    synchronized UUID writerClient() {
+        return writerClient;
     }
 
     synchronized long[] persisted(int memberId) {
