@@ -115,6 +115,16 @@ public final class BrmrStore implements PoolStore {
     }
 
     @Override
+    public long writerEpoch() {
+        return metadata.writerEpoch();
+    }
+
+    @Override
+    public UUID writerClient() {
+        return metadata.writerClient();
+    }
+
+    @Override
     public synchronized void persistWriter(long epoch, UUID client) throws IOException {
         metadata = area.update(metadata.withWriter(epoch, client));
     }

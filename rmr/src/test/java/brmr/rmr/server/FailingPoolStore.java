@@ -104,6 +104,16 @@ final class FailingPoolStore implements PoolStore {
     }
 
     @Override
+    public long writerEpoch() {
+        return memory.writerEpoch();
+    }
+
+    @Override
+    public UUID writerClient() {
+        return memory.writerClient();
+    }
+
+    @Override
     public void persistWriter(long epoch, UUID client) throws IOException {
         throwIfSet(failWriterPersists);
         memory.persistWriter(epoch, client);

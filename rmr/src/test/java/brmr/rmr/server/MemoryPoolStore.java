@@ -11,8 +11,6 @@ import java.util.UUID;
 
 /** A store held in memory, recording what the pool persists. */
 final class MemoryPoolStore implements PoolStore {
-    private long writerEpoch;
-    private UUID writerClient;
     private final MemorySegment data;
     private final Map<Integer, long[]> persisted = new TreeMap<>();
     private StoreParams params;
@@ -79,22 +77,6 @@ final class MemoryPoolStore implements PoolStore {
     }
 
     @Override
-    public synchronized long writerEpoch() {
-        return writerEpoch;
-    }
-
-    @Override
-    public synchronized UUID writerClient() {
-        return writerClient;
-    }
-
-    @Override
-    public synchronized void persistWriter(long epoch, UUID client) {
-        writerEpoch = epoch;
-        writerClient = client;
-    }
-
-    @Override
     public synchronized void persistMapped(UUID poolUuid) {
         params = new StoreParams(params.poolName(), params.memberId(), params.mappedSizeSectors(), params.chunkSize(),
                 params.sectorSize(), true, poolUuid);
@@ -104,9 +86,11 @@ final class MemoryPoolStore implements PoolStore {
     public synchronized void persistUnmapped() {
         params = new StoreParams(params.poolName(), params.memberId(), params.mappedSizeSectors(), params.chunkSize(),
                 params.sectorSize(), false, null);
+        writerEpoch = 0;
+        writerClient = null;
     }
 
-    /** Refuses what the store header refuses: a negative epoch, or a client set exactly when the epoch is not 0. */
+    /** Refuses what the store header refuses: a negative epoch, a client missing for epoch 1 up or set for 0. */
     @Override
     public synchronized void persistWriter(long epoch, UUID client) {
         if (epoch < 0) {
@@ -120,11 +104,13 @@ final class MemoryPoolStore implements PoolStore {
         writerClient = client;
     }
 
-    synchronized long writerEpoch() {
+    @Override
+    public synchronized long writerEpoch() {
         return writerEpoch;
     }
 
-    synchronized UUID writerClient() {
+    @Override
+    public synchronized UUID writerClient() {
         return writerClient;
     }
 
