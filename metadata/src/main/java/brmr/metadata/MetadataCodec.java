@@ -17,7 +17,7 @@ import java.util.zip.CRC32C;
  * <pre>
  * offset size field
  *      0    8 magic "BRMRMETA"
- *      8    4 format_version (1)
+ *      8    4 format_version (2; 1 is still read)
  *     12    4 format_version_check (bitwise NOT of format_version)
  *     16    8 generation (at least 1)
  *     24   16 store_uuid
@@ -37,15 +37,20 @@ import java.util.zip.CRC32C;
  *    128    8 updated (ms since the epoch)
  *    136   32 slot_members (8 x int32, -1: free)
  *    168   64 pool_name (UTF-8, zero padded)
- *    232 3860 reserved, zero
+ *    232    8 writer_epoch (0: no writer yet)
+ *    240   16 writer_client (all zero: none; set exactly when writer_epoch is not 0)
+ *    256 3836 reserved, zero
  *   4092    4 checksum: CRC32C of bytes 0..4091
  * </pre>
+ *
+ * Version 1 is the same layout without the writer: its reserved area starts at 232, so a version-1
+ * header reads as writer epoch 0 with no writer. Headers are always written as version 2.
  *
  * The version is checked before the checksum because a later version may lay the rest out
  * differently; its check field keeps a flipped version bit from passing as a future version.
  */
 public final class MetadataCodec {
-    public static final int FORMAT_VERSION = 1;
+    public static final int FORMAT_VERSION = 2;
     public static final int HEADER_BYTES = 4096;
 
     static final byte[] MAGIC = "BRMRMETA".getBytes(StandardCharsets.US_ASCII);
@@ -70,7 +75,12 @@ public final class MetadataCodec {
     static final int UPDATED_OFFSET = 128;
     static final int SLOT_MEMBERS_OFFSET = 136;
     static final int POOL_NAME_OFFSET = SLOT_MEMBERS_OFFSET + 4 * MetadataLayout.BITMAP_SLOTS;
-    static final int RESERVED_OFFSET = POOL_NAME_OFFSET + StoreMetadata.MAX_POOL_NAME_BYTES;
+    static final int POOL_NAME_END = POOL_NAME_OFFSET + StoreMetadata.MAX_POOL_NAME_BYTES;
+    static final int WRITER_EPOCH_OFFSET = POOL_NAME_END;
+    static final int WRITER_CLIENT_OFFSET = WRITER_EPOCH_OFFSET + 8;
+    static final int RESERVED_OFFSET = WRITER_CLIENT_OFFSET + 16;
+    /** Where the reserved area of a version-1 header starts: it had no writer fields. */
+    static final int V1_RESERVED_OFFSET = WRITER_EPOCH_OFFSET;
     static final int CHECKSUM_OFFSET = HEADER_BYTES - 4;
     static final int FLAG_MAPPED = 1;
 
@@ -124,6 +134,10 @@ public final class MetadataCodec {
             h.set(INT, SLOT_MEMBERS_OFFSET + 4L * i, slots[i]);
         }
         MemorySegment.copy(MemorySegment.ofArray(name), 0, h, POOL_NAME_OFFSET, name.length);
+        h.set(LONG, WRITER_EPOCH_OFFSET, m.writerEpoch());
+        if (m.writerClient() != null) {
+            setUuid(h, WRITER_CLIENT_OFFSET, m.writerClient());
+        }
         h.set(INT, CHECKSUM_OFFSET, checksum(h));
     }
 
@@ -160,7 +174,8 @@ public final class MetadataCodec {
     }
 
     private static DecodedHeader decodeFields(MemorySegment h, int version) {
-        long reserved = firstNonZero(h, RESERVED_OFFSET, CHECKSUM_OFFSET);
+        boolean hasWriter = version >= 2;
+        long reserved = firstNonZero(h, hasWriter ? RESERVED_OFFSET : V1_RESERVED_OFFSET, CHECKSUM_OFFSET);
         if (reserved >= 0) {
             return new DecodedHeader.Corrupt("reserved byte at offset " + reserved + " is not zero");
         }
@@ -206,7 +221,9 @@ public final class MetadataCodec {
             return new DecodedHeader.Valid(new StoreMetadata(version, generation, poolName,
                     getUuid(h, POOL_UUID_OFFSET), storeUuid, mappedSize, chunkSize, h.get(INT, SECTOR_SIZE_OFFSET),
                     (flags & FLAG_MAPPED) != 0, h.get(INT, MEMBER_ID_OFFSET), layout, slots,
-                    h.get(LONG, CREATED_OFFSET), h.get(LONG, UPDATED_OFFSET)));
+                    h.get(LONG, CREATED_OFFSET), h.get(LONG, UPDATED_OFFSET),
+                    hasWriter ? h.get(LONG, WRITER_EPOCH_OFFSET) : 0,
+                    hasWriter ? getUuid(h, WRITER_CLIENT_OFFSET) : null));
         } catch (IllegalArgumentException e) {
             return new DecodedHeader.Corrupt(e.getMessage());
         }
@@ -234,7 +251,7 @@ public final class MetadataCodec {
             throw new IllegalArgumentException("pool_name length " + length + " is not in 1.."
                     + StoreMetadata.MAX_POOL_NAME_BYTES);
         }
-        long padding = firstNonZero(h, POOL_NAME_OFFSET + length, RESERVED_OFFSET);
+        long padding = firstNonZero(h, POOL_NAME_OFFSET + length, POOL_NAME_END);
         if (padding >= 0) {
             throw new IllegalArgumentException("pool_name padding at offset " + padding + " is not zero");
         }

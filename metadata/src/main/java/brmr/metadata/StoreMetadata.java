@@ -21,10 +21,12 @@ import java.util.UUID;
  * @param mapped          the MAPPED flag
  * @param layout          must equal {@link MetadataLayout#forStore} of mapped size and chunk size
  * @param slotMembers     member id owning each bitmap slot, {@link #FREE_SLOT} when free
+ * @param writerEpoch     the epoch of the pool's writer, 0 while no client has been its writer
+ * @param writerClient    the identity of the client writing in {@code writerEpoch}, null exactly when the epoch is 0
  */
 public record StoreMetadata(int formatVersion, long generation, String poolName, UUID poolUuid, UUID storeUuid,
         long mappedSizeSectors, int chunkSize, int sectorSize, boolean mapped, int memberId, MetadataLayout layout,
-        int[] slotMembers, long createdAtMillis, long updatedAtMillis) {
+        int[] slotMembers, long createdAtMillis, long updatedAtMillis, long writerEpoch, UUID writerClient) {
     public static final int MAX_POOL_NAME_BYTES = 64;
     public static final int FREE_SLOT = -1;
     public static final int MIN_SECTOR_SIZE = 512;
@@ -67,16 +69,33 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
         if (updatedAtMillis < 0) {
             throw new IllegalArgumentException("updated must not be negative, got " + updatedAtMillis);
         }
+        checkWriter(writerEpoch, writerClient);
     }
 
-    /** The metadata of a newly created store: generation 0, not mapped, no pool UUID, every slot free. */
+    private static void checkWriter(long writerEpoch, UUID writerClient) {
+        if (writerEpoch < 0) {
+            throw new IllegalArgumentException("writer_epoch must not be negative, got " + writerEpoch);
+        }
+        if (NIL.equals(writerClient)) {
+            throw new IllegalArgumentException("writer_client must not be the nil UUID (null means none)");
+        }
+        if (writerEpoch > 0 && writerClient == null) {
+            throw new IllegalArgumentException("writer_client must be set for writer_epoch " + writerEpoch);
+        }
+        if (writerEpoch == 0 && writerClient != null) {
+            throw new IllegalArgumentException("writer_client must be unset while writer_epoch is 0, got "
+                    + writerClient);
+        }
+    }
+
+    /** The metadata of a newly created store: generation 0, not mapped, no pool UUID, every slot free, no writer. */
     public static StoreMetadata create(String poolName, int memberId, long mappedSizeSectors, int chunkSize,
             int sectorSize, UUID storeUuid, long nowMillis) {
         int[] slots = new int[MetadataLayout.BITMAP_SLOTS];
         Arrays.fill(slots, FREE_SLOT);
         return new StoreMetadata(MetadataCodec.FORMAT_VERSION, 0, poolName, null, storeUuid, mappedSizeSectors,
                 chunkSize, sectorSize, false, memberId, MetadataLayout.forStore(mappedSizeSectors, chunkSize), slots,
-                nowMillis, nowMillis);
+                nowMillis, nowMillis, 0, null);
     }
 
     /** The pool name in UTF-8; refuses names that are empty, longer than 64 bytes or not well-formed. */
@@ -152,7 +171,8 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
                 int[] slots = slotMembers.clone();
                 slots[i] = member;
                 return new StoreMetadata(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
-                        chunkSize, sectorSize, mapped, memberId, layout, slots, createdAtMillis, updatedAtMillis);
+                        chunkSize, sectorSize, mapped, memberId, layout, slots, createdAtMillis, updatedAtMillis,
+                        writerEpoch, writerClient);
             }
         }
         throw new IllegalStateException("all " + slotMembers.length + " bitmap slots are taken (members "
@@ -163,24 +183,44 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
     public StoreMetadata withMapped(UUID newPoolUuid) {
         Objects.requireNonNull(newPoolUuid, "pool_uuid");
         return new StoreMetadata(formatVersion, generation, poolName, newPoolUuid, storeUuid, mappedSizeSectors,
-                chunkSize, sectorSize, true, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);
+                chunkSize, sectorSize, true, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis,
+                writerEpoch, writerClient);
     }
 
-    /** Clears MAPPED and the pool UUID: undoes a first client map that did not reach every leg. */
+    /**
+     * Clears MAPPED, the pool UUID and the writer: undoes a first client map that did not reach
+     * every leg, after which the store has had no writer.
+     */
     public StoreMetadata withUnmapped() {
         return new StoreMetadata(formatVersion, generation, poolName, null, storeUuid, mappedSizeSectors, chunkSize,
-                sectorSize, false, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);
+                sectorSize, false, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis, 0, null);
     }
 
     public StoreMetadata withPoolUuid(UUID newPoolUuid) {
         return new StoreMetadata(formatVersion, generation, poolName, newPoolUuid, storeUuid, mappedSizeSectors,
-                chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis);
+                chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis,
+                writerEpoch, writerClient);
     }
 
-    /** The copy that is written as a header: only {@link MetadataArea} assigns generations. */
+    /**
+     * Records the pool's writer: the client {@code client} writes in epoch {@code epoch}. Epoch 0
+     * with a null client means no writer; a positive epoch needs a client.
+     */
+    public StoreMetadata withWriter(long epoch, UUID client) {
+        checkWriter(epoch, client);
+        return new StoreMetadata(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
+                chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis, epoch,
+                client);
+    }
+
+    /**
+     * The copy that is written as a header: only {@link MetadataArea} assigns generations, and a
+     * header is always written in the current format version.
+     */
     StoreMetadata withGeneration(long newGeneration, long newUpdatedAtMillis) {
-        return new StoreMetadata(formatVersion, newGeneration, poolName, poolUuid, storeUuid, mappedSizeSectors,
-                chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, newUpdatedAtMillis);
+        return new StoreMetadata(MetadataCodec.FORMAT_VERSION, newGeneration, poolName, poolUuid, storeUuid,
+                mappedSizeSectors, chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis,
+                newUpdatedAtMillis, writerEpoch, writerClient);
     }
 
     @Override
@@ -199,14 +239,16 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
                 && layout.equals(m.layout)
                 && Arrays.equals(slotMembers, m.slotMembers)
                 && createdAtMillis == m.createdAtMillis
-                && updatedAtMillis == m.updatedAtMillis;
+                && updatedAtMillis == m.updatedAtMillis
+                && writerEpoch == m.writerEpoch
+                && Objects.equals(writerClient, m.writerClient);
     }
 
     @Override
     public int hashCode() {
         return 31 * Objects.hash(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
-                chunkSize, sectorSize, mapped, memberId, layout, createdAtMillis, updatedAtMillis)
-                + Arrays.hashCode(slotMembers);
+                chunkSize, sectorSize, mapped, memberId, layout, createdAtMillis, updatedAtMillis, writerEpoch,
+                writerClient) + Arrays.hashCode(slotMembers);
     }
 
     @Override
@@ -216,6 +258,6 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
                 + mappedSizeSectors + ", chunkSize=" + chunkSize + ", sectorSize=" + sectorSize + ", mapped="
                 + mapped + ", memberId=" + memberId + ", layout=" + layout + ", slotMembers="
                 + Arrays.toString(slotMembers) + ", createdAtMillis=" + createdAtMillis + ", updatedAtMillis="
-                + updatedAtMillis + "]";
+                + updatedAtMillis + ", writerEpoch=" + writerEpoch + ", writerClient=" + writerClient + "]";
     }
 }

@@ -70,6 +70,51 @@ class MetadataAreaCrashTest {
 
     @ParameterizedTest
     @ValueSource(ints = {512, 4096})
+    void writerChangesAreEachAllOrNothing(int sectorSize) throws Exception {
+        StoreMetadata fresh = MetadataAreaTest.store(sectorSize);
+        MemoryDisk disk = MetadataAreaTest.garbageDisk(fresh);
+        StoreMetadata current = new MetadataArea(disk).create(fresh).withMapped(UUID.randomUUID());
+        UUID first = UUID.randomUUID();
+        UUID second = UUID.randomUUID();
+        List<StoreMetadata> steps = List.of(current.withWriter(1, first), current.withWriter(2, second),
+                current.withWriter(Long.MAX_VALUE, second), current.withWriter(Long.MAX_VALUE, first),
+                current.withUnmapped());
+        for (StoreMetadata next : steps) {
+            disk = updatedThroughEveryCut(disk, next);
+            StoreMetadata read = ((MetadataState.Present) new MetadataArea(disk).read()).newest();
+            assertEquals(next.writerEpoch(), read.writerEpoch());
+            assertEquals(next.writerClient(), read.writerClient());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {512, 4096})
+    void aVersion1StoreTakesItsFirstWriterAllOrNothing(int sectorSize) throws Exception {
+        StoreMetadata fresh = MetadataAreaTest.store(sectorSize);
+        MemoryDisk disk = MetadataAreaTest.garbageDisk(fresh);
+        StoreMetadata created = new MetadataArea(disk).create(fresh).withMapped(UUID.randomUUID());
+        StoreMetadata mapped = new MetadataArea(disk).update(created);
+        System.arraycopy(MetadataCodecTest.version1Header(mapped), 0, disk.image(),
+                (int) MetadataLayout.headerOffset(1), MetadataCodec.HEADER_BYTES);
+        StoreMetadata old = ((MetadataState.Present) new MetadataArea(disk).read()).newest();
+        assertEquals(1, old.formatVersion());
+
+        UUID writer = UUID.randomUUID();
+        disk = updatedThroughEveryCut(disk, old.withWriter(1, writer));
+        StoreMetadata read = ((MetadataState.Present) new MetadataArea(disk).read()).newest();
+        assertEquals(MetadataCodec.FORMAT_VERSION, read.formatVersion());
+        assertEquals(1, read.writerEpoch());
+        assertEquals(writer, read.writerClient());
+    }
+
+    /** Checks every cut of {@code area.update(next)} on {@code disk}; returns the disk after the whole update. */
+    private static MemoryDisk updatedThroughEveryCut(MemoryDisk disk, StoreMetadata next) throws Exception {
+        CuttingDisk cut = assertEveryCutLeavesOldOrNew(disk, area -> area.update(next), (crashed, state) -> { });
+        return cut.diskWith(cut.imageCutAt(cut.writtenBytes()));
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {512, 4096})
     void eraseLeavesTheOldMetadataOrNoneWhicheverCopyIsNewest(int sectorSize) throws Exception {
         List<Long> firstZeroed = new ArrayList<>();
         for (int updates = 0; updates < 3; updates++) {

@@ -3,6 +3,7 @@ package brmr.metadata;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
@@ -20,15 +21,16 @@ import org.junit.jupiter.api.Test;
 class MetadataCodecTest {
     private static final UUID STORE = UUID.fromString("0123abcd-4567-4890-8abc-def012345678");
     private static final UUID POOL = UUID.fromString("fedcba98-7654-4321-8fed-cba987654321");
+    private static final UUID WRITER = UUID.fromString("13572468-9abc-4def-8123-456789abcdef");
 
     static List<StoreMetadata> samples() {
         StoreMetadata plain = StoreMetadata.create("pool1", 1, 204800, 131072, 512, STORE, 1_700_000_000_000L)
                 .withGeneration(1, 1_700_000_000_000L);
         StoreMetadata unicode = StoreMetadata.create("日本語のプール名-ü".repeat(2) + "pool_xyz01", 7, (1L << 40) / 512,
                 4096, 4096, UUID.randomUUID(), 5).withGeneration(Long.MAX_VALUE, Long.MAX_VALUE);
-        StoreMetadata mapped = plain.withMapped(POOL).withSlotFor(1).withSlotFor(2)
+        StoreMetadata mapped = plain.withMapped(POOL).withSlotFor(1).withSlotFor(2).withWriter(1, WRITER)
                 .withGeneration(42, 1_800_000_000_000L);
-        StoreMetadata full = unicode.withPoolUuid(POOL);
+        StoreMetadata full = unicode.withPoolUuid(POOL).withWriter(Long.MAX_VALUE, new UUID(-1, -1));
         for (int member : new int[] {7, 0, Integer.MAX_VALUE, 3, 4, 5, 6, 8}) {
             full = full.withSlotFor(member);
         }
@@ -40,6 +42,8 @@ class MetadataCodecTest {
     void samplesCoverTheEdges() {
         assertEquals(64, samples().get(1).poolName().getBytes(StandardCharsets.UTF_8).length);
         assertEquals(Integer.MAX_VALUE, samples().get(3).slotMembers()[2]);
+        assertEquals(List.of(0L, 0L, 1L, Long.MAX_VALUE, 0L),
+                samples().stream().map(StoreMetadata::writerEpoch).toList());
     }
 
     @Test
@@ -59,8 +63,8 @@ class MetadataCodecTest {
         byte[] header = MetadataCodec.encode(m);
         ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
         assertEquals("BRMRMETA", new String(header, 0, 8, StandardCharsets.US_ASCII));
-        assertEquals(1, h.getInt(8));
-        assertEquals(~1, h.getInt(12));
+        assertEquals(2, h.getInt(8));
+        assertEquals(~2, h.getInt(12));
         assertEquals(42, h.getLong(16));
         assertEquals(STORE.getMostSignificantBits(), h.getLong(24));
         assertEquals(STORE.getLeastSignificantBits(), h.getLong(32));
@@ -83,16 +87,26 @@ class MetadataCodecTest {
         assertEquals(2, h.getInt(140));
         assertEquals(-1, h.getInt(164));
         assertEquals("pool1", new String(header, 168, 5, StandardCharsets.UTF_8));
-        assertArrayEquals(new byte[4092 - 173], Arrays.copyOfRange(header, 173, 4092));
+        assertArrayEquals(new byte[232 - 173], Arrays.copyOfRange(header, 173, 232));
+        assertEquals(1, h.getLong(232));
+        assertEquals(WRITER.getMostSignificantBits(), h.getLong(240));
+        assertEquals(WRITER.getLeastSignificantBits(), h.getLong(248));
+        assertArrayEquals(new byte[4092 - 256], Arrays.copyOfRange(header, 256, 4092));
         CRC32C crc = new CRC32C();
         crc.update(header, 0, 4092);
         assertEquals((int) crc.getValue(), h.getInt(4092));
     }
 
     @Test
+    void noWriterIsStoredAsZeros() {
+        byte[] header = MetadataCodec.encode(samples().get(0));
+        assertArrayEquals(new byte[256 - 173], Arrays.copyOfRange(header, 173, 256));
+    }
+
+    @Test
     void everySingleBitFlipIsDetected() {
-        for (StoreMetadata m : List.of(samples().get(2), samples().get(3))) {
-            byte[] header = MetadataCodec.encode(m);
+        for (byte[] header : List.of(MetadataCodec.encode(samples().get(2)), MetadataCodec.encode(samples().get(3)),
+                version1Header(samples().get(0)))) {
             for (int bit = 0; bit < MetadataCodec.HEADER_BYTES * 8; bit++) {
                 byte[] flipped = header.clone();
                 flipped[bit / 8] ^= (byte) (1 << (bit % 8));
@@ -119,17 +133,19 @@ class MetadataCodecTest {
     void aLaterVersionIsReportedBeforeTheChecksumIsChecked() {
         byte[] header = MetadataCodec.encode(samples().get(0));
         ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-        h.putInt(8, 2).putInt(12, ~2);
-        assertEquals(new DecodedHeader.FutureVersion(2), MetadataCodec.decode(header));
+        h.putInt(8, 3).putInt(12, ~3);
+        assertEquals(new DecodedHeader.FutureVersion(3), MetadataCodec.decode(header));
         Arrays.fill(header, 16, 4096, (byte) 0x5a);
-        assertEquals(new DecodedHeader.FutureVersion(2), MetadataCodec.decode(header));
+        assertEquals(new DecodedHeader.FutureVersion(3), MetadataCodec.decode(header));
     }
 
     @Test
     void aVersionWithoutItsCheckFieldOrBelowOneIsCorrupt() {
         byte[] header = MetadataCodec.encode(samples().get(0));
         ByteBuffer h = ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN);
-        h.putInt(8, 2);
+        h.putInt(8, 3);
+        assertCorruptNaming("format_version", header);
+        h.putInt(8, 1);
         assertCorruptNaming("format_version", header);
         h.putInt(8, 0).putInt(12, ~0);
         assertCorruptNaming("format_version", header);
@@ -171,6 +187,11 @@ class MetadataCodecTest {
         assertFieldCorrupt("slot_members", h -> h.putInt(144, -7));
         assertFieldCorrupt("created", h -> h.putLong(120, -1));
         assertFieldCorrupt("updated", h -> h.putLong(128, Long.MIN_VALUE));
+        assertFieldCorrupt("writer_epoch", h -> h.putLong(232, -1));
+        assertFieldCorrupt("writer_epoch", h -> h.putLong(232, Long.MIN_VALUE));
+        assertFieldCorrupt("writer_client", h -> h.putLong(240, 0).putLong(248, 0));
+        assertFieldCorrupt("writer_client", h -> h.putLong(232, 0));
+        assertFieldCorrupt("reserved", h -> h.put(256, (byte) 1));
         assertFieldCorrupt("reserved", h -> h.put(2000, (byte) 1));
         assertFieldCorrupt("reserved", h -> h.put(4091, (byte) 1));
     }
@@ -183,7 +204,8 @@ class MetadataCodecTest {
             random.nextBytes(header);
             if (i % 2 == 0) {
                 System.arraycopy(MetadataCodec.MAGIC, 0, header, 0, 8);
-                ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1).putInt(12, ~1);
+                int version = i % 4 == 0 ? 1 : 2;
+                ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(8, version).putInt(12, ~version);
             }
             if (i % 4 == 0) {
                 reseal(header);
@@ -216,6 +238,31 @@ class MetadataCodecTest {
     }
 
     @Test
+    void aVersion1HeaderReadsAsNoWriterAndIsRewrittenAsVersion2() {
+        for (StoreMetadata m : samples()) {
+            StoreMetadata withoutWriter = m.withWriter(0, null);
+            byte[] old = version1Header(withoutWriter);
+            DecodedHeader.Valid valid = assertInstanceOf(DecodedHeader.Valid.class, MetadataCodec.decode(old));
+            StoreMetadata read = valid.metadata();
+            assertEquals(1, read.formatVersion());
+            assertEquals(0, read.writerEpoch());
+            assertNull(read.writerClient());
+            assertEquals(withoutWriter, read.withGeneration(read.generation(), read.updatedAtMillis()));
+            assertArrayEquals(MetadataCodec.encode(withoutWriter), MetadataCodec.encode(read));
+        }
+    }
+
+    @Test
+    void aVersion1HeaderHasNoWriterFields() {
+        for (int offset : new int[] {232, 239, 240, 255}) {
+            byte[] old = version1Header(samples().get(2).withWriter(0, null));
+            old[offset] = 1;
+            reseal(old);
+            assertCorruptNaming("reserved byte at offset " + offset, old);
+        }
+    }
+
+    @Test
     void onlyWrittenMetadataAndWholeHeadersAreAccepted() {
         StoreMetadata unwritten = StoreMetadata.create("p", 0, 8, 4096, 512, STORE, 0);
         assertThrows(IllegalArgumentException.class, () -> MetadataCodec.encode(unwritten));
@@ -237,6 +284,20 @@ class MetadataCodecTest {
         DecodedHeader decoded = MetadataCodec.decode(header);
         DecodedHeader.Corrupt corrupt = assertInstanceOf(DecodedHeader.Corrupt.class, decoded, field);
         assertTrue(corrupt.reason().contains(field), "expected " + field + " in: " + corrupt.reason());
+    }
+
+    /**
+     * The header brmr wrote before format version 2 for metadata without a writer: the same layout,
+     * version 1, the writer fields still part of the zero reserved area.
+     */
+    static byte[] version1Header(StoreMetadata m) {
+        assertEquals(0, m.writerEpoch(), "a version-1 header cannot hold a writer");
+        byte[] header = MetadataCodec.encode(m);
+        assertArrayEquals(new byte[MetadataCodec.CHECKSUM_OFFSET - MetadataCodec.V1_RESERVED_OFFSET],
+                Arrays.copyOfRange(header, MetadataCodec.V1_RESERVED_OFFSET, MetadataCodec.CHECKSUM_OFFSET));
+        ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1).putInt(12, ~1);
+        reseal(header);
+        return header;
     }
 
     /** Stores a correct checksum, as a writer with a bug (not a torn write) would. */

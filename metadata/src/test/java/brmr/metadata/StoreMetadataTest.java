@@ -36,6 +36,49 @@ class StoreMetadataTest {
         assertArrayEquals(new int[] {-1, -1, -1, -1, -1, -1, -1, -1}, m.slotMembers());
         assertEquals(1_700_000_000_000L, m.createdAtMillis());
         assertEquals(1_700_000_000_000L, m.updatedAtMillis());
+        assertEquals(0, m.writerEpoch());
+        assertNull(m.writerClient());
+    }
+
+    @Test
+    void withWriterRecordsTheEpochAndClientAndKeepsEverythingElse() {
+        UUID client = UUID.fromString("8f3e4d5c-0000-4000-8000-00000000000c");
+        StoreMetadata mapped = fresh().withMapped(POOL).withSlotFor(3);
+        for (long epoch : new long[] {1, 2, Long.MAX_VALUE}) {
+            StoreMetadata m = mapped.withWriter(epoch, client);
+            assertEquals(epoch, m.writerEpoch());
+            assertEquals(client, m.writerClient());
+            assertEquals(mapped, m.withWriter(0, null));
+        }
+        StoreMetadata written = mapped.withWriter(7, client);
+        assertEquals(written, written.withSlotFor(3).withPoolUuid(POOL));
+        assertEquals(7, written.withSlotFor(4).writerEpoch());
+        assertEquals(client, written.withMapped(POOL).writerClient());
+    }
+
+    @Test
+    void withUnmappedAlsoForgetsTheWriter() {
+        StoreMetadata m = fresh().withMapped(POOL).withWriter(5, UUID.randomUUID()).withUnmapped();
+        assertFalse(m.mapped());
+        assertNull(m.poolUuid());
+        assertEquals(0, m.writerEpoch());
+        assertNull(m.writerClient());
+    }
+
+    @Test
+    void impossibleWritersAreRefusedNamingTheField() {
+        UUID client = UUID.randomUUID();
+        assertMessageNames("writer_epoch", () -> fresh().withWriter(-1, client));
+        assertMessageNames("writer_epoch", () -> fresh().withWriter(Long.MIN_VALUE, null));
+        assertMessageNames("writer_client", () -> fresh().withWriter(1, null));
+        assertMessageNames("writer_client", () -> fresh().withWriter(0, client));
+        assertMessageNames("writer_client", () -> fresh().withWriter(3, new UUID(0, 0)));
+        MetadataLayout layout = MetadataLayout.forStore(8, 4096);
+        int[] free = {-1, -1, -1, -1, -1, -1, -1, -1};
+        assertMessageNames("writer_epoch", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, 0, 0, -2, client));
+        assertMessageNames("writer_client", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, 0, 0, 9, null));
     }
 
     @Test
@@ -70,7 +113,7 @@ class StoreMetadataTest {
     void slotMembersAreCopiedInAndOut() {
         int[] slots = {5, -1, -1, -1, -1, -1, -1, -1};
         StoreMetadata m = new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 5,
-                MetadataLayout.forStore(8, 4096), slots, 0, 0);
+                MetadataLayout.forStore(8, 4096), slots, 0, 0, 0, null);
         slots[0] = 6;
         assertEquals(0, m.slotOf(5));
         m.slotMembers()[0] = 7;
@@ -86,6 +129,14 @@ class StoreMetadataTest {
         assertNotEquals(a, fresh().withSlotFor(4));
         assertNotEquals(a, a.withMapped(POOL));
         assertTrue(a.toString().contains("[3, -1, -1"), a.toString());
+        UUID client = UUID.fromString("8f3e4d5c-0000-4000-8000-00000000000c");
+        StoreMetadata w = a.withWriter(4, client);
+        assertEquals(w, b.withWriter(4, client));
+        assertEquals(w.hashCode(), b.withWriter(4, client).hashCode());
+        assertNotEquals(a, w);
+        assertNotEquals(w, a.withWriter(5, client));
+        assertNotEquals(w, a.withWriter(4, UUID.randomUUID()));
+        assertTrue(w.toString().contains("writerEpoch=4, writerClient=" + client), w.toString());
     }
 
     @Test
@@ -103,30 +154,30 @@ class StoreMetadataTest {
     void impossibleValuesAreRefusedNamingTheField() {
         MetadataLayout layout = MetadataLayout.forStore(8, 4096);
         int[] free = {-1, -1, -1, -1, -1, -1, -1, -1};
-        assertMessageNames("format_version", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, 0, 0));
+        assertMessageNames("format_version", () -> new StoreMetadata(3, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, 0, 0, 0, null));
         assertMessageNames("generation", () -> new StoreMetadata(1, -1, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, 0, 0));
+                layout, free, 0, 0, 0, null));
         assertMessageNames("store_uuid", () -> new StoreMetadata(1, 0, "p", null, null, 8, 4096, 512, false, 0,
-                layout, free, 0, 0));
+                layout, free, 0, 0, 0, null));
         assertMessageNames("store_uuid", () -> new StoreMetadata(1, 0, "p", null, new UUID(0, 0), 8, 4096, 512,
-                false, 0, layout, free, 0, 0));
+                false, 0, layout, free, 0, 0, 0, null));
         assertMessageNames("pool_uuid", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, true, 0,
-                layout, free, 0, 0));
+                layout, free, 0, 0, 0, null));
         assertMessageNames("sector_size", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 1000, false, 0,
-                layout, free, 0, 0));
+                layout, free, 0, 0, 0, null));
         assertMessageNames("member_id", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, -2,
-                layout, free, 0, 0));
+                layout, free, 0, 0, 0, null));
         assertMessageNames("layout", () -> new StoreMetadata(1, 0, "p", null, STORE, 16, 4096, 512, false, 0,
-                layout, free, 0, 0));
+                layout, free, 0, 0, 0, null));
         assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, new int[7], 0, 0));
+                layout, new int[7], 0, 0, 0, null));
         assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, new int[] {1, 1, -1, -1, -1, -1, -1, -1}, 0, 0));
+                layout, new int[] {1, 1, -1, -1, -1, -1, -1, -1}, 0, 0, 0, null));
         assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, new int[] {-2, -1, -1, -1, -1, -1, -1, -1}, 0, 0));
+                layout, new int[] {-2, -1, -1, -1, -1, -1, -1, -1}, 0, 0, 0, null));
         assertMessageNames("created", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, -1, 0));
+                layout, free, -1, 0, 0, null));
         assertMessageNames("chunk_size", () -> StoreMetadata.create("p", 0, 8, 1000, 512, STORE, 0));
     }
 

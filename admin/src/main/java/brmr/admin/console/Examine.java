@@ -81,6 +81,8 @@ final class Examine {
         json.put("member_id", m.memberId());
         json.put("state", m.mapped() ? List.of("open", "mapped") : List.of("open"));
         json.put("mapped", m.mapped());
+        json.put("writer_epoch", m.writerEpoch());
+        json.put("writer_client", m.writerClient() == null ? null : m.writerClient().toString());
         json.put("mapped_size", m.mappedSizeSectors());
         json.put("chunk_size", m.chunkSize());
         json.put("chunks", m.layout().chunkCount());
@@ -95,6 +97,8 @@ final class Examine {
                 .append(line("pool uuid", m.poolUuid() == null ? "unset (never mapped)" : m.poolUuid().toString()))
                 .append(line("member id", m.memberId()))
                 .append(line("flags", m.mapped() ? "MAPPED" : "none (never mapped)"))
+                .append(line("writer epoch", m.writerEpoch() == 0 ? "0 (no writer yet)" : m.writerEpoch()))
+                .append(line("writer client", m.writerClient() == null ? "none" : m.writerClient()))
                 .append(line("mapped size", m.mappedSizeSectors() + " sectors (" + mib(m.mappedSizeSectors() * 512)
                         + ")"))
                 .append(line("chunk size", m.chunkSize() + " (" + m.layout().chunkCount() + " chunks)"))

@@ -114,6 +114,21 @@ public final class BrmrStore implements PoolStore {
         metadata = area.update(metadata.withUnmapped());
     }
 
+    @Override
+    public long writerEpoch() {
+        return metadata.writerEpoch();
+    }
+
+    @Override
+    public UUID writerClient() {
+        return metadata.writerClient();
+    }
+
+    @Override
+    public synchronized void persistWriter(long epoch, UUID client) throws IOException {
+        metadata = area.update(metadata.withWriter(epoch, client));
+    }
+
     /** Adopts the metadata as written (with its generation) after a create. */
     synchronized void replaceMetadata(StoreMetadata written) {
         metadata = written;

@@ -6,7 +6,7 @@ import java.util.UUID;
 
 /**
  * What a server pool needs from the store registered with it: the data area, and persistence for
- * the pool's dirty maps and MAPPED flag. brmr-server implements it over the store's disk.
+ * the pool's dirty maps, MAPPED flag and writer. brmr-server implements it over the store's disk.
  */
 public interface PoolStore {
     StoreParams params();
@@ -36,24 +36,28 @@ public interface PoolStore {
      */
     void persistDirty(int memberId, long[] words, long fromChunk, long toChunk) throws IOException;
 
-    /** The writer epoch recorded on the store; 0 before the first map. */
-    default long writerEpoch() {
-        return 0;
-    }
-
-    /** The client that claimed the recorded writer epoch; null before the first map. */
-    default UUID writerClient() {
-        return null;
-    }
-
-    /** Records a new writer epoch and its client durably (a client's map, or a forced take-over). */
-    default void persistWriter(long epoch, UUID client) throws IOException {
-        throw new IOException("this store cannot record a writer");
-    }
-
     /** Records MAPPED and the pool UUID durably (first client map). */
     void persistMapped(UUID poolUuid) throws IOException;
 
-    /** Clears MAPPED and the pool UUID durably: a first client map that failed part-way is undone. */
+    /**
+     * Clears MAPPED, the pool UUID and the writer durably: a first client map that failed part-way
+     * is undone.
+     */
     void persistUnmapped() throws IOException;
+
+    /** The writer epoch recorded on the store; 0 before the first map. */
+    long writerEpoch();
+
+    /** The client that claimed the recorded writer epoch; null exactly when the epoch is 0. */
+    UUID writerClient();
+
+    /**
+     * Records durably, in one header update, that client {@code client} is the pool's writer in
+     * epoch {@code epoch} (a client's map, or a forced take-over); epoch 0 with a null client
+     * records that there is none.
+     *
+     * @throws IllegalArgumentException naming writer_epoch or writer_client when the epoch is
+     *         negative, or the client is null for a positive epoch (or set for epoch 0)
+     */
+    void persistWriter(long epoch, UUID client) throws IOException;
 }

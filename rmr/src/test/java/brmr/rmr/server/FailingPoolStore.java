@@ -9,12 +9,13 @@ import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
-/** A store in memory that fails, or holds, its data writes and dirty-map persists when the test says so. */
+/** A store in memory that fails, or holds, its data writes, dirty-map and writer persists when the test says so. */
 final class FailingPoolStore implements PoolStore {
     private final MemoryPoolStore memory;
     volatile IOException failWrites;
     volatile IOException failReads;
     volatile IOException failPersists;
+    volatile IOException failWriterPersists;
     /** The next data write waits inside the store until {@link #release} is counted down. */
     private volatile boolean holdNext;
     final CountDownLatch writeHeld = new CountDownLatch(1);
@@ -100,6 +101,22 @@ final class FailingPoolStore implements PoolStore {
     @Override
     public void persistUnmapped() {
         memory.persistUnmapped();
+    }
+
+    @Override
+    public long writerEpoch() {
+        return memory.writerEpoch();
+    }
+
+    @Override
+    public UUID writerClient() {
+        return memory.writerClient();
+    }
+
+    @Override
+    public void persistWriter(long epoch, UUID client) throws IOException {
+        throwIfSet(failWriterPersists);
+        memory.persistWriter(epoch, client);
     }
 
     private static void throwIfSet(IOException failure) throws IOException {

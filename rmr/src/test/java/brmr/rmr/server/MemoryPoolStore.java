@@ -11,12 +11,13 @@ import java.util.UUID;
 
 /** A store held in memory, recording what the pool persists. */
 final class MemoryPoolStore implements PoolStore {
-    private long writerEpoch;
-    private UUID writerClient;
     private final MemorySegment data;
     private final Map<Integer, long[]> persisted = new TreeMap<>();
     private StoreParams params;
     int persistCalls;
+    /** The writer as last persisted; guarded by this store's monitor. */
+    private long writerEpoch;
+    private UUID writerClient;
 
     MemoryPoolStore(StoreParams params) {
         this.params = params;
@@ -76,22 +77,6 @@ final class MemoryPoolStore implements PoolStore {
     }
 
     @Override
-    public synchronized long writerEpoch() {
-        return writerEpoch;
-    }
-
-    @Override
-    public synchronized UUID writerClient() {
-        return writerClient;
-    }
-
-    @Override
-    public synchronized void persistWriter(long epoch, UUID client) {
-        writerEpoch = epoch;
-        writerClient = client;
-    }
-
-    @Override
     public synchronized void persistMapped(UUID poolUuid) {
         params = new StoreParams(params.poolName(), params.memberId(), params.mappedSizeSectors(), params.chunkSize(),
                 params.sectorSize(), true, poolUuid);
@@ -101,6 +86,32 @@ final class MemoryPoolStore implements PoolStore {
     public synchronized void persistUnmapped() {
         params = new StoreParams(params.poolName(), params.memberId(), params.mappedSizeSectors(), params.chunkSize(),
                 params.sectorSize(), false, null);
+        writerEpoch = 0;
+        writerClient = null;
+    }
+
+    /** Refuses what the store header refuses: a negative epoch, a client missing for epoch 1 up or set for 0. */
+    @Override
+    public synchronized void persistWriter(long epoch, UUID client) {
+        if (epoch < 0) {
+            throw new IllegalArgumentException("writer_epoch must not be negative, got " + epoch);
+        }
+        if ((epoch == 0) != (client == null)) {
+            throw new IllegalArgumentException("writer_client must be set exactly when writer_epoch is not 0, got "
+                    + client + " for epoch " + epoch);
+        }
+        writerEpoch = epoch;
+        writerClient = client;
+    }
+
+    @Override
+    public synchronized long writerEpoch() {
+        return writerEpoch;
+    }
+
+    @Override
+    public synchronized UUID writerClient() {
+        return writerClient;
     }
 
     synchronized long[] persisted(int memberId) {

@@ -1,0 +1,68 @@
+package brmr.admin.console;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import brmr.device.BlockDevice;
+import brmr.metadata.MetadataArea;
+import brmr.metadata.StoreMetadata;
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.io.RandomAccessFile;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code brmrctl examine} reports the pool's writer as the disk holds it. */
+class ExamineTest {
+    private static final UUID CLIENT = UUID.fromString("5e0f9c1a-2b3d-4e5f-8a9b-0c1d2e3f4a5b");
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aStoreWithoutAWriterSaysSo() throws Exception {
+        Path disk = store(null);
+        Examine.Report report = Examine.run(disk, false);
+        assertTrue(report.found());
+        assertTrue(report.text().contains("  writer epoch: 0 (no writer yet)\n"), report.text());
+        assertTrue(report.text().contains("  writer client: none\n"), report.text());
+        Map<String, Object> metadata = metadata(Examine.run(disk, true));
+        assertEquals(0, ((Number) metadata.get("writer_epoch")).longValue());
+        assertNull(metadata.get("writer_client"), "left out like an unset pool_uuid");
+    }
+
+    @Test
+    void theWriterEpochAndClientAreShownInTextAndJson() throws Exception {
+        Path disk = store(CLIENT);
+        Examine.Report report = Examine.run(disk, false);
+        assertTrue(report.text().contains("  writer epoch: " + Long.MAX_VALUE + "\n"), report.text());
+        assertTrue(report.text().contains("  writer client: " + CLIENT + "\n"), report.text());
+        Map<String, Object> metadata = metadata(Examine.run(disk, true));
+        assertEquals(Long.MAX_VALUE, ((Number) metadata.get("writer_epoch")).longValue());
+        assertEquals(CLIENT.toString(), metadata.get("writer_client"));
+    }
+
+    /** A store file; mapped with {@code writer} in epoch Long.MAX_VALUE when it is not null. */
+    private Path store(UUID writer) throws Exception {
+        Path file = dir.resolve("d.img");
+        try (RandomAccessFile raf = new RandomAccessFile(file.toFile(), "rw")) {
+            raf.setLength(16L << 20);
+        }
+        try (BlockDevice device = BlockDevice.open(file, BlockDevice.Access.EXCLUSIVE, BlockDevice.DirectIo.OFF)) {
+            MetadataArea area = new MetadataArea(device);
+            StoreMetadata m = area.create(StoreMetadata.create("p1", 1, 20480, 131072, 512, UUID.randomUUID(), 0));
+            if (writer != null) {
+                area.update(m.withMapped(UUID.randomUUID()).withWriter(Long.MAX_VALUE, writer));
+            }
+        }
+        return file;
+    }
+
+    @SuppressWarnings("unchecked")
+    private static Map<String, Object> metadata(Examine.Report json) throws Exception {
+        return (Map<String, Object>) JSON.std.mapFrom(json.text()).get("metadata");
+    }
+}
