@@ -44,8 +44,7 @@ class SecondClientIT {
     @Test
     void aSecondClientIsRefusedThenForcedAndTheFirstIsFencedForGood() throws Exception {
         try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions().start();
-                DaemonProcess second = DaemonProcess.client(dir.resolve("client-b"), "--nbd", "127.0.0.1:"
-                        + DaemonProcess.freePort())) {
+                DaemonProcess second = DaemonProcess.client(dir.resolve("client-b"))) {
             DaemonProcess first = pool.client;
             Qemu.io(pool.nbdUri(), "write -P 0x41 0 8M");
             String firstId = Files.readString(dir.resolve("client/client-id")).strip();
