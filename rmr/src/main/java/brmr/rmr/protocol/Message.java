@@ -66,6 +66,21 @@ public sealed interface Message {
     record ClaimWriter(long epoch) implements Message {
     }
 
+    /** Recovery: what this node knows of the pool's history (answered with {@link RecoveryState}). */
+    record GetRecovery() implements Message {
+    }
+
+    /**
+     * The members in service from map version {@code mapVersion} on, as the client set them (a leg
+     * enabled or taken out); persisted with the version before the reply.
+     */
+    record InService(long mapVersion, List<Integer> members) implements Message {
+    }
+
+    /** Recovery turned this node's active chunks into dirty marks on every leg: it may forget them. */
+    record ActivityResolved() implements Message {
+    }
+
     record Enable() implements Message {
     }
 
@@ -196,6 +211,33 @@ public sealed interface Message {
         @Override
         public String toString() {
             return "MemberMap[member=" + member + ", words=" + (words == null ? "null" : words.length + " words") + "]";
+        }
+    }
+
+    /**
+     * A node's record for recovery: the writer epoch and map version it last persisted, the members in
+     * service at that version, and the chunks it may have written without every leg having them (its
+     * active chunks: writes a client may not have completed on every leg).
+     */
+    record RecoveryState(long writerEpoch, long mapVersion, List<Integer> inService, long[] activeChunks)
+            implements Message {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof RecoveryState that && writerEpoch == that.writerEpoch
+                    && mapVersion == that.mapVersion && Objects.equals(inService, that.inService)
+                    && Arrays.equals(activeChunks, that.activeChunks);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(writerEpoch, mapVersion, inService, Arrays.hashCode(activeChunks));
+        }
+
+        @Override
+        public String toString() {
+            return "RecoveryState[writerEpoch=" + writerEpoch + ", mapVersion=" + mapVersion + ", inService="
+                    + inService + ", activeChunks=" + (activeChunks == null ? "null" : activeChunks.length + " chunks")
+                    + "]";
         }
     }
 

@@ -1,17 +1,20 @@
 package brmr.rmr.protocol;
 
 import brmr.rmr.adapter.StoreParams;
-import brmr.rmr.protocol.Message.ChunkChecksum;
-import brmr.rmr.protocol.Message.ClaimWriter;
+import brmr.rmr.protocol.Message.ActivityResolved;
 import brmr.rmr.protocol.Message.Checksum;
+import brmr.rmr.protocol.Message.ChunkChecksum;
 import brmr.rmr.protocol.Message.ChunksClean;
+import brmr.rmr.protocol.Message.ClaimWriter;
 import brmr.rmr.protocol.Message.Data;
 import brmr.rmr.protocol.Message.Enable;
 import brmr.rmr.protocol.Message.Failure;
 import brmr.rmr.protocol.Message.Flush;
 import brmr.rmr.protocol.Message.GetMaps;
+import brmr.rmr.protocol.Message.GetRecovery;
 import brmr.rmr.protocol.Message.Hello;
 import brmr.rmr.protocol.Message.HelloOk;
+import brmr.rmr.protocol.Message.InService;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Leave;
 import brmr.rmr.protocol.Message.LeaveMode;
@@ -26,6 +29,7 @@ import brmr.rmr.protocol.Message.Ping;
 import brmr.rmr.protocol.Message.QueryParams;
 import brmr.rmr.protocol.Message.Read;
 import brmr.rmr.protocol.Message.ReadChunk;
+import brmr.rmr.protocol.Message.RecoveryState;
 import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.Message.Unmap;
@@ -69,7 +73,10 @@ import java.util.UUID;
 public final class RmrCodec {
     /** "RMR1". */
     public static final int MAGIC = 0x524D5231;
-    /** 2: Ping, ChunkChecksum, Unmap and Checksum added. 3: the writer in Hello and HelloOk, ClaimWriter, FENCED. */
+    /**
+     * 2: Ping, ChunkChecksum, Unmap and Checksum added. 3: the writer in Hello and HelloOk, ClaimWriter,
+     * FENCED, and recovery: GetRecovery, RecoveryState, InService, ActivityResolved.
+     */
     public static final int VERSION = 3;
     public static final int HEADER_BYTES = 20;
     /** The largest payload: 64 MiB of data plus room for the fields around it. */
@@ -112,13 +119,17 @@ public final class RmrCodec {
         CHUNK_CHECKSUM(0x10, ChunkChecksum.class),
         UNMAP(0x11, Unmap.class),
         CLAIM_WRITER(0x12, ClaimWriter.class),
+        GET_RECOVERY(0x13, GetRecovery.class),
+        IN_SERVICE(0x14, InService.class),
+        ACTIVITY_RESOLVED(0x15, ActivityResolved.class),
         OK(0x80, Ok.class),
         FAILURE(0x81, Failure.class),
         HELLO_OK(0x82, HelloOk.class),
         PARAMS(0x83, Params.class),
         MAPS(0x84, Maps.class),
         DATA(0x85, Data.class),
-        CHECKSUM(0x86, Checksum.class);
+        CHECKSUM(0x86, Checksum.class),
+        RECOVERY_STATE(0x87, RecoveryState.class);
 
         private static final Type[] BY_CODE = new Type[256];
 
@@ -164,6 +175,10 @@ public final class RmrCodec {
                 case ChunkChecksum _ -> CHUNK_CHECKSUM;
                 case Unmap _ -> UNMAP;
                 case ClaimWriter _ -> CLAIM_WRITER;
+                case GetRecovery _ -> GET_RECOVERY;
+                case InService _ -> IN_SERVICE;
+                case ActivityResolved _ -> ACTIVITY_RESOLVED;
+                case RecoveryState _ -> RECOVERY_STATE;
                 case Ok _ -> OK;
                 case Failure _ -> FAILURE;
                 case HelloOk _ -> HELLO_OK;
@@ -285,6 +300,16 @@ public final class RmrCodec {
             case ChunkChecksum chunkChecksum -> out.writeLong(chunkChecksum.chunk());
             case Unmap unmap -> writeUuid(out, Objects.requireNonNull(unmap.poolUuid(), "poolUuid"));
             case ClaimWriter claim -> out.writeLong(claim.epoch());
+            case InService inService -> {
+                out.writeLong(inService.mapVersion());
+                writeMembers(out, inService.members(), "members");
+            }
+            case RecoveryState recovery -> {
+                out.writeLong(recovery.writerEpoch());
+                out.writeLong(recovery.mapVersion());
+                writeMembers(out, recovery.inService(), "inService");
+                writeLongs(out, Objects.requireNonNull(recovery.activeChunks(), "activeChunks"));
+            }
             case Checksum checksum -> {
                 out.writeLong(checksum.chunk());
                 out.writeInt(checksum.crc32c());
@@ -308,7 +333,7 @@ public final class RmrCodec {
             case Data data -> {
                 return withLength(out, data.data());
             }
-            case Enable _, QueryParams _, GetMaps _, Flush _, Ok _, Ping _ -> {
+            case Enable _, QueryParams _, GetMaps _, Flush _, Ok _, Ping _, GetRecovery _, ActivityResolved _ -> {
                 // no fields
             }
         }
@@ -336,6 +361,11 @@ public final class RmrCodec {
             case CHUNK_CHECKSUM -> new ChunkChecksum(in.i64());
             case UNMAP -> new Unmap(in.uuid());
             case CLAIM_WRITER -> new ClaimWriter(in.i64());
+            case GET_RECOVERY -> new GetRecovery();
+            case IN_SERVICE -> new InService(in.i64(), in.members("members"));
+            case ACTIVITY_RESOLVED -> new ActivityResolved();
+            case RECOVERY_STATE -> new RecoveryState(in.i64(), in.i64(), in.members("inService"),
+                    in.longs("activeChunks"));
             case OK -> new Ok();
             case FAILURE -> new Failure(in.enumValue(Status.values(), "status"),
                     in.text("message", MAX_FAILURE_MESSAGE_BYTES));
