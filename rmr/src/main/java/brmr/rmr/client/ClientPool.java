@@ -130,8 +130,25 @@ public final class ClientPool {
         }
     }
 
-    /** {@code pool_enable}: enables every leg that is CREATED. */
+    /**
+     * {@code pool_enable}: enables every leg that is CREATED. With a leg in service each takes its map
+     * update from it; with none, the CREATED legs are assembled first ({@link MapProtocol#assemble}).
+     */
     public void enableAll() throws PoolException {
+        enableAll(false);
+    }
+
+    /** As {@link #enableAll()}; {@code force} assembles even from legs that cannot prove they are current. */
+    public void enableAll(boolean force) throws PoolException {
+        try {
+            io.exclusive(() -> {
+                if (legs().stream().noneMatch(l -> l.state() == SessionState.NORMAL)) {
+                    assembleCreated(force);
+                }
+            });
+        } catch (IOException e) {
+            throw new PoolException("pool_enable", e.getMessage());
+        }
         List<String> failures = new ArrayList<>();
         for (Leg leg : legs()) {
             if (leg.state() != SessionState.CREATED) {
@@ -145,6 +162,20 @@ public final class ClientPool {
         }
         if (!failures.isEmpty()) {
             throw new PoolException("pool_enable", String.join("; ", failures));
+        }
+    }
+
+    /** Assembles and enables every CREATED leg; called with writes held off and no leg in service. */
+    private void assembleCreated(boolean force) throws IOException, PoolException {
+        List<Leg> joined = legs().stream().filter(l -> l.state() == SessionState.CREATED).toList();
+        if (joined.isEmpty()) {
+            return;
+        }
+        maps.assemble(joined, force);
+        for (Leg leg : joined) {
+            Calls.expect(leg, leg.call(new Message.Enable()), Message.Ok.class);
+            leg.enabled();
+            Logger.info("pool {}: session {} enabled after recovery", name, leg.name());
         }
     }
 
@@ -162,11 +193,21 @@ public final class ClientPool {
             }
             // a store never mapped has served no IO, so it missed nothing (and its size may not match yet)
             boolean update = leg.enabledOnce() || leg.params() == null || leg.params().mapped();
+            List<Leg> serving = legs().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
+            if (update && serving.isEmpty()) {
+                assembleCreated(false);
+                return;
+            }
             if (update) {
                 maps.update(leg);
             }
             Calls.expect(leg, leg.call(new Message.Enable()), Message.Ok.class);
             leg.enabled();
+            if (update) {
+                List<Leg> nowServing = new ArrayList<>(serving);
+                nowServing.add(leg);
+                maps.recordService(nowServing);
+            }
             Logger.info("pool {}: session {} enabled{}", name, leg.name(), update ? " after a map update" : "");
         });
     }
@@ -233,19 +274,26 @@ public final class ClientPool {
                         name, back.name(), String.join(", ", away));
                 return;
             }
-            for (Leg waiting : all) {
-                if (waiting.state() == SessionState.CREATED && waiting.enabledOnce()) {
-                    enableLeg(waiting);
-                }
+            try {
+                assembleCreated(false);
+            } catch (PoolException e) {
+                Logger.warn("pool {}: the legs are back but are not enabled: {}", name, e.getMessage());
             }
         });
     }
 
     // ---- map and IO ----
 
-    /** {@code map_device}: see {@link MapProtocol}. */
+    /** {@code map_device}: see {@link MapProtocol}; the legs in service then record that they are. */
     public StoreParams map(long sizeSectors) throws PoolException {
-        return maps.map(sizeSectors);
+        StoreParams params = maps.map(sizeSectors);
+        try {
+            io.exclusive(() -> maps.recordService(legs().stream().filter(l -> l.state() == SessionState.NORMAL)
+                    .toList()));
+        } catch (IOException e) {
+            throw new PoolException("pool", name + ": recording the legs in service failed: " + e.getMessage());
+        }
+        return params;
     }
 
     public void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
@@ -277,6 +325,31 @@ public final class ClientPool {
                 return;
             }
             known.refresh(this::legs, this::legFailed);
+            clearActivity();
+        }
+    }
+
+    /**
+     * Writes this client has acknowledged are on every leg in service or recorded as missed, so with
+     * none in flight the legs may forget their active chunks: recovery after a client crash then has
+     * only the writes since to turn into dirty marks.
+     */
+    private void clearActivity() {
+        try {
+            io.exclusive(() -> {
+                if (!io.takeWritten()) {
+                    return;
+                }
+                List<Leg> serving = legs().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
+                for (Map.Entry<Leg, Message> reply : Calls.all(serving, new Message.ActivityResolved()).entrySet()) {
+                    if (!(reply.getValue() instanceof Message.Ok)) {
+                        Logger.debug("pool {}: {} kept its active chunks: {}", name, reply.getKey().name(),
+                                Calls.describe(reply.getValue()));
+                    }
+                }
+            });
+        } catch (IOException | PoolException e) {
+            Logger.debug("pool {}: clearing the active chunks failed: {}", name, e.getMessage());
         }
     }
 

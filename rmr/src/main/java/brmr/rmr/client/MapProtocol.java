@@ -78,6 +78,57 @@ final class MapProtocol {
         return new Message.Maps(chunkCount, maps);
     }
 
+    /**
+     * Brings {@code joined} -- connected legs, with no leg in service -- into agreement by {@link
+     * RecoveryPlan}: every leg takes the planned maps, records the new map version and the members in
+     * service, and forgets its active chunks once they are dirty marks everywhere. The caller enables them.
+     */
+    void assemble(List<Leg> joined, boolean force) throws IOException, PoolException {
+        List<RecoveryPlan.LegRecord> records = new ArrayList<>();
+        long chunkCount = -1;
+        for (Leg leg : joined) {
+            Message.RecoveryState state = Calls.expect(leg, leg.call(new Message.GetRecovery()),
+                    Message.RecoveryState.class);
+            Message.Maps maps = Calls.expect(leg, leg.call(new Message.GetMaps()), Message.Maps.class);
+            chunkCount = maps.chunkCount();
+            Map<Integer, long[]> byMember = new TreeMap<>();
+            maps.maps().forEach(map -> byMember.put(map.member(), map.words()));
+            records.add(new RecoveryPlan.LegRecord(leg.memberId(), state.writerEpoch(), state.mapVersion(),
+                    state.inService(), byMember, state.activeChunks()));
+        }
+        RecoveryPlan.Plan plan = switch (RecoveryPlan.plan(chunkCount, records, force)) {
+            case RecoveryPlan.Refused refused -> throw new PoolException("pool", pool + ": " + refused.reason());
+            case RecoveryPlan.Plan p -> p;
+        };
+        List<Message.MemberMap> maps = new ArrayList<>();
+        plan.maps().forEach((member, words) -> maps.add(new Message.MemberMap(member, words)));
+        Message.Maps update = new Message.Maps(chunkCount, maps);
+        for (Leg leg : joined) {
+            Calls.expect(leg, leg.call(new Message.MapUpdate(update)), Message.Ok.class);
+        }
+        for (Leg leg : joined) {
+            Calls.expect(leg, leg.call(new Message.InService(plan.mapVersion(), plan.inService())), Message.Ok.class);
+            Calls.expect(leg, leg.call(new Message.ActivityResolved()), Message.Ok.class);
+        }
+        known.learn(Calls.expect(joined.getFirst(), joined.getFirst().call(new Message.GetMaps()),
+                Message.Maps.class));
+        Logger.info("pool {}: legs {} assembled{} at map version {}; active chunks turned into dirty marks per "
+                + "member: {}", pool, plan.inService(), force ? " (forced)" : "", plan.mapVersion(), plan.marked());
+    }
+
+    /** Records on {@code inService} -- the legs in service now -- that they are the members in service. */
+    void recordService(List<Leg> inService) throws IOException, PoolException {
+        long version = 0;
+        for (Leg leg : inService) {
+            version = Math.max(version, Calls.expect(leg, leg.call(new Message.GetRecovery()),
+                    Message.RecoveryState.class).mapVersion());
+        }
+        List<Integer> members = inService.stream().map(Leg::memberId).sorted().toList();
+        for (Leg leg : inService) {
+            Calls.expect(leg, leg.call(new Message.InService(version + 1, members)), Message.Ok.class);
+        }
+    }
+
     /** {@code map_device}: see the class comment. Returns the pool's parameters. */
     StoreParams map(long sizeSectors) throws PoolException {
         List<Leg> all = legs.get();

@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.BiConsumer;
@@ -36,6 +37,8 @@ final class ReplicatedIo {
     /** Guarded by itself: chunks written since the last flush that succeeded. */
     private final BitSet unflushed = new BitSet();
     private final AtomicInteger readCursor = new AtomicInteger();
+    /** Set by every write; taken when the legs are told to forget their active chunks. */
+    private final AtomicBoolean written = new AtomicBoolean();
 
     /** An action run while no write is in flight. */
     @FunctionalInterface
@@ -60,6 +63,11 @@ final class ReplicatedIo {
         } finally {
             ioLock.writeLock().unlock();
         }
+    }
+
+    /** Whether any write was acknowledged since the last call. */
+    boolean takeWritten() {
+        return written.getAndSet(false);
     }
 
     void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
@@ -157,6 +165,7 @@ final class ReplicatedIo {
             List<Integer> missed = new ArrayList<>(notInService);
             missed.addAll(missedNow);
             known.mark(missed, first, last);
+            written.set(true);
             synchronized (unflushed) {
                 unflushed.set(Math.toIntExact(first), Math.toIntExact(last) + 1);
             }

@@ -31,6 +31,10 @@ final class FakeNode {
     private final Map<Integer, BitSet> dirty = new TreeMap<>();
     private final List<String> events = new CopyOnWriteArrayList<>();
     private final List<FakeChannel> channels = new CopyOnWriteArrayList<>();
+    /** Guarded by this: the chunks written since the last ActivityResolved, the map version and its members. */
+    private final BitSet active = new BitSet();
+    private long mapVersion;
+    private List<Integer> inService = List.of();
     private volatile boolean mapped;
     private volatile UUID poolUuid;
     private volatile Message.Status failWrites;
@@ -126,6 +130,11 @@ final class FakeNode {
 
     synchronized void markDirty(int forMember, long chunk) {
         dirty.computeIfAbsent(forMember, m -> new BitSet()).set((int) chunk);
+        if (inService.contains(forMember)) {
+            // as a storage node does: a member that missed writes leaves service at a new map version
+            inService = inService.stream().filter(m -> m != forMember).toList();
+            mapVersion++;
+        }
     }
 
     boolean mapped() {
@@ -226,6 +235,22 @@ final class FakeNode {
                 yield new Message.Ok();
             }
             case Message.ClaimWriter c -> log(type + " " + c.epoch(), new Message.Ok());
+            case Message.GetRecovery g -> log(type, recoveryState());
+            case Message.InService i -> {
+                events.add(type + " " + i.mapVersion() + " " + i.members());
+                synchronized (this) {
+                    mapVersion = i.mapVersion();
+                    inService = i.members();
+                }
+                yield new Message.Ok();
+            }
+            case Message.ActivityResolved a -> {
+                events.add(type);
+                synchronized (this) {
+                    active.clear();
+                }
+                yield new Message.Ok();
+            }
             case Message.GetMaps g -> log(type, maps());
             case Message.MapUpdate u -> {
                 events.add(type);
@@ -280,12 +305,22 @@ final class FakeNode {
         if (failWrites != null) {
             return new Message.Failure(failWrites, "pwrite failed on node" + member);
         }
+        active.set((int) (offset / CHUNK), (int) ((offset + bytes.length - 1) / CHUNK) + 1);
         if (tearWrites) {
             System.arraycopy(bytes, 0, data, (int) offset, bytes.length / 2);
             return new Message.Failure(Message.Status.IO_ERROR, "pwrite tore after " + bytes.length / 2 + " bytes");
         }
         System.arraycopy(bytes, 0, data, (int) offset, bytes.length);
         return new Message.Ok();
+    }
+
+    private synchronized Message.RecoveryState recoveryState() {
+        return new Message.RecoveryState(0, mapVersion, inService, active.stream().asLongStream().toArray());
+    }
+
+    /** Chunks written since the last ActivityResolved. */
+    synchronized long[] activeChunks() {
+        return active.stream().asLongStream().toArray();
     }
 
     private StoreParams params() {

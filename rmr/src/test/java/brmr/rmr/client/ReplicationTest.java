@@ -195,6 +195,23 @@ class ReplicationTest {
     }
 
     @Test
+    void afterAClientCrashTheNextClientTurnsEveryActiveChunkIntoDirtyMarksBeforeServing() throws Exception {
+        pool();
+        byte[] data = pattern(CHUNK, 7);
+        pool.write(5L * CHUNK, data, 0, data.length);
+        // the crash: the client is gone, and nothing but the legs' active chunks says which writes may differ
+        pool.close();
+        pool = new ClientPool("p", CHUNK, cluster, new PeerTimeout(TIMEOUT), new ClientWriter(CLIENT));
+        pool.addSession("s1", node1.address, Message.JoinMode.ASSEMBLE);
+        pool.addSession("s2", node2.address, Message.JoinMode.ASSEMBLE);
+        pool.enableAll();
+        assertTrue(node1.isDirty(2, 5) || node2.isDirty(1, 5), "chunk 5 was active: one copy is chosen, the other "
+                + "leg is marked as lacking it");
+        assertTrue(node1.received("ActivityResolved") && node2.received("ActivityResolved"));
+        assertEquals(0, node1.activeChunks().length);
+    }
+
+    @Test
     void aLegWhoseStoreFailedIsNotRejoinedUntilItsNodeAcceptsItAgain() throws Exception {
         pool();
         failStore(node2);
