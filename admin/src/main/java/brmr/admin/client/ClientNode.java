@@ -190,9 +190,10 @@ public final class ClientNode implements AutoCloseable {
 
     /** {@code map_device pool= size=}: verifies the legs, then exports the pool's device over NBD. */
     private String map(String value) throws ControlException {
-        ControlArgs args = ControlArgs.parse("map_device", value, List.of("pool", "size"), List.of());
+        ControlArgs args = ControlArgs.parse("map_device", value, List.of("pool", "size"), List.of("force"));
         String name = args.name("pool");
         long size = args.number("size", 1, Long.MAX_VALUE / 512);
+        boolean force = args.optionalChoice("force", "0", "1").orElse("0").equals("1");
         ClientPool pool;
         try {
             pool = pools.get(name);
@@ -206,6 +207,10 @@ public final class ClientNode implements AutoCloseable {
         }
         StoreParams params;
         try {
+            if (force) {
+                // serve from the legs that are back even if they cannot prove they are current
+                pool.enableAll(true);
+            }
             params = pool.map(size);
         } catch (PoolException e) {
             throw ControlException.of(e);
