@@ -31,6 +31,13 @@ final class Qemu {
         return result.out();
     }
 
+    /** The whole device read through NBD into {@code file} ({@code qemu-img convert}); asserts it succeeded. */
+    static void readAll(String uri, java.nio.file.Path file) {
+        CommandResult result = Commands.run(new ArrayList<>(List.of("qemu-img", "convert", "-f", "raw", "-O", "raw",
+                uri, file.toString())));
+        assertEquals(0, result.exit(), result::toString);
+    }
+
     static CommandResult ioResult(String uri, String... commands) {
         List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
         for (String c : commands) {
