@@ -3,7 +3,7 @@ package brmr.rmr.server;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.stream.LongStream;
+import java.util.BitSet;
 
 /**
  * The active-chunks record of one store (an activity log, like DRBD's al-extents): the chunks this
@@ -148,7 +148,7 @@ final class ActiveChunks {
 
     /** The durably active chunks, ascending. */
     synchronized long[] chunks() {
-        return LongStream.range(0, chunkCount).filter(chunk -> isSet(durable, chunk)).toArray();
+        return BitSet.valueOf(durable).stream().asLongStream().toArray();
     }
 
     private void awaitPersist() throws RequestException {
