@@ -7,6 +7,8 @@ import java.nio.ByteOrder;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.UUID;
 import java.util.zip.CRC32C;
 
@@ -35,16 +37,24 @@ import java.util.zip.CRC32C;
  *    112    8 chunk_count
  *    120    8 created (ms since the epoch)
  *    128    8 updated (ms since the epoch)
- *    136   32 slot_members (8 x int32, -1: free)
+ *    136   32 slot_members (8 x int32: the member whose dirty map the slot holds, -1: free,
+ *             -2: the active-chunks record; each member and -2 at most once)
  *    168   64 pool_name (UTF-8, zero padded)
  *    232    8 writer_epoch (0: no writer yet)
  *    240   16 writer_client (all zero: none; set exactly when writer_epoch is not 0)
- *    256 3836 reserved, zero
+ *    256    8 map_version (0: none recorded yet; not negative)
+ *    264   32 in_service (8 x int32: the members in service at map_version, then -1 for each free entry)
+ *    296 3796 reserved, zero
  *   4092    4 checksum: CRC32C of bytes 0..4091
  * </pre>
  *
- * Version 1 is the same layout without the writer: its reserved area starts at 232, so a version-1
- * header reads as writer epoch 0 with no writer. Headers are always written as version 2.
+ * The active-chunks record is a bitmap slot like a member's dirty map (bit c set: this store may
+ * have written chunk c without every leg having it), owned by -2 in slot_members; it is allocated
+ * at the first write and never counts as a member.
+ *
+ * <p>Version 1 is the same layout without the writer, map version and in-service set: its reserved
+ * area starts at 232, so a version-1 header reads as writer epoch 0 with no writer, map version 0
+ * and no member in service. Headers are always written as version 2.
  *
  * The version is checked before the checksum because a later version may lay the rest out
  * differently; its check field keeps a flipped version bit from passing as a future version.
@@ -78,8 +88,10 @@ public final class MetadataCodec {
     static final int POOL_NAME_END = POOL_NAME_OFFSET + StoreMetadata.MAX_POOL_NAME_BYTES;
     static final int WRITER_EPOCH_OFFSET = POOL_NAME_END;
     static final int WRITER_CLIENT_OFFSET = WRITER_EPOCH_OFFSET + 8;
-    static final int RESERVED_OFFSET = WRITER_CLIENT_OFFSET + 16;
-    /** Where the reserved area of a version-1 header starts: it had no writer fields. */
+    static final int MAP_VERSION_OFFSET = WRITER_CLIENT_OFFSET + 16;
+    static final int IN_SERVICE_OFFSET = MAP_VERSION_OFFSET + 8;
+    static final int RESERVED_OFFSET = IN_SERVICE_OFFSET + 4 * StoreMetadata.MAX_IN_SERVICE;
+    /** Where the reserved area of a version-1 header starts: it had no writer or service fields. */
     static final int V1_RESERVED_OFFSET = WRITER_EPOCH_OFFSET;
     static final int CHECKSUM_OFFSET = HEADER_BYTES - 4;
     static final int FLAG_MAPPED = 1;
@@ -138,6 +150,11 @@ public final class MetadataCodec {
         if (m.writerClient() != null) {
             setUuid(h, WRITER_CLIENT_OFFSET, m.writerClient());
         }
+        h.set(LONG, MAP_VERSION_OFFSET, m.mapVersion());
+        List<Integer> inService = m.inService();
+        for (int i = 0; i < StoreMetadata.MAX_IN_SERVICE; i++) {
+            h.set(INT, IN_SERVICE_OFFSET + 4L * i, i < inService.size() ? inService.get(i) : StoreMetadata.FREE_SLOT);
+        }
         h.set(INT, CHECKSUM_OFFSET, checksum(h));
     }
 
@@ -174,8 +191,8 @@ public final class MetadataCodec {
     }
 
     private static DecodedHeader decodeFields(MemorySegment h, int version) {
-        boolean hasWriter = version >= 2;
-        long reserved = firstNonZero(h, hasWriter ? RESERVED_OFFSET : V1_RESERVED_OFFSET, CHECKSUM_OFFSET);
+        boolean version2 = version >= 2;
+        long reserved = firstNonZero(h, version2 ? RESERVED_OFFSET : V1_RESERVED_OFFSET, CHECKSUM_OFFSET);
         if (reserved >= 0) {
             return new DecodedHeader.Corrupt("reserved byte at offset " + reserved + " is not zero");
         }
@@ -217,16 +234,42 @@ public final class MetadataCodec {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = h.get(INT, SLOT_MEMBERS_OFFSET + 4L * i);
         }
+        List<Integer> inService = version2 ? inService(h) : List.of();
+        if (inService == null) {
+            return new DecodedHeader.Corrupt("in_service holds a member after a free (-1) entry");
+        }
         try {
             return new DecodedHeader.Valid(new StoreMetadata(version, generation, poolName,
                     getUuid(h, POOL_UUID_OFFSET), storeUuid, mappedSize, chunkSize, h.get(INT, SECTOR_SIZE_OFFSET),
                     (flags & FLAG_MAPPED) != 0, h.get(INT, MEMBER_ID_OFFSET), layout, slots,
                     h.get(LONG, CREATED_OFFSET), h.get(LONG, UPDATED_OFFSET),
-                    hasWriter ? h.get(LONG, WRITER_EPOCH_OFFSET) : 0,
-                    hasWriter ? getUuid(h, WRITER_CLIENT_OFFSET) : null));
+                    version2 ? h.get(LONG, WRITER_EPOCH_OFFSET) : 0,
+                    version2 ? getUuid(h, WRITER_CLIENT_OFFSET) : null,
+                    version2 ? h.get(LONG, MAP_VERSION_OFFSET) : 0, inService));
         } catch (IllegalArgumentException e) {
             return new DecodedHeader.Corrupt(e.getMessage());
         }
+    }
+
+    /**
+     * The members in service: the entries before the first -1; null when a member follows a -1, so
+     * that every valid header is the encoding of what it decodes to. Other values are checked by
+     * {@link StoreMetadata}.
+     */
+    private static List<Integer> inService(MemorySegment h) {
+        List<Integer> members = new ArrayList<>();
+        boolean free = false;
+        for (int i = 0; i < StoreMetadata.MAX_IN_SERVICE; i++) {
+            int member = h.get(INT, IN_SERVICE_OFFSET + 4L * i);
+            if (member == StoreMetadata.FREE_SLOT) {
+                free = true;
+            } else if (free) {
+                return null;
+            } else {
+                members.add(member);
+            }
+        }
+        return members;
     }
 
     /** Names the first stored layout field that differs from the layout of mapped size and chunk size. */

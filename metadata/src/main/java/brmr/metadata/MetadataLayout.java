@@ -3,7 +3,7 @@ package brmr.metadata;
 /**
  * Where the parts of a store live on its device: header copy A at 0, header copy B at 4096, the
  * bitmap region at 8192 ({@link #BITMAP_SLOTS} slots of {@code bitmapSlotBytes}, one per pool
- * member), then the data area at {@code dataOffset}, aligned to 1 MiB. Obtain one through
+ * member and one for the active-chunks record), then the data area at {@code dataOffset}, aligned to 1 MiB. Obtain one through
  * {@link #forStore}; the offsets are in bytes.
  */
 public record MetadataLayout(long dataOffset, long dataBytes, long bitmapOffset, int bitmapSlots,

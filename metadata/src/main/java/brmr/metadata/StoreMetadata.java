@@ -5,6 +5,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -20,15 +21,27 @@ import java.util.UUID;
  * @param sectorSize      logical sector size of the device at creation
  * @param mapped          the MAPPED flag
  * @param layout          must equal {@link MetadataLayout#forStore} of mapped size and chunk size
- * @param slotMembers     member id owning each bitmap slot, {@link #FREE_SLOT} when free
+ * @param slotMembers     member id owning each bitmap slot, {@link #FREE_SLOT} when free, {@link #ACTIVE_CHUNKS}
+ *                        for the slot of the active-chunks record (at most one)
  * @param writerEpoch     the epoch of the pool's writer, 0 while no client has been its writer
  * @param writerClient    the identity of the client writing in {@code writerEpoch}, null exactly when the epoch is 0
+ * @param mapVersion      the pool's map version this store last recorded, 0 before any
+ * @param inService       the members in service at {@code mapVersion} (at most {@link #MAX_IN_SERVICE}, no
+ *                        duplicates, in the order recorded); empty before any
  */
 public record StoreMetadata(int formatVersion, long generation, String poolName, UUID poolUuid, UUID storeUuid,
         long mappedSizeSectors, int chunkSize, int sectorSize, boolean mapped, int memberId, MetadataLayout layout,
-        int[] slotMembers, long createdAtMillis, long updatedAtMillis, long writerEpoch, UUID writerClient) {
+        int[] slotMembers, long createdAtMillis, long updatedAtMillis, long writerEpoch, UUID writerClient,
+        long mapVersion, List<Integer> inService) {
     public static final int MAX_POOL_NAME_BYTES = 64;
     public static final int FREE_SLOT = -1;
+    /**
+     * The owner id of the bitmap slot that holds the active-chunks record (chunks this store may
+     * have written without every leg having them); never a member id, which are not negative.
+     */
+    public static final int ACTIVE_CHUNKS = -2;
+    /** How many members {@code in_service} holds at most. */
+    public static final int MAX_IN_SERVICE = 8;
     public static final int MIN_SECTOR_SIZE = 512;
     public static final int MAX_SECTOR_SIZE = 65536;
     private static final UUID NIL = new UUID(0, 0);
@@ -70,6 +83,30 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
             throw new IllegalArgumentException("updated must not be negative, got " + updatedAtMillis);
         }
         checkWriter(writerEpoch, writerClient);
+        inService = checkedService(mapVersion, inService);
+    }
+
+    private static List<Integer> checkedService(long mapVersion, List<Integer> inService) {
+        if (mapVersion < 0) {
+            throw new IllegalArgumentException("map_version must not be negative, got " + mapVersion);
+        }
+        if (inService == null) {
+            throw new IllegalArgumentException("in_service must be a list of members (empty for none)");
+        }
+        if (inService.size() > MAX_IN_SERVICE) {
+            throw new IllegalArgumentException("in_service holds at most " + MAX_IN_SERVICE + " members, got "
+                    + inService.size());
+        }
+        for (int i = 0; i < inService.size(); i++) {
+            Integer member = inService.get(i);
+            if (member == null || member < 0) {
+                throw new IllegalArgumentException("in_service[" + i + "] must be a member id, got " + member);
+            }
+            if (inService.subList(0, i).contains(member)) {
+                throw new IllegalArgumentException("in_service holds member " + member + " twice");
+            }
+        }
+        return List.copyOf(inService);
     }
 
     private static void checkWriter(long writerEpoch, UUID writerClient) {
@@ -88,14 +125,17 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
         }
     }
 
-    /** The metadata of a newly created store: generation 0, not mapped, no pool UUID, every slot free, no writer. */
+    /**
+     * The metadata of a newly created store: generation 0, not mapped, no pool UUID, every slot free,
+     * no writer, map version 0 with no member in service.
+     */
     public static StoreMetadata create(String poolName, int memberId, long mappedSizeSectors, int chunkSize,
             int sectorSize, UUID storeUuid, long nowMillis) {
         int[] slots = new int[MetadataLayout.BITMAP_SLOTS];
         Arrays.fill(slots, FREE_SLOT);
         return new StoreMetadata(MetadataCodec.FORMAT_VERSION, 0, poolName, null, storeUuid, mappedSizeSectors,
                 chunkSize, sectorSize, false, memberId, MetadataLayout.forStore(mappedSizeSectors, chunkSize), slots,
-                nowMillis, nowMillis, 0, null);
+                nowMillis, nowMillis, 0, null, 0, List.of());
     }
 
     /** The pool name in UTF-8; refuses names that are empty, longer than 64 bytes or not well-formed. */
@@ -127,17 +167,22 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
         }
         int[] copy = slotMembers.clone();
         for (int i = 0; i < copy.length; i++) {
-            if (copy[i] < FREE_SLOT) {
-                throw new IllegalArgumentException("slot_members[" + i + "] must be a member id or -1, got " + copy[i]);
+            if (copy[i] < ACTIVE_CHUNKS) {
+                throw new IllegalArgumentException("slot_members[" + i + "] must be a member id, -1 (free) or -2 "
+                        + "(active chunks), got " + copy[i]);
             }
             for (int j = 0; j < i; j++) {
                 if (copy[i] != FREE_SLOT && copy[i] == copy[j]) {
-                    throw new IllegalArgumentException(
-                            "slot_members holds member " + copy[i] + " twice (slots " + j + " and " + i + ")");
+                    throw new IllegalArgumentException("slot_members holds " + owner(copy[i]) + " twice (slots " + j
+                            + " and " + i + ")");
                 }
             }
         }
         return copy;
+    }
+
+    private static String owner(int slotOwner) {
+        return slotOwner == ACTIVE_CHUNKS ? "the active-chunks record" : "member " + slotOwner;
     }
 
     @Override
@@ -145,9 +190,9 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
         return slotMembers.clone();
     }
 
-    /** The bitmap slot of {@code member}, or -1 if it has none. */
+    /** The bitmap slot of {@code member} (or of {@link #ACTIVE_CHUNKS}), or -1 if it has none. */
     public int slotOf(int member) {
-        if (member < 0) {
+        if (member < ACTIVE_CHUNKS || member == FREE_SLOT) {
             return FREE_SLOT;
         }
         for (int i = 0; i < slotMembers.length; i++) {
@@ -158,9 +203,12 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
         return FREE_SLOT;
     }
 
-    /** Assigns the first free bitmap slot to {@code member}; returns this if it already has one. */
+    /**
+     * Assigns the first free bitmap slot to {@code member} (or to {@link #ACTIVE_CHUNKS}); returns
+     * this if it already has one.
+     */
     public StoreMetadata withSlotFor(int member) {
-        if (member < 0) {
+        if (member < 0 && member != ACTIVE_CHUNKS) {
             throw new IllegalArgumentException("member_id must not be negative, got " + member);
         }
         if (slotOf(member) >= 0) {
@@ -172,11 +220,11 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
                 slots[i] = member;
                 return new StoreMetadata(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
                         chunkSize, sectorSize, mapped, memberId, layout, slots, createdAtMillis, updatedAtMillis,
-                        writerEpoch, writerClient);
+                        writerEpoch, writerClient, mapVersion, inService);
             }
         }
-        throw new IllegalStateException("all " + slotMembers.length + " bitmap slots are taken (members "
-                + Arrays.toString(slotMembers) + "), none left for member " + member);
+        throw new IllegalStateException("all " + slotMembers.length + " bitmap slots are taken (owners "
+                + Arrays.toString(slotMembers) + "), none left for " + owner(member));
     }
 
     /** Sets MAPPED and the pool UUID generated at the first client map. */
@@ -184,7 +232,7 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
         Objects.requireNonNull(newPoolUuid, "pool_uuid");
         return new StoreMetadata(formatVersion, generation, poolName, newPoolUuid, storeUuid, mappedSizeSectors,
                 chunkSize, sectorSize, true, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis,
-                writerEpoch, writerClient);
+                writerEpoch, writerClient, mapVersion, inService);
     }
 
     /**
@@ -193,13 +241,14 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
      */
     public StoreMetadata withUnmapped() {
         return new StoreMetadata(formatVersion, generation, poolName, null, storeUuid, mappedSizeSectors, chunkSize,
-                sectorSize, false, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis, 0, null);
+                sectorSize, false, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis, 0, null, mapVersion,
+                inService);
     }
 
     public StoreMetadata withPoolUuid(UUID newPoolUuid) {
         return new StoreMetadata(formatVersion, generation, poolName, newPoolUuid, storeUuid, mappedSizeSectors,
                 chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis,
-                writerEpoch, writerClient);
+                writerEpoch, writerClient, mapVersion, inService);
     }
 
     /**
@@ -210,7 +259,20 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
         checkWriter(epoch, client);
         return new StoreMetadata(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
                 chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis, epoch,
-                client);
+                client, mapVersion, inService);
+    }
+
+    /**
+     * Records that {@code members} are in service from map version {@code version} on.
+     *
+     * @throws IllegalArgumentException naming map_version when the version is negative, or in_service
+     *         when there are more than {@link #MAX_IN_SERVICE} members, a negative one or one twice
+     */
+    public StoreMetadata withService(long version, List<Integer> members) {
+        List<Integer> checked = checkedService(version, members);
+        return new StoreMetadata(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
+                chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis, updatedAtMillis,
+                writerEpoch, writerClient, version, checked);
     }
 
     /**
@@ -220,7 +282,7 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
     StoreMetadata withGeneration(long newGeneration, long newUpdatedAtMillis) {
         return new StoreMetadata(MetadataCodec.FORMAT_VERSION, newGeneration, poolName, poolUuid, storeUuid,
                 mappedSizeSectors, chunkSize, sectorSize, mapped, memberId, layout, slotMembers, createdAtMillis,
-                newUpdatedAtMillis, writerEpoch, writerClient);
+                newUpdatedAtMillis, writerEpoch, writerClient, mapVersion, inService);
     }
 
     @Override
@@ -241,14 +303,16 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
                 && createdAtMillis == m.createdAtMillis
                 && updatedAtMillis == m.updatedAtMillis
                 && writerEpoch == m.writerEpoch
-                && Objects.equals(writerClient, m.writerClient);
+                && Objects.equals(writerClient, m.writerClient)
+                && mapVersion == m.mapVersion
+                && inService.equals(m.inService);
     }
 
     @Override
     public int hashCode() {
         return 31 * Objects.hash(formatVersion, generation, poolName, poolUuid, storeUuid, mappedSizeSectors,
                 chunkSize, sectorSize, mapped, memberId, layout, createdAtMillis, updatedAtMillis, writerEpoch,
-                writerClient) + Arrays.hashCode(slotMembers);
+                writerClient, mapVersion, inService) + Arrays.hashCode(slotMembers);
     }
 
     @Override
@@ -258,6 +322,7 @@ public record StoreMetadata(int formatVersion, long generation, String poolName,
                 + mappedSizeSectors + ", chunkSize=" + chunkSize + ", sectorSize=" + sectorSize + ", mapped="
                 + mapped + ", memberId=" + memberId + ", layout=" + layout + ", slotMembers="
                 + Arrays.toString(slotMembers) + ", createdAtMillis=" + createdAtMillis + ", updatedAtMillis="
-                + updatedAtMillis + ", writerEpoch=" + writerEpoch + ", writerClient=" + writerClient + "]";
+                + updatedAtMillis + ", writerEpoch=" + writerEpoch + ", writerClient=" + writerClient + ", mapVersion="
+                + mapVersion + ", inService=" + inService + "]";
     }
 }

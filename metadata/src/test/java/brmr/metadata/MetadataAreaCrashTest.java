@@ -89,6 +89,44 @@ class MetadataAreaCrashTest {
 
     @ParameterizedTest
     @ValueSource(ints = {512, 4096})
+    void serviceChangesAndTheActiveChunksSlotAreEachAllOrNothing(int sectorSize) throws Exception {
+        StoreMetadata fresh = MetadataAreaTest.store(sectorSize);
+        MemoryDisk disk = MetadataAreaTest.garbageDisk(fresh);
+        StoreMetadata current = new MetadataArea(disk).create(fresh).withMapped(UUID.randomUUID());
+        List<StoreMetadata> steps = List.of(current.withService(1, List.of(1, 2)),
+                current.withService(2, List.of(1)).withSlotFor(StoreMetadata.ACTIVE_CHUNKS),
+                current.withService(Long.MAX_VALUE, List.of(7, 6, 5, 4, 3, 2, 1, 0)),
+                current.withService(Long.MAX_VALUE, List.of()));
+        for (StoreMetadata next : steps) {
+            disk = updatedThroughEveryCut(disk, next);
+            StoreMetadata read = ((MetadataState.Present) new MetadataArea(disk).read()).newest();
+            assertEquals(next.mapVersion(), read.mapVersion());
+            assertEquals(next.inService(), read.inService());
+            assertArrayEquals(next.slotMembers(), read.slotMembers());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {512, 4096})
+    void aVersion1StoreTakesItsFirstServiceRecordAllOrNothing(int sectorSize) throws Exception {
+        StoreMetadata fresh = MetadataAreaTest.store(sectorSize);
+        MemoryDisk disk = MetadataAreaTest.garbageDisk(fresh);
+        StoreMetadata mapped = new MetadataArea(disk).update(new MetadataArea(disk).create(fresh)
+                .withMapped(UUID.randomUUID()));
+        System.arraycopy(MetadataCodecTest.version1Header(mapped), 0, disk.image(),
+                (int) MetadataLayout.headerOffset(1), MetadataCodec.HEADER_BYTES);
+        StoreMetadata old = ((MetadataState.Present) new MetadataArea(disk).read()).newest();
+        assertEquals(1, old.formatVersion());
+
+        disk = updatedThroughEveryCut(disk, old.withService(1, List.of(2, 1)));
+        StoreMetadata read = ((MetadataState.Present) new MetadataArea(disk).read()).newest();
+        assertEquals(MetadataCodec.FORMAT_VERSION, read.formatVersion());
+        assertEquals(1, read.mapVersion());
+        assertEquals(List.of(2, 1), read.inService());
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {512, 4096})
     void aVersion1StoreTakesItsFirstWriterAllOrNothing(int sectorSize) throws Exception {
         StoreMetadata fresh = MetadataAreaTest.store(sectorSize);
         MemoryDisk disk = MetadataAreaTest.garbageDisk(fresh);

@@ -186,7 +186,7 @@ class MetadataAreaTest {
         MetadataArea area = new MetadataArea(disk);
         assertFixed("store_uuid", () -> area.update(new StoreMetadata(1, 1, "pool1", null, UUID.randomUUID(),
                 written.mappedSizeSectors(), 4096, sectorSize, false, 1, written.layout(), written.slotMembers(),
-                written.createdAtMillis(), 0, 0, null)));
+                written.createdAtMillis(), 0, 0, null, 0, List.of())));
         assertFixed("pool_name", () -> area.update(StoreMetadata.create("pool2", 1, 65536L * 8, 4096, sectorSize,
                 written.storeUuid(), written.createdAtMillis())));
         assertFixed("mapped_size", () -> area.update(StoreMetadata.create("pool1", 1, 65536L * 16, 4096,

@@ -28,9 +28,11 @@ class MetadataCodecTest {
                 .withGeneration(1, 1_700_000_000_000L);
         StoreMetadata unicode = StoreMetadata.create("日本語のプール名-ü".repeat(2) + "pool_xyz01", 7, (1L << 40) / 512,
                 4096, 4096, UUID.randomUUID(), 5).withGeneration(Long.MAX_VALUE, Long.MAX_VALUE);
-        StoreMetadata mapped = plain.withMapped(POOL).withSlotFor(1).withSlotFor(2).withWriter(1, WRITER)
+        StoreMetadata mapped = plain.withMapped(POOL).withSlotFor(1).withSlotFor(2)
+                .withSlotFor(StoreMetadata.ACTIVE_CHUNKS).withWriter(1, WRITER).withService(3, List.of(2, 1))
                 .withGeneration(42, 1_800_000_000_000L);
-        StoreMetadata full = unicode.withPoolUuid(POOL).withWriter(Long.MAX_VALUE, new UUID(-1, -1));
+        StoreMetadata full = unicode.withPoolUuid(POOL).withWriter(Long.MAX_VALUE, new UUID(-1, -1))
+                .withService(Long.MAX_VALUE, List.of(8, 7, 6, 5, 4, 3, 0, Integer.MAX_VALUE));
         for (int member : new int[] {7, 0, Integer.MAX_VALUE, 3, 4, 5, 6, 8}) {
             full = full.withSlotFor(member);
         }
@@ -44,6 +46,10 @@ class MetadataCodecTest {
         assertEquals(Integer.MAX_VALUE, samples().get(3).slotMembers()[2]);
         assertEquals(List.of(0L, 0L, 1L, Long.MAX_VALUE, 0L),
                 samples().stream().map(StoreMetadata::writerEpoch).toList());
+        assertEquals(List.of(0L, 0L, 3L, Long.MAX_VALUE, 0L),
+                samples().stream().map(StoreMetadata::mapVersion).toList());
+        assertEquals(8, samples().get(3).inService().size());
+        assertEquals(2, samples().get(2).slotOf(StoreMetadata.ACTIVE_CHUNKS));
     }
 
     @Test
@@ -85,22 +91,33 @@ class MetadataCodecTest {
         assertEquals(1_800_000_000_000L, h.getLong(128));
         assertEquals(1, h.getInt(136));
         assertEquals(2, h.getInt(140));
+        assertEquals(-2, h.getInt(144), "the active-chunks record");
+        assertEquals(-1, h.getInt(148));
         assertEquals(-1, h.getInt(164));
         assertEquals("pool1", new String(header, 168, 5, StandardCharsets.UTF_8));
         assertArrayEquals(new byte[232 - 173], Arrays.copyOfRange(header, 173, 232));
         assertEquals(1, h.getLong(232));
         assertEquals(WRITER.getMostSignificantBits(), h.getLong(240));
         assertEquals(WRITER.getLeastSignificantBits(), h.getLong(248));
-        assertArrayEquals(new byte[4092 - 256], Arrays.copyOfRange(header, 256, 4092));
+        assertEquals(3, h.getLong(256));
+        assertEquals(2, h.getInt(264));
+        assertEquals(1, h.getInt(268));
+        for (int at = 272; at < 296; at += 4) {
+            assertEquals(-1, h.getInt(at), "free in_service entry at " + at);
+        }
+        assertArrayEquals(new byte[4092 - 296], Arrays.copyOfRange(header, 296, 4092));
         CRC32C crc = new CRC32C();
         crc.update(header, 0, 4092);
         assertEquals((int) crc.getValue(), h.getInt(4092));
     }
 
     @Test
-    void noWriterIsStoredAsZeros() {
+    void noWriterIsStoredAsZerosAndNoServiceAsVersion0WithFreeEntries() {
         byte[] header = MetadataCodec.encode(samples().get(0));
-        assertArrayEquals(new byte[256 - 173], Arrays.copyOfRange(header, 173, 256));
+        assertArrayEquals(new byte[264 - 173], Arrays.copyOfRange(header, 173, 264));
+        byte[] free = new byte[32];
+        Arrays.fill(free, (byte) 0xff);
+        assertArrayEquals(free, Arrays.copyOfRange(header, 264, 296));
     }
 
     @Test
@@ -191,7 +208,14 @@ class MetadataCodecTest {
         assertFieldCorrupt("writer_epoch", h -> h.putLong(232, Long.MIN_VALUE));
         assertFieldCorrupt("writer_client", h -> h.putLong(240, 0).putLong(248, 0));
         assertFieldCorrupt("writer_client", h -> h.putLong(232, 0));
-        assertFieldCorrupt("reserved", h -> h.put(256, (byte) 1));
+        assertFieldCorrupt("map_version", h -> h.putLong(256, -1));
+        assertFieldCorrupt("in_service", h -> h.putInt(268, -1).putInt(272, 5));
+        assertFieldCorrupt("in_service", h -> h.putInt(292, 9));
+        assertFieldCorrupt("in_service[0]", h -> h.putInt(264, -2));
+        assertFieldCorrupt("in_service", h -> h.putInt(268, 2));
+        assertFieldCorrupt("in_service", h -> h.putInt(264, 0).putInt(268, 0));
+        assertFieldCorrupt("slot_members", h -> h.putInt(148, -2));
+        assertFieldCorrupt("reserved", h -> h.put(296, (byte) 1));
         assertFieldCorrupt("reserved", h -> h.put(2000, (byte) 1));
         assertFieldCorrupt("reserved", h -> h.put(4091, (byte) 1));
     }
@@ -238,24 +262,26 @@ class MetadataCodecTest {
     }
 
     @Test
-    void aVersion1HeaderReadsAsNoWriterAndIsRewrittenAsVersion2() {
+    void aVersion1HeaderReadsAsNoWriterNoServiceAndIsRewrittenAsVersion2() {
         for (StoreMetadata m : samples()) {
-            StoreMetadata withoutWriter = m.withWriter(0, null);
+            StoreMetadata withoutWriter = m.withWriter(0, null).withService(0, List.of());
             byte[] old = version1Header(withoutWriter);
             DecodedHeader.Valid valid = assertInstanceOf(DecodedHeader.Valid.class, MetadataCodec.decode(old));
             StoreMetadata read = valid.metadata();
             assertEquals(1, read.formatVersion());
             assertEquals(0, read.writerEpoch());
             assertNull(read.writerClient());
+            assertEquals(0, read.mapVersion());
+            assertEquals(List.of(), read.inService());
             assertEquals(withoutWriter, read.withGeneration(read.generation(), read.updatedAtMillis()));
             assertArrayEquals(MetadataCodec.encode(withoutWriter), MetadataCodec.encode(read));
         }
     }
 
     @Test
-    void aVersion1HeaderHasNoWriterFields() {
-        for (int offset : new int[] {232, 239, 240, 255}) {
-            byte[] old = version1Header(samples().get(2).withWriter(0, null));
+    void aVersion1HeaderHasNoWriterOrServiceFields() {
+        for (int offset : new int[] {232, 239, 240, 255, 256, 263, 264, 295}) {
+            byte[] old = version1Header(samples().get(2).withWriter(0, null).withService(0, List.of()));
             old[offset] = 1;
             reseal(old);
             assertCorruptNaming("reserved byte at offset " + offset, old);
@@ -287,12 +313,15 @@ class MetadataCodecTest {
     }
 
     /**
-     * The header brmr wrote before format version 2 for metadata without a writer: the same layout,
-     * version 1, the writer fields still part of the zero reserved area.
+     * The header brmr wrote before format version 2 for metadata without a writer or service record:
+     * the same layout, version 1, the writer and service fields still part of the zero reserved area.
      */
     static byte[] version1Header(StoreMetadata m) {
         assertEquals(0, m.writerEpoch(), "a version-1 header cannot hold a writer");
+        assertEquals(0, m.mapVersion(), "a version-1 header cannot hold a map version");
+        assertEquals(List.of(), m.inService(), "a version-1 header cannot hold members in service");
         byte[] header = MetadataCodec.encode(m);
+        Arrays.fill(header, MetadataCodec.IN_SERVICE_OFFSET, MetadataCodec.RESERVED_OFFSET, (byte) 0);
         assertArrayEquals(new byte[MetadataCodec.CHECKSUM_OFFSET - MetadataCodec.V1_RESERVED_OFFSET],
                 Arrays.copyOfRange(header, MetadataCodec.V1_RESERVED_OFFSET, MetadataCodec.CHECKSUM_OFFSET));
         ByteBuffer.wrap(header).order(ByteOrder.LITTLE_ENDIAN).putInt(8, 1).putInt(12, ~1);

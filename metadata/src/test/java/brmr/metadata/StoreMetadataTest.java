@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;
@@ -38,6 +39,38 @@ class StoreMetadataTest {
         assertEquals(1_700_000_000_000L, m.updatedAtMillis());
         assertEquals(0, m.writerEpoch());
         assertNull(m.writerClient());
+        assertEquals(0, m.mapVersion());
+        assertEquals(List.of(), m.inService());
+    }
+
+    @Test
+    void withServiceRecordsTheVersionAndMembersAndKeepsEverythingElse() {
+        StoreMetadata mapped = fresh().withMapped(POOL).withSlotFor(3).withWriter(4, UUID.randomUUID());
+        StoreMetadata m = mapped.withService(7, List.of(3, 1, 2));
+        assertEquals(7, m.mapVersion());
+        assertEquals(List.of(3, 1, 2), m.inService(), "kept in the order recorded");
+        assertEquals(mapped, m.withService(0, List.of()));
+        for (StoreMetadata changed : List.of(m.withWriter(5, UUID.randomUUID()), m.withSlotFor(9), m.withUnmapped(),
+                m.withPoolUuid(POOL), m.withGeneration(3, 4))) {
+            assertEquals(7, changed.mapVersion(), "an unmap keeps the record too: versions only move forward");
+            assertEquals(List.of(3, 1, 2), changed.inService());
+        }
+    }
+
+    @Test
+    void impossibleServiceRecordsAreRefusedNamingTheField() {
+        assertMessageNames("map_version", () -> fresh().withService(-1, List.of(1)));
+        assertMessageNames("map_version", () -> fresh().withService(Long.MIN_VALUE, List.of()));
+        assertMessageNames("in_service", () -> fresh().withService(1, null));
+        assertMessageNames("in_service", () -> fresh().withService(1, List.of(0, 1, 2, 3, 4, 5, 6, 7, 8)));
+        assertMessageNames("in_service[1]", () -> fresh().withService(1, List.of(0, -1)));
+        assertMessageNames("in_service", () -> fresh().withService(1, List.of(4, 2, 4)));
+        assertEquals(List.of(0, 1, 2, 3, 4, 5, 6, 7),
+                fresh().withService(Long.MAX_VALUE, List.of(0, 1, 2, 3, 4, 5, 6, 7)).inService());
+        java.util.ArrayList<Integer> given = new java.util.ArrayList<>(List.of(1, 2));
+        StoreMetadata m = fresh().withService(1, given);
+        given.add(3);
+        assertEquals(List.of(1, 2), m.inService(), "copied in");
     }
 
     @Test
@@ -76,9 +109,9 @@ class StoreMetadataTest {
         MetadataLayout layout = MetadataLayout.forStore(8, 4096);
         int[] free = {-1, -1, -1, -1, -1, -1, -1, -1};
         assertMessageNames("writer_epoch", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, 0, 0, -2, client));
+                layout, free, 0, 0, -2, client, 0, List.of()));
         assertMessageNames("writer_client", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, 0, 0, 9, null));
+                layout, free, 0, 0, 9, null, 0, List.of()));
     }
 
     @Test
@@ -99,6 +132,24 @@ class StoreMetadataTest {
     }
 
     @Test
+    void theActiveChunksRecordTakesOneSlotUnderItsOwnerIdAndIsNoMember() {
+        StoreMetadata m = fresh().withSlotFor(3).withSlotFor(StoreMetadata.ACTIVE_CHUNKS).withSlotFor(1);
+        assertArrayEquals(new int[] {3, -2, 1, -1, -1, -1, -1, -1}, m.slotMembers());
+        assertEquals(1, m.slotOf(StoreMetadata.ACTIVE_CHUNKS));
+        assertSame(m, m.withSlotFor(StoreMetadata.ACTIVE_CHUNKS));
+        assertEquals(-1, m.slotOf(-1));
+        assertEquals(-1, m.slotOf(-3));
+        assertEquals(-1, fresh().slotOf(StoreMetadata.ACTIVE_CHUNKS));
+        for (int member = 10; member < 15; member++) {
+            m = m.withSlotFor(member);
+        }
+        StoreMetadata full = m;
+        IllegalStateException none = assertThrows(IllegalStateException.class, () -> full.withSlotFor(99));
+        assertTrue(none.getMessage().contains("none left for member 99"), none.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> fresh().withSlotFor(-3));
+    }
+
+    @Test
     void withMappedSetsTheFlagAndThePoolUuid() {
         StoreMetadata m = fresh().withMapped(POOL);
         assertTrue(m.mapped());
@@ -113,7 +164,7 @@ class StoreMetadataTest {
     void slotMembersAreCopiedInAndOut() {
         int[] slots = {5, -1, -1, -1, -1, -1, -1, -1};
         StoreMetadata m = new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 5,
-                MetadataLayout.forStore(8, 4096), slots, 0, 0, 0, null);
+                MetadataLayout.forStore(8, 4096), slots, 0, 0, 0, null, 0, List.of());
         slots[0] = 6;
         assertEquals(0, m.slotOf(5));
         m.slotMembers()[0] = 7;
@@ -155,29 +206,36 @@ class StoreMetadataTest {
         MetadataLayout layout = MetadataLayout.forStore(8, 4096);
         int[] free = {-1, -1, -1, -1, -1, -1, -1, -1};
         assertMessageNames("format_version", () -> new StoreMetadata(3, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, 0, 0, 0, null));
+                layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("generation", () -> new StoreMetadata(1, -1, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, 0, 0, 0, null));
+                layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("store_uuid", () -> new StoreMetadata(1, 0, "p", null, null, 8, 4096, 512, false, 0,
-                layout, free, 0, 0, 0, null));
+                layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("store_uuid", () -> new StoreMetadata(1, 0, "p", null, new UUID(0, 0), 8, 4096, 512,
-                false, 0, layout, free, 0, 0, 0, null));
+                false, 0, layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("pool_uuid", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, true, 0,
-                layout, free, 0, 0, 0, null));
+                layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("sector_size", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 1000, false, 0,
-                layout, free, 0, 0, 0, null));
+                layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("member_id", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, -2,
-                layout, free, 0, 0, 0, null));
+                layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("layout", () -> new StoreMetadata(1, 0, "p", null, STORE, 16, 4096, 512, false, 0,
-                layout, free, 0, 0, 0, null));
+                layout, free, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, new int[7], 0, 0, 0, null));
+                layout, new int[7], 0, 0, 0, null, 0, List.of()));
         assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, new int[] {1, 1, -1, -1, -1, -1, -1, -1}, 0, 0, 0, null));
+                layout, new int[] {1, 1, -1, -1, -1, -1, -1, -1}, 0, 0, 0, null, 0, List.of()));
         assertMessageNames("slot_members", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, new int[] {-2, -1, -1, -1, -1, -1, -1, -1}, 0, 0, 0, null));
+                layout, new int[] {-3, -1, -1, -1, -1, -1, -1, -1}, 0, 0, 0, null, 0, List.of()));
+        assertMessageNames("slot_members holds the active-chunks record twice", () -> new StoreMetadata(1, 0, "p",
+                null, STORE, 8, 4096, 512, false, 0, layout, new int[] {-2, 1, -2, -1, -1, -1, -1, -1}, 0, 0, 0,
+                null, 0, List.of()));
+        assertMessageNames("map_version", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, 0, 0, 0, null, -1, List.of()));
+        assertMessageNames("in_service", () -> new StoreMetadata(2, 0, "p", null, STORE, 8, 4096, 512, false, 0,
+                layout, free, 0, 0, 0, null, 1, null));
         assertMessageNames("created", () -> new StoreMetadata(1, 0, "p", null, STORE, 8, 4096, 512, false, 0,
-                layout, free, -1, 0, 0, null));
+                layout, free, -1, 0, 0, null, 0, List.of()));
         assertMessageNames("chunk_size", () -> StoreMetadata.create("p", 0, 8, 1000, 512, STORE, 0));
     }
 

@@ -66,14 +66,13 @@ final class Examine {
             if (slots[slot] < 0) {
                 continue;
             }
-            long count = 0;
-            for (long word : area.readBitmap(m, slot)) {
-                count += Long.bitCount(word);
-            }
+            long count = bitCount(area, m, slot);
             dirty.add(Map.of("member", slots[slot], "dirty", count, "total", m.layout().chunkCount()));
             dirtyText.append(dirtyText.isEmpty() ? "" : ", ").append("member ").append(slots[slot]).append(' ')
                     .append(count).append('/').append(m.layout().chunkCount());
         }
+        int activeSlot = m.slotOf(StoreMetadata.ACTIVE_CHUNKS);
+        long active = activeSlot < 0 ? 0 : bitCount(area, m, activeSlot);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("format_version", m.formatVersion());
         json.put("pool", m.poolName());
@@ -83,6 +82,9 @@ final class Examine {
         json.put("mapped", m.mapped());
         json.put("writer_epoch", m.writerEpoch());
         json.put("writer_client", m.writerClient() == null ? null : m.writerClient().toString());
+        json.put("map_version", m.mapVersion());
+        json.put("in_service", m.inService());
+        json.put("active_chunks", active);
         json.put("mapped_size", m.mappedSizeSectors());
         json.put("chunk_size", m.chunkSize());
         json.put("chunks", m.layout().chunkCount());
@@ -99,6 +101,9 @@ final class Examine {
                 .append(line("flags", m.mapped() ? "MAPPED" : "none (never mapped)"))
                 .append(line("writer epoch", m.writerEpoch() == 0 ? "0 (no writer yet)" : m.writerEpoch()))
                 .append(line("writer client", m.writerClient() == null ? "none" : m.writerClient()))
+                .append(line("map version", m.mapVersion() == 0 ? "0 (none recorded yet)" : m.mapVersion()))
+                .append(line("in service", m.inService().isEmpty() ? "none recorded" : m.inService()))
+                .append(line("active", active + " chunk(s) possibly not on every leg"))
                 .append(line("mapped size", m.mappedSizeSectors() + " sectors (" + mib(m.mappedSizeSectors() * 512)
                         + ")"))
                 .append(line("chunk size", m.chunkSize() + " (" + m.layout().chunkCount() + " chunks)"))
@@ -108,6 +113,14 @@ final class Examine {
                 .append(line("store uuid", m.storeUuid()))
                 .append(line("dirty", dirtyText.isEmpty() ? "none persisted" : dirtyText));
         return json;
+    }
+
+    private static long bitCount(MetadataArea area, StoreMetadata m, int slot) throws DeviceException {
+        long count = 0;
+        for (long word : area.readBitmap(m, slot)) {
+            count += Long.bitCount(word);
+        }
+        return count;
     }
 
     private static String line(String label, Object value) {

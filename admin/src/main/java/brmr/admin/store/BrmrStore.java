@@ -11,6 +11,7 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
+import java.util.List;
 import java.util.UUID;
 
 /** A brmr-server store: an open backend disk with its metadata, registered with one server pool. */
@@ -79,6 +80,7 @@ public final class BrmrStore implements PoolStore {
         return Disk.allocate(arena, size);
     }
 
+    /** The members with a dirty map: slot owners that are member ids (not the active-chunks record). */
     @Override
     public int[] persistedMembers() {
         return Arrays.stream(metadata.slotMembers()).filter(member -> member >= 0).toArray();
@@ -86,22 +88,45 @@ public final class BrmrStore implements PoolStore {
 
     @Override
     public long[] loadDirty(int memberId) throws IOException {
-        StoreMetadata m = metadata;
-        int slot = m.slotOf(memberId);
-        return slot < 0 ? new long[0] : area.readBitmap(m, slot);
+        return loadSlot(memberId);
     }
 
     @Override
     public void persistDirty(int memberId, long[] words, long fromChunk, long toChunk) throws IOException {
+        persistSlot(memberId, words, fromChunk, toChunk);
+    }
+
+    @Override
+    public long[] loadActive() throws IOException {
+        return loadSlot(StoreMetadata.ACTIVE_CHUNKS);
+    }
+
+    @Override
+    public void persistActive(long[] words, long fromChunk, long toChunk) throws IOException {
+        persistSlot(StoreMetadata.ACTIVE_CHUNKS, words, fromChunk, toChunk);
+    }
+
+    private long[] loadSlot(int owner) throws IOException {
+        StoreMetadata m = metadata;
+        int slot = m.slotOf(owner);
+        return slot < 0 ? new long[0] : area.readBitmap(m, slot);
+    }
+
+    /** Writes the bitmap of a slot owner (a member or the active-chunks record), taking a slot for it first. */
+    private void persistSlot(int owner, long[] words, long fromChunk, long toChunk) throws IOException {
         StoreMetadata m;
         synchronized (this) {
             m = metadata;
-            if (m.slotOf(memberId) < 0) {
-                m = area.update(m.withSlotFor(memberId));
+            if (m.slotOf(owner) < 0) {
+                try {
+                    m = area.update(m.withSlotFor(owner));
+                } catch (IllegalStateException e) {
+                    throw new IOException(e.getMessage(), e);
+                }
                 metadata = m;
             }
         }
-        area.writeBitmap(m, m.slotOf(memberId), words, fromChunk, toChunk);
+        area.writeBitmap(m, m.slotOf(owner), words, fromChunk, toChunk);
     }
 
     @Override
@@ -127,6 +152,21 @@ public final class BrmrStore implements PoolStore {
     @Override
     public synchronized void persistWriter(long epoch, UUID client) throws IOException {
         metadata = area.update(metadata.withWriter(epoch, client));
+    }
+
+    @Override
+    public long mapVersion() {
+        return metadata.mapVersion();
+    }
+
+    @Override
+    public List<Integer> inService() {
+        return metadata.inService();
+    }
+
+    @Override
+    public synchronized void persistService(long version, List<Integer> members) throws IOException {
+        metadata = area.update(metadata.withService(version, members));
     }
 
     /** Adopts the metadata as written (with its generation) after a create. */

@@ -2,11 +2,13 @@ package brmr.rmr.adapter;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.util.List;
 import java.util.UUID;
 
 /**
  * What a server pool needs from the store registered with it: the data area, and persistence for
- * the pool's dirty maps, MAPPED flag and writer. brmr-server implements it over the store's disk.
+ * the pool's dirty maps, MAPPED flag, writer, in-service record and active chunks. brmr-server
+ * implements it over the store's disk.
  */
 public interface PoolStore {
     StoreParams params();
@@ -60,4 +62,31 @@ public interface PoolStore {
      *         negative, or the client is null for a positive epoch (or set for epoch 0)
      */
     void persistWriter(long epoch, UUID client) throws IOException;
+
+    /** The map version recorded on the store; 0 before the first in-service record. */
+    long mapVersion();
+
+    /** The members in service at {@link #mapVersion()}, as recorded; empty before the first record. */
+    List<Integer> inService();
+
+    /**
+     * Records durably, in one header update, that {@code members} are in service from map version
+     * {@code version} on.
+     *
+     * @throws IllegalArgumentException naming map_version or in_service when the version is negative,
+     *         or there are more than 8 members, a negative one or one twice
+     */
+    void persistService(long version, List<Integer> members) throws IOException;
+
+    /**
+     * The persisted active chunks (bit c = chunk c): chunks this store may have written without every
+     * leg having them; all clear when none are persisted. Never one of {@link #persistedMembers()}.
+     */
+    long[] loadActive() throws IOException;
+
+    /**
+     * Persists the active bits of chunks {@code [fromChunk, toChunk)} and flushes; a single call only
+     * sets or only clears bits, so a torn write leaves every bit old or new.
+     */
+    void persistActive(long[] words, long fromChunk, long toChunk) throws IOException;
 }

@@ -10,11 +10,12 @@ import java.util.function.Supplier;
 
 /**
  * A store registered with a pool and what the pool keeps for it until it is unregistered: the
- * gated access to its disk, the dirty maps it persists, its IO path, its sync thread, and whether
- * its first map may still be undone. A new registration starts from scratch (no failure, no IO).
+ * gated access to its disk, the dirty maps it persists, its IO path, its sync thread, whether its
+ * first map may still be undone, its writer, in-service record and active chunks. A new
+ * registration starts from scratch (no failure, no IO).
  */
 record Registration(RegisterMode mode, StoreAccess access, DirtyMaps maps, PoolIo io, SyncThread sync,
-        UnmapGuard unmapGuard, PoolWriter writer) {
+        UnmapGuard unmapGuard, PoolWriter writer, ServiceRecord service, ActiveChunks active) {
 
     /**
      * What a registration needs of its pool.
@@ -27,7 +28,7 @@ record Registration(RegisterMode mode, StoreAccess access, DirtyMaps maps, PoolI
             Function<StoreAccess, String> whyNotSyncing) {
     }
 
-    /** Registers {@code store}: loads the dirty maps persisted on it. */
+    /** Registers {@code store}: loads the dirty maps and the active chunks persisted on it. */
     static Registration open(Pool pool, PoolStore store, RegisterMode mode, SyncSettings settings) throws IOException {
         StoreAccess access = new StoreAccess(pool.name(), pool.memberId(), store, pool.onFailure());
         DirtyMaps maps = new DirtyMaps(pool.memberId(), access);
@@ -64,8 +65,9 @@ record Registration(RegisterMode mode, StoreAccess access, DirtyMaps maps, PoolI
                 return peers.get();
             }
         }, settings);
-        PoolWriter writer = new PoolWriter("pool " + pool.name() + " on member " + pool.memberId(),
-                store.writerEpoch(), store.writerClient());
-        return new Registration(mode, access, maps, io, sync, new UnmapGuard(), writer);
+        String where = "pool " + pool.name() + " on member " + pool.memberId();
+        PoolWriter writer = new PoolWriter(where, store.writerEpoch(), store.writerClient());
+        return new Registration(mode, access, maps, io, sync, new UnmapGuard(), writer,
+                new ServiceRecord(pool.name(), where, access), new ActiveChunks(access));
     }
 }

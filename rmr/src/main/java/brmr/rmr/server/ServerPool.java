@@ -23,11 +23,14 @@ import org.tinylog.Logger;
  * dirty maps to {@link DirtyMaps}, and every call on its disk through {@link StoreAccess}.
  *
  * <p>Lock order, outermost first: a {@link SyncThread}'s monitor; chunk locks ({@link ChunkLocks},
- * ascending stripes); a member's dirty-map persist lock; this pool's monitor; {@link ComputeSessions};
- * then the leaves ({@link DirtyMaps}, {@link StoreAccess}, {@link IoGate}, {@link ChunkSync},
- * {@link UnmapGuard}, {@link DirtyMap}), which call out to nothing while held. Nothing waits for store
- * IO or for another session's requests while holding this pool's monitor: a failing store call takes
- * it (to go NO_IO) while it may hold chunk or persist locks.
+ * ascending stripes); a member's dirty-map persist lock; the in-service record's persist lock
+ * ({@link ServiceRecord}); this pool's monitor; {@link ComputeSessions}; then the leaves
+ * ({@link DirtyMaps}, {@link ServiceRecord}, {@link ActiveChunks}, {@link PoolWriter},
+ * {@link StoreAccess}, {@link IoGate}, {@link ChunkSync}, {@link UnmapGuard}, {@link DirtyMap}), which
+ * call out to nothing while held. The active chunks' group commit is joined holding no lock (its
+ * persisting thread holds none either while it writes). Nothing waits for store IO or for another
+ * session's requests while holding this pool's monitor: a failing store call takes it (to go NO_IO)
+ * while it may hold chunk or persist locks.
  */
 public final class ServerPool {
     /** How long a compute session's join waits for the requests of the session it replaces. */
@@ -475,13 +478,20 @@ public final class ServerPool {
         return requireServing().io().read(offset, length);
     }
 
-    /** A write; the legs not in service ({@code missingMembers}) are marked dirty for its chunks first. */
+    /**
+     * A write. Before its data lands its chunks are durably active, and the legs not in service
+     * ({@code missingMembers}) are durably marked dirty for them and out of service.
+     */
     void write(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
         Registration current = requireServing();
         current.unmapGuard().changed();
         current.io().checkRange(offset, data.length);
+        long first = offset / chunkSize;
+        long last = (offset + data.length - 1) / chunkSize;
+        current.active().activate(first, last);
         if (!missingMembers.isEmpty()) {
-            current.maps().mark(missingMembers, offset / chunkSize, (offset + data.length - 1) / chunkSize);
+            current.maps().mark(missingMembers, first, last);
+            current.service().missed(missingMembers);
         }
         current.io().write(offset, data);
     }
@@ -490,12 +500,52 @@ public final class ServerPool {
         write(offset, new byte[length], missingMembers);
     }
 
-    /** A leg missed a write: remember, durably, that its chunks are stale. */
+    /** A peer reports that members lack chunks: remember it durably; who is in service does not change. */
     void markDirty(List<Integer> members, long firstChunk, long lastChunk) throws RequestException {
-        Registration current = requireStore();
+        markDirty(requireStore(), members, firstChunk, lastChunk);
+    }
+
+    private static void markDirty(Registration current, List<Integer> members, long firstChunk, long lastChunk)
+            throws RequestException {
         current.unmapGuard().changed();
         current.access().requireHealthy();
         current.maps().mark(members, firstChunk, lastChunk);
+    }
+
+    /**
+     * The compute client: members missed a write. Remembers durably that their chunks are stale and
+     * that those of them in service left it (at the next map version), before it returns.
+     */
+    void markMissed(List<Integer> members, long firstChunk, long lastChunk) throws RequestException {
+        Registration current = requireStore();
+        markDirty(current, members, firstChunk, lastChunk);
+        current.service().missed(members);
+    }
+
+    /** Recovery: what this store has persisted of the pool's history. */
+    Message.RecoveryState recovery() throws RequestException {
+        Registration current = requireStore();
+        current.access().requireHealthy();
+        ServiceRecord.State service = current.service().state();
+        return new Message.RecoveryState(current.writer().epoch(), service.version(), service.members(),
+                current.active().chunks());
+    }
+
+    /** {@code InService}: the client's record of the members in service from {@code version} on. */
+    void inService(long version, List<Integer> members) throws RequestException {
+        Registration current = requireStore();
+        current.access().requireHealthy();
+        current.service().set(version, members);
+    }
+
+    /** {@code ActivityResolved}: the client resolved every active chunk; the record is cleared durably. */
+    void activityResolved() throws RequestException {
+        Registration current = requireStore();
+        current.access().requireHealthy();
+        long cleared = current.active().clear();
+        if (cleared > 0) {
+            Logger.info("pool {}: {} active chunk(s) resolved, the record is cleared", name, cleared);
+        }
     }
 
     void flush() throws RequestException {

@@ -133,7 +133,16 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 yield new Message.Ok();
             }
             case Message.MarkDirty d -> {
-                p.markDirty(d.members(), d.firstChunk(), d.lastChunk());
+                p.markMissed(d.members(), d.firstChunk(), d.lastChunk());
+                yield new Message.Ok();
+            }
+            case Message.GetRecovery g -> p.recovery();
+            case Message.InService i -> {
+                p.inService(i.mapVersion(), i.members());
+                yield new Message.Ok();
+            }
+            case Message.ActivityResolved a -> {
+                p.activityResolved();
                 yield new Message.Ok();
             }
             case Message.Flush f -> {
@@ -150,6 +159,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         return switch (request) {
             case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
             case Message.GetMaps g -> p.maps();
+            case Message.GetRecovery g -> p.recovery();
             case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk()));
             case Message.ChunkChecksum c -> new Message.Checksum(c.chunk(), p.chunkChecksum(c.chunk()));
             case Message.ChunksClean c -> {

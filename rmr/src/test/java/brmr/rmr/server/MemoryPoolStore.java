@@ -5,11 +5,19 @@ import brmr.rmr.adapter.StoreParams;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.BitSet;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
 
-/** A store held in memory, recording what the pool persists. */
+/**
+ * A store held in memory, recording what the pool persists; once {@link #recordCalls} is called it
+ * also logs, in order, the data writes and the persists of the active chunks, dirty maps and
+ * in-service record.
+ */
 final class MemoryPoolStore implements PoolStore {
     private final MemorySegment data;
     private final Map<Integer, long[]> persisted = new TreeMap<>();
@@ -18,6 +26,15 @@ final class MemoryPoolStore implements PoolStore {
     /** The writer as last persisted; guarded by this store's monitor. */
     private long writerEpoch;
     private UUID writerClient;
+    /** The in-service record as last persisted; guarded by this store's monitor. */
+    private long mapVersion;
+    private List<Integer> inService = List.of();
+    /** The active chunks as persisted; guarded by this store's monitor. */
+    private long[] active = new long[0];
+    /** How many times the active chunks were persisted; guarded by this store's monitor. */
+    private int activePersists;
+    /** The calls logged since {@link #recordCalls}, or null; guarded by this store's monitor. */
+    private List<String> calls;
 
     MemoryPoolStore(StoreParams params) {
         this.params = params;
@@ -41,6 +58,7 @@ final class MemoryPoolStore implements PoolStore {
 
     @Override
     public void write(long offset, MemorySegment src) {
+        log("write " + offset + "+" + src.byteSize());
         MemorySegment.copy(src, 0, data, offset, src.byteSize());
     }
 
@@ -68,11 +86,79 @@ final class MemoryPoolStore implements PoolStore {
     public synchronized void persistDirty(int memberId, long[] words, long fromChunk, long toChunk)
             throws IOException {
         persistCalls++;
-        long[] stored = persisted.computeIfAbsent(memberId, m -> new long[words.length]);
+        log("dirty " + memberId + " " + fromChunk + ".." + toChunk);
+        copyRange(words, persisted.computeIfAbsent(memberId, m -> new long[words.length]), fromChunk, toChunk);
+    }
+
+    private static void copyRange(long[] words, long[] stored, long fromChunk, long toChunk) {
         for (long c = fromChunk; c < toChunk; c++) {
             int w = (int) (c >>> 6);
             long bit = 1L << (c & 63);
             stored[w] = (words[w] & bit) != 0 ? stored[w] | bit : stored[w] & ~bit;
+        }
+    }
+
+    @Override
+    public synchronized long[] loadActive() {
+        return active.clone();
+    }
+
+    @Override
+    public synchronized void persistActive(long[] words, long fromChunk, long toChunk) {
+        activePersists++;
+        log("active " + fromChunk + ".." + toChunk);
+        if (active.length < words.length) {
+            active = Arrays.copyOf(active, words.length);
+        }
+        copyRange(words, active, fromChunk, toChunk);
+    }
+
+    synchronized int activePersists() {
+        return activePersists;
+    }
+
+    /** The persisted active chunks, ascending. */
+    synchronized long[] activeChunks() {
+        return BitSet.valueOf(active).stream().asLongStream().toArray();
+    }
+
+    @Override
+    public synchronized long mapVersion() {
+        return mapVersion;
+    }
+
+    @Override
+    public synchronized List<Integer> inService() {
+        return inService;
+    }
+
+    /** Refuses what the store header refuses, naming map_version or in_service. */
+    @Override
+    public synchronized void persistService(long version, List<Integer> members) {
+        if (version < 0) {
+            throw new IllegalArgumentException("map_version must not be negative, got " + version);
+        }
+        if (members.size() > 8 || members.stream().distinct().count() != members.size()
+                || members.stream().anyMatch(m -> m < 0)) {
+            throw new IllegalArgumentException("in_service must be at most 8 distinct member ids, got " + members);
+        }
+        log("service " + version + " " + members);
+        mapVersion = version;
+        inService = List.copyOf(members);
+    }
+
+    /** From now on, logs the calls named in the class comment. */
+    synchronized void recordCalls() {
+        calls = new ArrayList<>();
+    }
+
+    synchronized List<String> calls() {
+        return List.copyOf(calls);
+    }
+
+    private synchronized void log(String call) {
+        if (calls != null) {
+            calls.add(call);
         }
     }
 
