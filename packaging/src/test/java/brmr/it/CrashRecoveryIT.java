@@ -51,6 +51,12 @@ class CrashRecoveryIT {
                 + node.port + " mode=assemble"));
     }
 
+    private static void restartWithSyncSessions(LocalPool pool, int member) throws Exception {
+        pool.restart(member, true);
+        ok(pool.daemon(member).ctl("write", "brmr-server/ctl/add_store", "device=" + pool.node(member).disk.path()
+                + " pool=p1"));
+    }
+
     private static String lastMarked(Path log) throws Exception {
         String marked = "none";
         for (String line : Files.readAllLines(log)) {
@@ -106,7 +112,7 @@ class CrashRecoveryIT {
             pool.client.kill();
             pool.daemon(1).kill();
 
-            pool.restartAndReadd(2);
+            restartWithSyncSessions(pool, 2);
             Path stateDir = dir.resolve("client");
             pool.client = assemble(pool, stateDir, 2);
             CommandResult enable = pool.client.ctl("write", "rmr-client/pools/p1/pool_enable", "1");
@@ -115,7 +121,7 @@ class CrashRecoveryIT {
             refused(pool.client.ctl("write", "brmr-client/ctl/map_device", "pool=p1 size=" + MAPPED_SIZE),
                     "pool: no leg of p1 is reachable and enabled");
 
-            pool.restartAndReadd(1);
+            restartWithSyncSessions(pool, 1);
             addSession(pool.client, pool.node(1));
             ok(pool.client.ctl("write", "rmr-client/pools/p1/pool_enable", "1"));
             assertEquals("NORMAL NORMAL", pool.sessionState(1) + " " + pool.sessionState(2));

@@ -69,6 +69,18 @@ final class Recovery {
                 pool.mappedSize * 512 >> 20, member, took.toMillis());
     }
 
+    /** The chunks a node may hold without every leg having them, from its status. */
+    static long activeChunks(LocalPool pool, int member) {
+        Map<String, Object> status;
+        try {
+            status = JSON.std.mapFrom(ok(pool.daemon(member).ctl("status", "--json")));
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        List<?> pools = (List<?>) status.get("pools");
+        return ((Number) ((Map<?, ?>) pools.getFirst()).get("active_chunks")).longValue();
+    }
+
     /** Every node knows every chunk is clean, and the legs' data areas hold the same bytes. */
     static void legsIdentical(LocalPool pool) throws IOException {
         StringBuilder clean = new StringBuilder();

@@ -148,6 +148,11 @@ class ReplicatedPoolIT {
         try (LocalPool pool = LocalPool.start(dir, "p1", 2, MAPPED_SIZE, CHUNK)) {
             String uri = pool.nbdUri();
             Qemu.io(uri, "write -P 0x31 0 100M");
+            for (int member = 1; member <= 2; member++) {
+                int m = member;
+                eventually(Duration.ofSeconds(30), "the client told node " + m + " its writes are on every leg",
+                        () -> String.valueOf(Recovery.activeChunks(pool, m)), "0"::equals);
+            }
             pool.node(2).daemon.kill();
             Qemu.io(uri, "write -P 0x32 " + 10L * CHUNK + " 256k", "write -P 0x32 " + 500L * CHUNK + " 4k");
             String missed = "member 1: [] 0/800\nmember 2: [10-11, 500] 3/800";

@@ -358,6 +358,7 @@ public final class StorageNode implements AutoCloseable {
                 dirty.add(Map.of("member", map.memberId(), "dirty", map.dirtyCount(), "total", map.chunkCount()));
             }
             entry.put("dirty", dirty);
+            entry.put("active_chunks", pool.activeChunkCount());
             pool.syncProgress().ifPresent(progress -> entry.put("sync", progress.describe(pool.chunkSize())));
             syncPools.find(pool.name()).ifPresent(sync -> {
                 List<Object> sessions = new ArrayList<>();

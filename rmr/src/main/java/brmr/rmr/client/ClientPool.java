@@ -11,6 +11,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
 import org.tinylog.Logger;
 
 /**
@@ -116,7 +118,51 @@ public final class ClientPool {
                 known.chunkCount(leg.params().chunkCount());
             }
         }
+        if (mode == Message.JoinMode.ASSEMBLE) {
+            enableOnceAssembled();
+        }
         return leg;
+    }
+
+    /**
+     * After an assemble-mode session: once every member the newest record lists as in service has a
+     * session here, the pool enables itself (recovery first), as upstream does; {@code pool_enable}
+     * stays for the rest.
+     */
+    private void enableOnceAssembled() {
+        List<Leg> all = legs();
+        if (all.stream().anyMatch(l -> l.state() == SessionState.NORMAL)) {
+            return;
+        }
+        Message.RecoveryState newest = null;
+        for (Leg leg : all) {
+            if (leg.state() != SessionState.CREATED) {
+                continue;
+            }
+            try {
+                Message.RecoveryState state = Calls.expect(leg, leg.call(new Message.GetRecovery()),
+                        Message.RecoveryState.class);
+                if (newest == null || state.writerEpoch() > newest.writerEpoch()
+                        || (state.writerEpoch() == newest.writerEpoch() && state.mapVersion() > newest.mapVersion())) {
+                    newest = state;
+                }
+            } catch (IOException | PoolException e) {
+                return;
+            }
+        }
+        Set<Integer> joined = new TreeSet<>();
+        all.stream().filter(l -> l.state() == SessionState.CREATED).forEach(l -> joined.add(l.memberId()));
+        if (newest == null || newest.inService().isEmpty() || !joined.containsAll(newest.inService())) {
+            return;
+        }
+        try {
+            enableAll(false);
+            Logger.info("pool {}: every member in service ({}) has its session again; the pool enabled itself", name,
+                    newest.inService());
+        } catch (PoolException e) {
+            Logger.warn("pool {}: the sessions are back, but the pool did not enable itself: {}", name,
+                    e.getMessage());
+        }
     }
 
     /** {@code sessions/<s>/enable}: map update, then enable; the leg takes IO from then on. */

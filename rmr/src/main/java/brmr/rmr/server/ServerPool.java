@@ -531,6 +531,15 @@ public final class ServerPool {
                 current.active().chunks());
     }
 
+    /** For status: the chunks this store may hold without every leg having them; 0 without a store. */
+    public int activeChunkCount() {
+        Registration current;
+        synchronized (this) {
+            current = registration;
+        }
+        return current == null ? 0 : current.active().chunks().length;
+    }
+
     /** {@code InService}: the client's record of the members in service from {@code version} on. */
     void inService(long version, List<Integer> members) throws RequestException {
         Registration current = requireStore();
