@@ -49,7 +49,7 @@ class StorageNodeTest {
         assertEquals("store of pool p1 on member 2 failed: " + reason + "; remove_store and add_store it again",
                 e.getMessage());
         assertEquals("open\nmapped\nfailed: " + reason, node.tree().read("brmr-server/stores/p1/state"));
-        assertEquals("NO_IO", node.tree().read("rmr-server/pools/p1/state"));
+        assertEquals("no_io", node.tree().read("rmr-server/pools/p1/state"));
         assertTrue(node.status().contains("\"failure\":\"" + reason + "\""), node.status());
 
         node.tree().write("brmr-server/stores/p1/remove_store", "1");
