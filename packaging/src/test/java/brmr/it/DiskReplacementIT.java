@@ -209,7 +209,8 @@ class DiskReplacementIT {
             String poolUuid = ok(pool.daemon(1).ctl("read", "brmr-server/stores/p1/pool_uuid")).strip();
             refused(node2.ctl("write", "brmr-server/ctl/add_store", "device=" + forged.path() + " pool=p1"),
                     "pool_uuid: " + forged.path() + " belongs to pool p1 with UUID " + otherPool
-                            + ", but peer stg-rmr2@stg-rmr1 has UUID " + poolUuid + " (a disk from another pool with the same name?)");
+                            + ", but peer stg-rmr2@stg-rmr1 has UUID " + poolUuid
+                            + " (a disk from another pool with the same name?)");
 
             pool.daemon(1).kill();
             eventually(Duration.ofSeconds(30), "node 2's sync session to node 1 down",

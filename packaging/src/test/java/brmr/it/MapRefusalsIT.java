@@ -103,7 +103,7 @@ class MapRefusalsIT {
                 "size: 1000 sectors differs from the mapped_size 20480 of the legs");
         neverMapped(node1, pb1);
         ok(client.ctl("write", "brmr-client/ctl/map_device", "pool=pb size=20480"));
-        assertEquals("brmr0", ok(client.ctl("ls", "brmr-client/ctl/devices")).strip(), "the first device mapped");
+        assertEquals("brmr0/", ok(client.ctl("ls", "brmr-client/ctl/devices")).strip(), "the first device mapped");
         ok(client.ctl("write", "brmr-client/ctl/devices/brmr0/unmap_device", "1"));
         session(client, "pb", "s3", node3);
         refused(client.ctl("write", "brmr-client/ctl/map_device", "pool=pb size=20480"),

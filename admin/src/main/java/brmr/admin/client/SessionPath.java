@@ -58,7 +58,8 @@ public final class SessionPath {
             return;
         }
         if (!text.startsWith("path=")) {
-            throw new ControlException("reconnect", "write 1 or path=ip:ADDR[:PORT] to trigger it (got '" + text + "')");
+            throw new ControlException("reconnect", "write 1 or path=ip:ADDR[:PORT] to trigger it (got '" + text
+                    + "')");
         }
         InetSocketAddress asked = parse(ControlArgs.parse("reconnect", text, List.of("path"), List.of()).text("path"));
         if (!asked.equals(session)) {

@@ -4,7 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.util.Properties;
 
-/** The Maven version and git commit this build was made from (written at build time), as {@code --version} prints them. */
+/** The Maven version and git commit of this build (written at build time), as {@code --version} prints them. */
 public final class Version {
     private Version() {
     }

@@ -16,7 +16,7 @@ public interface NbdExport {
     /** The name clients ask for; also what {@code NBD_OPT_LIST} reports. */
     String name();
 
-    /** Other names clients may ask for, listed too (a mapped device's pool name); an export's own name wins over them. */
+    /** Other names clients may ask for, listed too (a device's pool name); an export's own name wins over them. */
     default List<String> aliases() {
         return List.of();
     }

@@ -23,8 +23,10 @@ public final class StorageDaemon {
             new DaemonOptions.Option("state-dir", "DIR", "state directory: log, default socket (default /var/lib/brmr/"
                     + PROGRAM + ")"),
             new DaemonOptions.Option("socket", "PATH", "control socket for brmrctl (default STATE-DIR/control.sock)"),
-            new DaemonOptions.Option("listen", "HOST:PORT", "TCP address for sessions (default " + DEFAULT_LISTEN + ")"),
-            new DaemonOptions.Option("direct-io", "auto|on|off", "O_DIRECT on the disks (default auto: on block devices)"),
+            new DaemonOptions.Option("listen", "HOST:PORT", "TCP address for sessions (default " + DEFAULT_LISTEN
+                    + ")"),
+            new DaemonOptions.Option("direct-io", "auto|on|off", "O_DIRECT on the disks (default auto: on block "
+                    + "devices)"),
             new DaemonOptions.Option("sync-queue-depth", "N", "chunk requests in flight per sync, 1..512 (default "
                     + SyncSettings.DEFAULT.queueDepth() + ")"),
             new DaemonOptions.Option("sync-rate-mib", "N", "sync and verify rate limit in MiB/s (default 0: none)"),
