@@ -254,7 +254,7 @@ join_sync() {
     [ "$peer" = "$member" ] \
       || ctl "$dir" write rmr-client/pools/$POOL/add_sess "sessname=n$peer path=ip:${NODE_ADDR[peer]}"
   done
-  ctl "$dir" write rmr-server/pools/$POOL/add_clt "poolname=$POOL"
+  ctl "$dir" write rmr-server/pools/$POOL/add_clt "$POOL"
 }
 
 # start_client RUNDIR: the compute client with a session to both nodes, enabled and mapped; sets
@@ -271,7 +271,7 @@ start_client() {
     ctl "$dir" write rmr-client/pools/$POOL/sessions/s$member/enable 1
   done
   ctl "$dir" write brmr-client/ctl/map_device "pool=$POOL size=$SECTORS"
-  URI=$(ctl_read "$dir" brmr-client/ctl/devices/$POOL/nbd)
+  URI=$(ctl_read "$dir" brmr-client/ctl/devices/brmr0/nbd)
   [[ $URI == nbd://* ]] || die "unexpected NBD address from the client: '$URI'"
 }
 

@@ -4,7 +4,7 @@
 # What it measures: a two-leg brmr pool of BENCH_SIZE_MIB (default 1 GiB) is filled with random
 # data through NBD. Then the disk of node 2 is "replaced": remove_store, then add_store of a new
 # empty disk with mode=replace, as DiskReplacementIT does it. Once the client's session to node 2
-# is NORMAL again, the script times `write rmr-server/pools/p1/sync start` until
+# is `normal` again, the script times `write rmr-server/pools/p1/sync start` until
 # `brmrctl sync p1 --wait` returns. That is the full resync: node 2 fetches every chunk from node 1
 # over its sync session and writes it to the new disk. The baseline is a plain copy of the same
 # size on the same machine, with O_DIRECT on both sides:
@@ -83,13 +83,13 @@ resync_round() {
 
   log "replacing the disk of node 2 (remove_store, add_store mode=replace)"
   ctl "$n2" write brmr-server/stores/$POOL/remove_store 1
-  wait_state "$c" rmr-client/pools/$POOL/sessions/s2/state "client session s2 after remove_store" "FAILED|RECONNECTING"
+  wait_state "$c" rmr-client/pools/$POOL/sessions/s2/state "client session s2 after remove_store" "failed|reconnecting"
   make_disk "$run/disk2-new.img" "$(store_bytes)"
   local new_file=$run/disk2-new.img
   ctl "$n2" write brmr-server/ctl/add_store "device=$DISK pool=$POOL mapped_size=$SECTORS mode=replace"
   [ "$(ctl_read "$n2" brmr-server/stores/$POOL/state | tr '\n' ' ')" = "open mapped " ] \
     || die "the new store on node 2 is not open and mapped: $(ctl_read "$n2" brmr-server/stores/$POOL/state)"
-  wait_state "$c" rmr-client/pools/$POOL/sessions/s2/state "client session s2 after add_store" NORMAL
+  wait_state "$c" rmr-client/pools/$POOL/sessions/s2/state "client session s2 after add_store" normal
   log "node 1 map: $(ctl_read "$n1" rmr-server/pools/$POOL/map_summary | tr '\n' ';' | cut -c1-120)"
   sync   # the fill's dirty pages go to disk now, not during the timed resync
 

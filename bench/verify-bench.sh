@@ -4,7 +4,7 @@
 # What it measures: a two-leg brmr pool of BENCH_SIZE_MIB (default 1 GiB) is brought up as
 # resync-bench.sh does it (two storage nodes with sync sessions to each other, a compute client
 # mapped over both) and filled with random data through NBD. The client stays connected, so the
-# pool is NORMAL, as verify requires. The script then times, on node 1,
+# pool is `normal`, as verify requires. The script then times, on node 1,
 #   brmrctl write rmr-server/pools/p1/verify start
 # until `brmrctl verify p1 --wait` returns: node 1 computes the CRC32C of each chunk of its store
 # and asks node 2 for the CRC32C of the same chunk over its sync session. It prints
@@ -81,8 +81,8 @@ main() {
   n1=$run/node1 n2=$run/node2
   fill "$run"
   sync   # the fill's dirty pages go to disk now, not during the timed verify
-  wait_state "$n1" rmr-server/pools/$POOL/state "node 1" NORMAL
-  wait_state "$n2" rmr-server/pools/$POOL/state "node 2" NORMAL
+  wait_state "$n1" rmr-server/pools/$POOL/state "node 1" normal
+  wait_state "$n2" rmr-server/pools/$POOL/state "node 2" normal
 
   log "verify of the whole pool on node 1"
   cpu1=$(cpu_seconds "${NODE_PID[1]}") cpu2=$(cpu_seconds "${NODE_PID[2]}")

@@ -67,18 +67,18 @@ done
 for member in 1 2; do
   peer=$((3 - member))
   ctl node$member write /sys/devices/virtual/rmr-client/ctl/join_pool "poolname=$pool chunk_size=131072 sync=y"
-  ctl node$member write /sys/class/rmr-client/pools/$pool/add_sess "sessname=n$peer path=ip:127.0.0.1:$((port_base + peer - 1))"
-  ctl node$member write /sys/class/rmr-server/pools/$pool/add_clt "poolname=$pool"
+  ctl node$member write /sys/class/rmr-client/pools/$pool/add_sess "sessname=stg-rmr$member@stg-rmr$peer path=ip:127.0.0.1:$((port_base + peer - 1))"
+  ctl node$member write /sys/class/rmr-server/pools/$pool/add_clt "$pool"
 done
 
 start_daemon client brmr-client --nbd "$nbd"
 ctl client write /sys/devices/virtual/rmr-client/ctl/join_pool "poolname=$pool chunk_size=131072"
 for member in 1 2; do
   ctl client write /sys/class/rmr-client/pools/$pool/add_sess \
-    "sessname=s$member path=ip:127.0.0.1:$((port_base + member - 1)) mode=$mode"
+    "sessname=psrv0@stg-rmr$member path=ip:127.0.0.1:$((port_base + member - 1)) mode=$mode"
 done
 for member in 1 2; do
-  ctl client write /sys/class/rmr-client/pools/$pool/sessions/s$member/enable 1
+  ctl client write /sys/class/rmr-client/pools/$pool/sessions/psrv0@stg-rmr$member/enable 1
 done
 ctl client write /sys/devices/virtual/brmr-client/ctl/map_device "pool=$pool size=$mapped_size"
 
@@ -89,8 +89,8 @@ done
 echo "== compute client"
 ctl client status
 echo
-echo "NBD export: $(ctl client read brmr-client/ctl/devices/$pool/nbd)"
-echo "  e.g. qemu-io -f raw -c 'write -P 0xab 0 1M' -c 'read -P 0xab 0 1M' $(ctl client read brmr-client/ctl/devices/$pool/nbd)"
+echo "NBD export: $(ctl client read brmr-client/ctl/devices/brmr0/nbd) (also under the pool name, /$pool)"
+echo "  e.g. qemu-io -f raw -c 'write -P 0xab 0 1M' -c 'read -P 0xab 0 1M' $(ctl client read brmr-client/ctl/devices/brmr0/nbd)"
 echo "  admin: $image/bin/brmrctl --socket $data/client/control.sock   (storage nodes: $data/node1/control.sock, $data/node2/control.sock)"
 if [ "${BRMR_ONCE:-0}" = 1 ]; then
   exit 0

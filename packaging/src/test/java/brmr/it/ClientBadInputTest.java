@@ -62,7 +62,12 @@ class ClientBadInputTest {
         cases.add(Arguments.of(add, "sessname=s1 path=ip:127.0.0.1 mode=join",
                 "mode: 'join' is not one of create, assemble"));
         cases.add(Arguments.of(add, "sessname=s/1 path=ip:127.0.0.1",
-                "sessname: 's/1' must be 1 to 64 letters, digits, '.', '_' or '-'"));
+                "sessname: 's/1' holds '/'; a session name must be 1 to 255 bytes of printable characters without '/'"));
+        cases.add(Arguments.of("rmr-client/pools/p1/sessions/s9/enable", "2",
+                "enable: write 1 to enable the session or 0 to take it out for maintenance (got '2')"));
+        cases.add(Arguments.of("rmr-client/pools/p1/sessions/s9/enable", "0", "sessname: no session s9 in pool p1"));
+        cases.add(Arguments.of("brmr-client/ctl/devices/brmr0/state", "x", "path: brmr-client/ctl/devices/brmr0/state "
+                + "is read-only"));
         cases.add(Arguments.of("rmr-client/pools/p1/sessions/s9/enable", "1", "sessname: no session s9 in pool p1"));
         cases.add(Arguments.of("rmr-client/pools/p1/sessions/s9/del_sess", "mode=delete",
                 "sessname: no session s9 in pool p1"));

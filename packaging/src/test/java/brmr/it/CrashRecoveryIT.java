@@ -124,7 +124,7 @@ class CrashRecoveryIT {
             restartWithSyncSessions(pool, 1);
             addSession(pool.client, pool.node(1));
             ok(pool.client.ctl("write", "rmr-client/pools/p1/pool_enable", "1"));
-            assertEquals("NORMAL NORMAL", pool.sessionState(1) + " " + pool.sessionState(2));
+            assertEquals("normal normal", pool.sessionState(1) + " " + pool.sessionState(2));
             ok(pool.client.ctl("write", "brmr-client/ctl/map_device", "pool=p1 size=" + MAPPED_SIZE));
             Qemu.io(pool.nbdUri(), "read -P 0x52 0 1M", "read -P 0x51 1M 3M");
             Recovery.syncToTheEnd(pool, 2);

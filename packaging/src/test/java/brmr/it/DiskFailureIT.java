@@ -94,8 +94,8 @@ class DiskFailureIT {
             ok(node2.ctl("write", "brmr-server/ctl/add_store", "device=" + device + " pool=p1"));
             assertEquals("open\nmapped", ok(node2.ctl("read", "brmr-server/stores/p1/state")).strip());
             ok(pool.client.ctl("write", "rmr-client/pools/p1/sessions/s2/reconnect", "1"));
-            Recovery.awaitSession(pool, 2, Set.of("NORMAL"), Duration.ofSeconds(30));
-            assertEquals("NORMAL", pool.read(2, "state"));
+            Recovery.awaitSession(pool, 2, Set.of("normal"), Duration.ofSeconds(30));
+            assertEquals("normal", pool.read(2, "state"));
             Recovery.syncVerifyCompare(pool, 2);
         }
     }
@@ -108,7 +108,7 @@ class DiskFailureIT {
         }
     }
 
-    /** The store says failed and why, the pool is NO_IO, the log and status say so; returns when the error was logged. */
+    /** The store says failed and why, the pool is no_io, the log and status say so; returns when the error was logged. */
     @SuppressWarnings("unchecked")
     private static Instant failureIsVisibleOnTheNode(LocalPool pool, String device) throws Exception {
         DaemonProcess node2 = pool.daemon(2);
@@ -118,7 +118,7 @@ class DiskFailureIT {
         String failedLine = state.get(2);
         assertTrue(failedLine.startsWith("failed: ") && failedLine.length() > "failed: ".length(),
                 "the store says it failed and why: " + state);
-        assertEquals("NO_IO", pool.read(2, "state"));
+        assertEquals("no_io", pool.read(2, "state"));
 
         List<String> log = Files.readAllLines(node2.stateDir().resolve("brmr-server.log"));
         String logged = log.stream().filter(line -> line.contains(" ERROR ") && line.contains(device)).findFirst()
@@ -128,12 +128,12 @@ class DiskFailureIT {
                 + logged);
 
         String table = ok(node2.ctl("status"));
-        assertTrue(table.contains("failed") && table.contains("NO_IO"), "brmrctl status shows the failure:\n" + table);
+        assertTrue(table.contains("failed") && table.contains("no_io"), "brmrctl status shows the failure:\n" + table);
         Map<String, Object> status = JSON.std.mapFrom(ok(node2.ctl("status", "--json")));
         Map<String, Object> poolStatus = ((List<Map<String, Object>>) status.get("pools")).stream()
                 .filter(p -> "p1".equals(p.get("pool"))).findFirst().orElseThrow();
         Map<String, Object> store = (Map<String, Object>) poolStatus.get("store");
-        assertEquals("NO_IO", poolStatus.get("state"), status::toString);
+        assertEquals("no_io", poolStatus.get("state"), status::toString);
         assertTrue(((List<String>) store.get("state")).contains(failedLine), "status --json: " + status);
 
         return LocalDateTime.parse(logged.substring(0, 23), LOG_TIME).atZone(ZoneId.systemDefault()).toInstant();

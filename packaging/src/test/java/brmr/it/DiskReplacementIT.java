@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DiskReplacementIT {
     private static final long MAPPED_SIZE = 204800;
     private static final int CHUNK = 131072;
-    private static final String CLEAN_MAPS = "member 1: [] 0/800\nmember 2: [] 0/800";
+    private static final String CLEAN_MAPS = "member 1: [] 0/800 dirty\nmember 2: [] 0/800 dirty";
 
     @TempDir
     Path dir;
@@ -52,13 +52,13 @@ class DiskReplacementIT {
     /** remove_store on node 2, then add_store mode=replace with an empty disk; returns the new disk. */
     private static TestDisk removeAndReplace(LocalPool pool) throws Exception {
         ok(pool.daemon(2).ctl("write", "/sys/class/brmr-server/stores/p1/remove_store", "1"));
-        sessionState(pool, 2, Set.of("FAILED", "RECONNECTING"));
+        sessionState(pool, 2, Set.of("failed", "reconnecting"));
         TestDisk fresh = pool.emptyDisk("disk2-new");
         ok(pool.daemon(2).ctl("write", "/sys/devices/virtual/brmr-server/ctl/add_store",
                 "device=" + fresh.path() + " pool=p1 mapped_size=" + MAPPED_SIZE + " mode=replace"));
         pool.replaceDisk(2, fresh);
         assertEquals("open\nmapped", ok(pool.daemon(2).ctl("read", "brmr-server/stores/p1/state")).strip());
-        sessionState(pool, 2, Set.of("NORMAL"));
+        sessionState(pool, 2, Set.of("normal"));
         return fresh;
     }
 
@@ -100,7 +100,7 @@ class DiskReplacementIT {
         try (LocalPool pool = LocalPool.start(dir, "p1", 2, MAPPED_SIZE, CHUNK, true)) {
             String uri = pool.nbdUri();
             Qemu.io(uri, "write -P 0x01 0 100M");
-            assertEquals("NORMAL", ok(pool.daemon(2).ctl("read", "rmr-client/pools/p1/sessions/n1/state")).strip());
+            assertEquals("normal", pool.syncSessionState(2, 1));
             TestDisk fresh;
             try (PatternWriter writer = new PatternWriter(uri, MAPPED_SIZE * 512, 1)) {
                 rounds(writer, 3);
@@ -131,14 +131,14 @@ class DiskReplacementIT {
                 ok(pool.daemon(2).ctl("write", "rmr-server/pools/p1/sync", "start"));
                 waitSynced(pool, 200);
                 pool.daemon(2).kill();
-                sessionState(pool, 2, Set.of("FAILED", "RECONNECTING"));
+                sessionState(pool, 2, Set.of("failed", "reconnecting"));
                 rounds(writer, 3);
                 pool.restart(2, true);
                 ok(pool.daemon(2).ctl("write", "brmr-server/ctl/add_store", "device=" + fresh.path() + " pool=p1"));
                 long left = MapSummaryText.parse(pool.read(2, "map_summary")).get(2).size();
                 assertTrue(left > 0 && left < 800 - 150, "the re-added disk still lacks " + left
                         + " chunks: the sync resumes, it does not restart from zero");
-                sessionState(pool, 2, Set.of("NORMAL"));
+                sessionState(pool, 2, Set.of("normal"));
                 syncToTheEnd(pool);
                 assertTrue(number(progress(pool, 2), "synced") < 800 - 150);
                 rounds(writer, 2);
@@ -170,9 +170,9 @@ class DiskReplacementIT {
             pool.restart(1, true);
             ok(pool.daemon(1).ctl("write", "brmr-server/ctl/add_store", "device=" + pool.node(1).disk.path()
                     + " pool=p1"));
-            eventually(Duration.ofSeconds(30), "node 2's sync session to node 1 back", () -> ok(pool.daemon(2).ctl(
-                    "read", "rmr-client/pools/p1/sessions/n1/state")).strip(), "NORMAL"::equals);
-            sessionState(pool, 1, Set.of("NORMAL"));
+            eventually(Duration.ofSeconds(30), "node 2's sync session to node 1 back",
+                    () -> pool.syncSessionState(2, 1), "normal"::equals);
+            sessionState(pool, 1, Set.of("normal"));
             syncToTheEnd(pool);
             assertTrue(number(progress(pool, 2), "synced") < 800 - 150, "resumed, not restarted");
             Qemu.io(uri, "read -P 0x03 " + 799L * CHUNK + " 4k");
@@ -191,7 +191,8 @@ class DiskReplacementIT {
             String oldDigest = old.digest();
 
             refused(node2.ctl("write", "brmr-server/ctl/add_store", "device=" + fresh.path()
-                    + " pool=p1 mapped_size=102400 mode=replace"), "mapped_size: peer n1 has mapped_size 204800, not 102400");
+                    + " pool=p1 mapped_size=102400 mode=replace"),
+                    "mapped_size: peer stg-rmr2@stg-rmr1 has mapped_size 204800, not 102400");
             refused(node2.ctl("write", "brmr-server/ctl/add_store", "device=" + old.path()
                     + " pool=p1 mapped_size=204800 mode=replace"), "mode: " + old.path() + " has brmr metadata (pool "
                     + "'p1', member 2, 204800 sectors, mapped); mode=replace takes an empty disk: re-add it without "
@@ -207,12 +208,13 @@ class DiskReplacementIT {
             String forgedDigest = forged.digest();
             String poolUuid = ok(pool.daemon(1).ctl("read", "brmr-server/stores/p1/pool_uuid")).strip();
             refused(node2.ctl("write", "brmr-server/ctl/add_store", "device=" + forged.path() + " pool=p1"),
-                    "pool_uuid: " + forged.path() + " belongs to pool p1 with UUID " + otherPool + ", but peer n1 has "
-                            + "UUID " + poolUuid + " (a disk from another pool with the same name?)");
+                    "pool_uuid: " + forged.path() + " belongs to pool p1 with UUID " + otherPool
+                            + ", but peer stg-rmr2@stg-rmr1 has UUID " + poolUuid
+                            + " (a disk from another pool with the same name?)");
 
             pool.daemon(1).kill();
-            eventually(Duration.ofSeconds(30), "node 2's sync session to node 1 down", () -> ok(node2.ctl("read",
-                    "rmr-client/pools/p1/sessions/n1/state")).strip(), state -> !state.equals("NORMAL"));
+            eventually(Duration.ofSeconds(30), "node 2's sync session to node 1 down",
+                    () -> pool.syncSessionState(2, 1), state -> !state.equals("normal"));
             refused(node2.ctl("write", "brmr-server/ctl/add_store", "device=" + fresh.path()
                     + " pool=p1 mapped_size=204800 mode=replace"), "mode: replace needs a peer of pool p1 whose store "
                     + "is mapped, but no peer is reachable over the sync sessions");
@@ -221,7 +223,7 @@ class DiskReplacementIT {
             assertEquals(oldDigest, old.digest());
             assertEquals(forgedDigest, forged.digest());
             assertEquals("", ok(node2.ctl("ls", "brmr-server/stores")).strip(), "no registration left behind");
-            assertEquals("EMPTY", pool.read(2, "state"));
+            assertEquals("empty", pool.read(2, "state"));
         }
     }
 }

@@ -69,8 +69,8 @@ class FrozenPeerIT {
                 } finally {
                     node2.thaw();
                 }
-                Duration back = Recovery.awaitSession(pool, 2, Set.of("NORMAL"), Duration.ofSeconds(60));
-                System.out.printf("[brmr tests] frozen peer, repetition %d: session s2 back in NORMAL %d ms after "
+                Duration back = Recovery.awaitSession(pool, 2, Set.of("normal"), Duration.ofSeconds(60));
+                System.out.printf("[brmr tests] frozen peer, repetition %d: session s2 back in service %d ms after "
                         + "SIGCONT (fio still running: %s)%n", round, back.toMillis(), fio.isRunning());
                 report = fio.await(Duration.ofSeconds(FIO_SECONDS + 60));
             }
@@ -83,7 +83,7 @@ class FrozenPeerIT {
                     + ", stays under the peer timeout of " + timeout + " s plus 1 s");
             assertTrue(detected.toMillis() < (timeout + 1) * 1000 + DETECTION_SLACK_MILLIS, "s2 failed " + detected
                     + " after SIGSTOP: within the peer timeout plus a heartbeat (and polling slack)");
-            assertEquals("NORMAL", pool.read(2, "state"), "node 2 serves again after its map update");
+            assertEquals("normal", pool.read(2, "state"), "node 2 serves again after its map update");
             Recovery.syncVerifyCompare(pool, 2);
         }
     }

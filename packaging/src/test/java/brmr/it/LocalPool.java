@@ -175,8 +175,20 @@ final class LocalPool implements AutoCloseable {
         return nodes.get(member - 1);
     }
 
+    /** The NBD address of the pool's device, the only one the client maps: {@code brmr0}. */
     String nbdUri() {
-        return ok(client.ctl("read", "brmr-client/ctl/devices/" + pool + "/nbd")).strip();
+        return ok(client.ctl("read", "brmr-client/ctl/devices/brmr0/nbd")).strip();
+    }
+
+    /** The sync session from {@code member} to {@code peer}, named as the guide does: {@code stg-rmr1@stg-rmr2}. */
+    static String syncSession(int member, int peer) {
+        return "stg-rmr" + member + "@stg-rmr" + peer;
+    }
+
+    /** The state of {@code member}'s sync session to {@code peer}. */
+    String syncSessionState(int member, int peer) {
+        return ok(node(member).daemon.ctl("read", "rmr-client/pools/" + pool + "/sessions/" + syncSession(member, peer)
+                + "/state")).strip();
     }
 
     /** The runbook's sync set-up on a storage node: the sync pool, a session to every peer, attached to the server pool. */
@@ -186,10 +198,10 @@ final class LocalPool implements AutoCloseable {
         for (Node peer : nodes) {
             if (peer != node) {
                 ok(node.daemon.ctl("write", "/sys/class/rmr-client/pools/" + pool + "/add_sess",
-                        "sessname=n" + peer.member + " path=ip:127.0.0.1:" + peer.port));
+                        "sessname=" + syncSession(node.member, peer.member) + " path=ip:127.0.0.1:" + peer.port));
             }
         }
-        ok(node.daemon.ctl("write", "/sys/class/rmr-server/pools/" + pool + "/add_clt", "poolname=" + pool));
+        ok(node.daemon.ctl("write", "/sys/class/rmr-server/pools/" + pool + "/add_clt", pool));
     }
 
     /** Starts a killed node again on its port and re-adds its store, as an operator would after a crash. */

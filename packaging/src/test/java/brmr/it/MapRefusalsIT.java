@@ -83,7 +83,7 @@ class MapRefusalsIT {
         session(client, "pa", "s2", node2);
         ok(node2.ctl("write", "brmr-server/stores/pa/remove_store", "1"));
         eventually(Duration.ofSeconds(20), "session s2 of pa reconnecting",
-                () -> ok(client.ctl("read", "rmr-client/pools/pa/sessions/s2/state")).strip(), "RECONNECTING"::equals);
+                () -> ok(client.ctl("read", "rmr-client/pools/pa/sessions/s2/state")).strip(), "reconnecting"::equals);
         refused(client.ctl("write", "brmr-client/ctl/map_device", "pool=pa size=20480"),
                 "leg s2: is RECONNECTING; the first map of a fresh pool needs every leg reachable and enabled");
         neverMapped(node1, pa1);
@@ -103,7 +103,8 @@ class MapRefusalsIT {
                 "size: 1000 sectors differs from the mapped_size 20480 of the legs");
         neverMapped(node1, pb1);
         ok(client.ctl("write", "brmr-client/ctl/map_device", "pool=pb size=20480"));
-        ok(client.ctl("write", "brmr-client/ctl/devices/pb/unmap_device", "1"));
+        assertEquals("brmr0/", ok(client.ctl("ls", "brmr-client/ctl/devices")).strip(), "the first device mapped");
+        ok(client.ctl("write", "brmr-client/ctl/devices/brmr0/unmap_device", "1"));
         session(client, "pb", "s3", node3);
         refused(client.ctl("write", "brmr-client/ctl/map_device", "pool=pb size=20480"),
                 "leg s3: its store was never mapped, but leg s1 is mapped; a map takes all mapped or all fresh legs");

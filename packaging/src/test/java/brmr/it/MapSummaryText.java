@@ -6,9 +6,9 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** Parses {@code map_summary}: "member N: [0-3, 7] dirty/total" per line. */
+/** Parses {@code map_summary}: "member N: [0 1 2 3 7] dirty/total dirty" per line, as upstream prints it. */
 final class MapSummaryText {
-    private static final Pattern LINE = Pattern.compile("member (\\d+): \\[([^\\]]*)\\] (\\d+)/(\\d+)");
+    private static final Pattern LINE = Pattern.compile("member (\\d+): \\[([0-9 ]*)\\] (\\d+)/(\\d+) dirty");
 
     private MapSummaryText() {
     }
@@ -25,16 +25,9 @@ final class MapSummaryText {
                 throw new AssertionError("not a map_summary line: '" + line + "'");
             }
             TreeSet<Long> chunks = new TreeSet<>();
-            for (String part : m.group(2).split(",")) {
-                String range = part.strip();
-                if (range.isEmpty()) {
-                    continue;
-                }
-                int dash = range.indexOf('-');
-                long from = Long.parseLong(dash < 0 ? range : range.substring(0, dash));
-                long to = dash < 0 ? from : Long.parseLong(range.substring(dash + 1));
-                for (long c = from; c <= to; c++) {
-                    chunks.add(c);
+            for (String chunk : m.group(2).split(" ")) {
+                if (!chunk.isEmpty()) {
+                    chunks.add(Long.parseLong(chunk));
                 }
             }
             if (chunks.size() != Integer.parseInt(m.group(3))) {

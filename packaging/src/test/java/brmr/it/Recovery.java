@@ -18,7 +18,7 @@ import java.util.Set;
  * byte-identical.
  */
 final class Recovery {
-    static final Set<String> OUT_OF_SERVICE = Set.of("FAILED", "RECONNECTING");
+    static final Set<String> OUT_OF_SERVICE = Set.of("failed", "reconnecting");
 
     private Recovery() {
     }
@@ -86,7 +86,7 @@ final class Recovery {
         StringBuilder clean = new StringBuilder();
         for (LocalPool.Node node : pool.nodes) {
             clean.append(clean.isEmpty() ? "" : "\n").append("member ").append(node.member).append(": [] 0/")
-                    .append(pool.chunkCount());
+                    .append(pool.chunkCount()).append(" dirty");
         }
         for (LocalPool.Node node : pool.nodes) {
             eventually(Duration.ofSeconds(30), "node " + node.member + " knows every chunk is clean",

@@ -47,10 +47,15 @@ class ReplicatedPoolIT {
             Qemu.io(uri, "read -P 0x11 0 1M", "read -P 0x22 5M 3M", "read -P 0x33 99M 1M",
                     "read -P 0x44 20975616 4096", "read -P 0 40M 2M", "read -P 0 20971520 4096");
             for (int member = 1; member <= 2; member++) {
-                assertEquals("NORMAL", pool.read(member, "state"));
+                assertEquals("normal", pool.read(member, "state"));
                 assertEquals("open\nmapped", ok(pool.node(member).daemon.ctl("read",
                         "brmr-server/stores/p1/state")).strip());
             }
+            assertEquals("ready", ok(pool.client.ctl("read", "brmr-client/ctl/devices/brmr0/state")).strip());
+            assertEquals(String.valueOf(MAPPED_SIZE),
+                    ok(pool.client.ctl("read", "brmr-client/ctl/devices/brmr0/block/size")).strip());
+            assertTrue(uri.endsWith("/brmr0"), uri);
+            Qemu.io(uri.replace("/brmr0", "/p1"), "read -P 0x11 0 1M", "write -P 0x55 2M 64k", "read -P 0x55 2M 64k");
             String uuid = ok(pool.node(1).daemon.ctl("read", "brmr-server/stores/p1/pool_uuid")).strip();
             assertEquals(uuid, ok(pool.node(2).daemon.ctl("read", "brmr-server/stores/p1/pool_uuid")).strip());
             assertFalse(uuid.equals("unset"));
@@ -113,16 +118,16 @@ class ReplicatedPoolIT {
             Set<Long> later = new TreeSet<>(List.of(400L, 401L, 402L, 450L, 600L, 799L));
             Qemu.io(uri, "write -P 0x6b " + 400L * CHUNK + " 384k", "write -P 0x6b " + 450L * CHUNK + " 128k",
                     "write -P 0x6b " + (600L * CHUNK + 4096) + " 4k", "write -P 0x6b " + 799L * CHUNK + " 128k");
-            assertTrue(Set.of("FAILED", "RECONNECTING").contains(pool.sessionState(2)), pool.sessionState(2));
+            assertTrue(Set.of("failed", "reconnecting").contains(pool.sessionState(2)), pool.sessionState(2));
 
             TreeSet<Long> missed = MapSummaryText.parse(pool.read(1, "map_summary")).get(2);
             assertEquals(later, new TreeSet<>(missed.tailSet(100L)), "exactly the chunks written since the kill");
             assertTrue(missed.headSet(100L).size() > 0, "the writer's chunks after the kill are marked too");
 
             pool.restartAndReadd(2);
-            eventually(Duration.ofSeconds(30), "session s2 back in NORMAL", () -> pool.sessionState(2),
-                    "NORMAL"::equals);
-            assertEquals("NORMAL", pool.read(2, "state"));
+            eventually(Duration.ofSeconds(30), "session s2 back in service", () -> pool.sessionState(2),
+                    "normal"::equals);
+            assertEquals("normal", pool.read(2, "state"));
             List<String> log = Files.readAllLines(pool.node(2).stateDir.resolve("brmr-server.log"));
             int restart = lastIndexOf(log, "brmr-server starting");
             int joined = indexAfter(log, restart, "compute session s2 joined (ASSEMBLE), state NO_IO");
@@ -144,6 +149,30 @@ class ReplicatedPoolIT {
     }
 
     @Test
+    void aLegInMaintenanceMissesWritesAndComesBackThroughAMapUpdate() throws Exception {
+        try (LocalPool pool = LocalPool.start(dir, "p1", 2, MAPPED_SIZE, CHUNK, true)) {
+            String uri = pool.nbdUri();
+            Qemu.io(uri, "write -P 0x41 0 1M");
+            String s2 = "/sys/class/rmr-client/pools/p1/sessions/s2/";
+            ok(pool.client.ctl("write", s2 + "enable", "0"));
+            assertEquals("maintenance\nMaintenance mode: 1\n", ok(pool.client.ctl("read", s2 + "state")));
+            Qemu.io(uri, "write -P 0x42 " + 20L * CHUNK + " 256k", "read -P 0x42 " + 20L * CHUNK + " 256k");
+            assertTrue(MapSummaryText.parse(pool.read(1, "map_summary")).get(2).containsAll(List.of(20L, 21L)),
+                    "node 1 recorded what member 2 missed: " + pool.read(1, "map_summary"));
+            assertEquals("maintenance", pool.sessionState(2).lines().findFirst().orElseThrow(),
+                    "a leg in maintenance does not come back by itself");
+
+            ok(pool.client.ctl("write", s2 + "enable", "1"));
+            assertEquals("normal", pool.sessionState(2));
+            assertEquals(pool.read(1, "map_summary"), pool.read(2, "map_summary"), "node 2 took the map update");
+            for (int round = 0; round < 4; round++) {
+                Qemu.io(uri, "read -P 0x42 " + 20L * CHUNK + " 256k", "read -P 0x41 0 1M");
+            }
+            Recovery.syncVerifyCompare(pool, 2);
+        }
+    }
+
+    @Test
     void whatASurvivorKnowsOfAMissingLegSurvivesTheSurvivorsCrash() throws Exception {
         try (LocalPool pool = LocalPool.start(dir, "p1", 2, MAPPED_SIZE, CHUNK)) {
             String uri = pool.nbdUri();
@@ -155,15 +184,15 @@ class ReplicatedPoolIT {
             }
             pool.node(2).daemon.kill();
             Qemu.io(uri, "write -P 0x32 " + 10L * CHUNK + " 256k", "write -P 0x32 " + 500L * CHUNK + " 4k");
-            String missed = "member 1: [] 0/800\nmember 2: [10-11, 500] 3/800";
+            String missed = "member 1: [] 0/800 dirty\nmember 2: [10 11 500] 3/800 dirty";
             assertEquals(missed, pool.read(1, "map_summary"));
 
             pool.node(1).daemon.kill();
             pool.restartAndReadd(1);
             assertEquals(missed, pool.read(1, "map_summary"), "the map of member 2 was persisted on node 1's disk");
             pool.restartAndReadd(2);
-            eventually(Duration.ofSeconds(30), "both sessions back in NORMAL",
-                    () -> pool.sessionState(1) + " " + pool.sessionState(2), "NORMAL NORMAL"::equals);
+            eventually(Duration.ofSeconds(30), "both sessions back in service",
+                    () -> pool.sessionState(1) + " " + pool.sessionState(2), "normal normal"::equals);
             assertEquals(missed, pool.read(2, "map_summary"), "the reassembled pool agrees on what node 2 lacks");
             for (int round = 0; round < 4; round++) {
                 Qemu.io(uri, "read -P 0x32 " + 10L * CHUNK + " 256k", "read -P 0x32 " + 500L * CHUNK + " 4k",
@@ -194,7 +223,7 @@ class ReplicatedPoolIT {
                     && l.contains("protocol version 4, this node speaks 3")), String.join("\n", log));
             assertTrue(log.stream().filter(l -> l.contains("broke the RMR protocol")).count() >= 2);
             Qemu.io(uri, "read -P 0x21 0 1M", "write -P 0x22 1M 1M", "read -P 0x22 1M 1M");
-            assertEquals("NORMAL", pool.sessionState(1));
+            assertEquals("normal", pool.sessionState(1));
             assertEquals(List.of(), pool.differingChunks(1, 2));
         }
     }

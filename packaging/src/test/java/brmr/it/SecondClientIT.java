@@ -58,7 +58,7 @@ class SecondClientIT {
                         + pool.node(member).port + " refused session s" + member + ": pool p1 on member " + member
                         + " is in use by another client; add the session with force=1 to take it over (that client "
                         + "is then fenced)");
-                assertEquals("NORMAL", state(first, member), "the refusal leaves the first client serving");
+                assertEquals("normal", state(first, member), "the refusal leaves the first client serving");
             }
             Qemu.io(pool.nbdUri(), "write -P 0x42 0 1M", "read -P 0x42 0 1M");
 
@@ -79,7 +79,7 @@ class SecondClientIT {
             for (int member = 1; member <= 2; member++) {
                 int m = member;
                 eventually(Duration.ofSeconds(60), "the first client's session s" + m + " fenced for good",
-                        () -> state(first, m), "FAILED"::equals);
+                        () -> state(first, m), "failed"::equals);
             }
             String status = ok(first.ctl("status", "--json"));
             assertTrue(status.contains("is fenced from pool p1"), status);
@@ -88,7 +88,7 @@ class SecondClientIT {
             Thread.sleep(Duration.ofSeconds(3));
             assertEquals(joinsBefore[0], joins(pool, 1), "the fenced client does not take session s1 back");
             assertEquals(joinsBefore[1], joins(pool, 2), "the fenced client does not take session s2 back");
-            assertEquals(List.of("NORMAL", "NORMAL"), List.of(state(second, 1), state(second, 2)));
+            assertEquals(List.of("normal", "normal"), List.of(state(second, 1), state(second, 2)));
             Qemu.io(secondUri, "read -P 0x43 1M 1M", "read -P 0x41 2M 6M");
             // the take-over turned the first client's last writes into dirty marks: the sync resolves them
             for (LocalPool.Node node : pool.nodes) {

@@ -23,16 +23,16 @@ class SingleNodeLifecycleIT {
                 DaemonProcess node = DaemonProcess.storage(dir.resolve("node1"))) {
             String dev = disk.path().toString();
             ok(node.ctl("write", "/sys/devices/virtual/rmr-server/ctl/join_pool", "poolname=p1 member_id=1"));
-            assertEquals("EMPTY", ok(node.ctl("read", "/sys/class/rmr-server/pools/p1/state")).strip());
+            assertEquals("empty", ok(node.ctl("read", "/sys/class/rmr-server/pools/p1/state")).strip());
 
             ok(node.ctl("write", "/sys/devices/virtual/brmr-server/ctl/create_store",
                     "device=" + dev + " pool=p1 mapped_size=204800"));
             assertEquals("open", ok(node.ctl("read", "/sys/class/brmr-server/stores/p1/state")).strip());
-            assertEquals("REGISTERED", ok(node.ctl("read", "rmr-server/pools/p1/state")).strip());
+            assertEquals("registered", ok(node.ctl("read", "rmr-server/pools/p1/state")).strip());
             assertEquals("204800", ok(node.ctl("read", "brmr-server/stores/p1/mapped_size")).strip());
             assertEquals(dev, ok(node.ctl("read", "brmr-server/stores/p1/bdev_name")).strip());
             assertEquals(String.valueOf(DISK_BYTES / 512), ok(node.ctl("read", "brmr-server/stores/p1/dev_size")).strip());
-            assertEquals("member 1: [] 0/800", ok(node.ctl("read", "rmr-server/pools/p1/map_summary")).strip());
+            assertEquals("member 1: [] 0/800 dirty", ok(node.ctl("read", "rmr-server/pools/p1/map_summary")).strip());
             String examined = ok(node.ctl("examine", dev));
             assertTrue(examined.contains("pool:        p1"), examined);
             assertTrue(examined.contains("flags:       none (never mapped)"), examined);
@@ -41,7 +41,7 @@ class SingleNodeLifecycleIT {
             CommandResult gone = node.ctl("read", "brmr-server/stores/p1/state");
             assertEquals(1, gone.exit(), gone::toString);
             assertEquals("pool: no store for pool p1 on this node\n", gone.err());
-            assertEquals("EMPTY", ok(node.ctl("read", "rmr-server/pools/p1/state")).strip());
+            assertEquals("empty", ok(node.ctl("read", "rmr-server/pools/p1/state")).strip());
             assertTrue(ok(node.ctl("examine", dev)).contains("pool:        p1"), "remove_store keeps the metadata");
 
             ok(node.ctl("write", "/sys/devices/virtual/brmr-server/ctl/add_store", "device=" + dev + " pool=p1"));
@@ -55,7 +55,7 @@ class SingleNodeLifecycleIT {
             ok(node.ctl("write", "brmr-server/ctl/create_store", "device=" + dev + " pool=p1 mapped_size=204800"));
             assertEquals("open", ok(node.ctl("read", "brmr-server/stores/p1/state")).strip());
             String status = ok(node.ctl("status"));
-            assertTrue(status.lines().anyMatch(l -> l.startsWith("p1") && l.contains(dev) && l.contains("REGISTERED")),
+            assertTrue(status.lines().anyMatch(l -> l.startsWith("p1") && l.contains(dev) && l.contains("registered")),
                     status);
         }
     }
@@ -99,8 +99,8 @@ class SingleNodeLifecycleIT {
                     "device=" + empty.path() + " pool=p1 mapped_size=204800 mode=replace");
             assertEquals(digest, disk.digest(), "refusals must not touch the disk with metadata");
             assertEquals(emptyDigest, empty.digest(), "refusals must not touch the empty disk");
-            assertEquals("EMPTY", ok(node.ctl("read", "rmr-server/pools/p1/state")).strip());
-            assertEquals("EMPTY", ok(node.ctl("read", "rmr-server/pools/p2/state")).strip());
+            assertEquals("empty", ok(node.ctl("read", "rmr-server/pools/p1/state")).strip());
+            assertEquals("empty", ok(node.ctl("read", "rmr-server/pools/p2/state")).strip());
             assertEquals("", ok(node.ctl("ls", "brmr-server/stores")).strip(), "no registration left behind");
         }
     }
@@ -120,7 +120,7 @@ class SingleNodeLifecycleIT {
                 ok(second.ctl("write", "rmr-server/ctl/join_pool", "poolname=p1 member_id=3"));
                 ok(second.ctl("write", "brmr-server/ctl/add_store", "device=" + dev + " pool=p1 mapped_size=204800"));
                 assertEquals("open", ok(second.ctl("read", "brmr-server/stores/p1/state")).strip());
-                assertEquals("member 3: [] 0/800", ok(second.ctl("read", "rmr-server/pools/p1/map_summary")).strip());
+                assertEquals("member 3: [] 0/800 dirty", ok(second.ctl("read", "rmr-server/pools/p1/map_summary")).strip());
             }
         }
     }

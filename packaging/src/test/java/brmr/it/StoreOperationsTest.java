@@ -67,7 +67,7 @@ class StoreOperationsTest {
             assertEquals("pool_uuid: " + disk.path() + " belongs to pool p1 with UUID " + POOL_UUID + ", but peer s2 has "
                     + "UUID " + other + " (a disk from another pool with the same name?)", e.getMessage());
             assertEquals(before, disk.digest());
-            assertEquals("EMPTY", node.tree().read("rmr-server/pools/p1/state"));
+            assertEquals("empty", node.tree().read("rmr-server/pools/p1/state"));
         }
     }
 
@@ -80,8 +80,9 @@ class StoreOperationsTest {
             node.tree().write("brmr-server/ctl/add_store",
                     "device=" + disk.path() + " pool=p1 mapped_size=20480 mode=replace");
             assertEquals("open\nmapped", node.tree().read("brmr-server/stores/p1/state"));
-            assertEquals("REGISTERED", node.tree().read("rmr-server/pools/p1/state"));
-            assertEquals("member 1: [0-79] 80/80\n", node.tree().read("rmr-server/pools/p1/map_summary"));
+            assertEquals("registered", node.tree().read("rmr-server/pools/p1/state"));
+            assertEquals("member 1: [" + chunks(0, 79) + "] 80/80 dirty\n",
+                    node.tree().read("rmr-server/pools/p1/map_summary"));
             node.tree().write("brmr-server/stores/p1/remove_store", "1");
             try (BlockDevice device = BlockDevice.open(disk.path(), BlockDevice.Access.READ_ONLY,
                     BlockDevice.DirectIo.OFF)) {
@@ -96,7 +97,8 @@ class StoreOperationsTest {
                 assertEquals(80, dirty, "every chunk is persisted as missing before MAPPED is set");
             }
             node.tree().write("brmr-server/ctl/add_store", "device=" + disk.path() + " pool=p1");
-            assertEquals("member 1: [0-79] 80/80\n", node.tree().read("rmr-server/pools/p1/map_summary"),
+            assertEquals("member 1: [" + chunks(0, 79) + "] 80/80 dirty\n",
+                    node.tree().read("rmr-server/pools/p1/map_summary"),
                     "a re-add after an interrupted resync still lacks every chunk");
             node.tree().write("brmr-server/stores/p1/delete_store", "1");
         }
@@ -121,7 +123,7 @@ class StoreOperationsTest {
             peers.add(new PeerAnswer("s4", peer(true, 20480, UUID.randomUUID())));
             assertTrue(refused(replace).startsWith("pool_uuid: peers disagree on the UUID of pool p1"));
             assertEquals(before, disk.digest());
-            assertEquals("EMPTY", node.tree().read("rmr-server/pools/p1/state"));
+            assertEquals("empty", node.tree().read("rmr-server/pools/p1/state"));
             assertEquals(List.of(), node.tree().list("brmr-server/stores"));
         }
     }
@@ -129,5 +131,11 @@ class StoreOperationsTest {
     private String refused(String value) {
         return assertThrows(ControlException.class, () -> node.tree().write("brmr-server/ctl/add_store", value))
                 .getMessage();
+    }
+
+    /** Chunk numbers as map_summary lists them: "0 1 2 ... 79". */
+    private static String chunks(long first, long last) {
+        return java.util.stream.LongStream.rangeClosed(first, last).mapToObj(Long::toString)
+                .collect(java.util.stream.Collectors.joining(" "));
     }
 }

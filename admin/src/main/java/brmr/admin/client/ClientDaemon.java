@@ -14,13 +14,23 @@ public final class ClientDaemon {
     private ClientDaemon() {
     }
 
+    private static final String DEFAULT_NBD = "127.0.0.1:10809";
+    private static final List<DaemonOptions.Option> OPTIONS = List.of(
+            new DaemonOptions.Option("state-dir", "DIR", "state directory: log, default socket (default /var/lib/brmr/"
+                    + PROGRAM + ")"),
+            new DaemonOptions.Option("socket", "PATH", "control socket for brmrctl (default STATE-DIR/control.sock)"),
+            new DaemonOptions.Option("nbd", "HOST:PORT", "where mapped devices are served over NBD (default "
+                    + DEFAULT_NBD + ")"),
+            new DaemonOptions.Option("peer-timeout", "SECONDS", "a storage node silent this long is failed, 1..300 "
+                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"));
+
     public static void main(String[] args) {
-        DaemonOptions options;
+        DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The compute-client daemon: its pools' legs to "
+                + "the storage nodes, and the mapped devices over NBD.", args, OPTIONS);
         InetSocketAddress nbd;
         PeerTimeout peerTimeout;
         try {
-            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "nbd", "peer-timeout"));
-            nbd = options.address("nbd", "127.0.0.1:10809");
+            nbd = options.address("nbd", DEFAULT_NBD);
             peerTimeout = options.peerTimeout();
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());

@@ -10,6 +10,7 @@ import brmr.rmr.client.ClientPool;
 import brmr.rmr.client.ClientPools;
 import brmr.rmr.client.Leg;
 import brmr.rmr.client.PeerTimeout;
+import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
@@ -18,14 +19,21 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.tinylog.Logger;
 
-/** A compute client: its pools and their legs, its mapped devices, the NBD server exporting them, and their control files. */
+/**
+ * A compute client: its pools and their legs, its mapped devices, the NBD server exporting them, and their control
+ * files. Devices are named as upstream's: {@code brmr0}, {@code brmr1}, ..., the lowest number free at map time.
+ */
 public final class ClientNode implements AutoCloseable {
+    static final String DEVICE_PREFIX = "brmr";
+
     private final ClientPools pools;
-    private final Map<String, MappedDevice> devices = new TreeMap<>();
+    /** Guarded by this: mapped devices by their number N of {@code brmrN}. */
+    private final Map<Integer, MappedDevice> devices = new TreeMap<>();
     private final NbdServer nbd;
     private final ControlTree tree = new ControlTree();
 
@@ -55,19 +63,15 @@ public final class ClientNode implements AutoCloseable {
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> pool(vars).peerTimeout().toString(),
                         (vars, value) -> PeerTimeoutFile.write(pool(vars).peerTimeout(), value))
                 .names("rmr-client/pools/{pool}/sessions/{sess}", this::sessionNames)
-                .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> {
-                    ControlArgs.requireOne("enable", value);
-                    ControlException.refusing(() -> pool(vars).enable(vars.get("sess")));
-                    return "";
-                })
-                .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> leg(vars).state().name())
+                .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> enable(vars, value))
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> sessionState(leg(vars)))
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
                         vars -> String.valueOf(leg(vars).memberId()))
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/path",
                         vars -> "ip:" + leg(vars).where())
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/del_sess", (vars, value) -> deleteSession(vars, value))
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
-                    ControlArgs.requireOne("reconnect", value);
+                    SessionPath.checkReconnect(value, leg(vars).address());
                     ControlException.refusing(() -> pool(vars).reconnect(vars.get("sess")));
                     return "";
                 })
@@ -75,9 +79,10 @@ public final class ClientNode implements AutoCloseable {
                 .names("brmr-client/ctl/devices/{dev}", vars -> deviceNames())
                 .readable("brmr-client/ctl/devices/{dev}/state", vars -> {
                     device(vars);
-                    return "mapped";
+                    return "ready";
                 })
                 .readable("brmr-client/ctl/devices/{dev}/size", vars -> String.valueOf(device(vars).size() / 512))
+                .readable("brmr-client/ctl/devices/{dev}/block/size", vars -> String.valueOf(device(vars).size() / 512))
                 .readable("brmr-client/ctl/devices/{dev}/nbd", vars -> nbdUri(device(vars)))
                 .writable("brmr-client/ctl/devices/{dev}/unmap_device", (vars, value) -> unmap(vars, value));
     }
@@ -99,12 +104,21 @@ public final class ClientNode implements AutoCloseable {
     }
 
     private synchronized List<String> deviceNames() {
-        return new ArrayList<>(devices.keySet());
+        return devices.values().stream().map(MappedDevice::name).toList();
+    }
+
+    /** The device mapped from {@code pool}, if any. */
+    private synchronized Optional<MappedDevice> deviceOf(String pool) {
+        return devices.values().stream().filter(d -> d.pool().name().equals(pool)).findFirst();
     }
 
     private String nbdUri(MappedDevice device) {
+        return nbdUri(device.name());
+    }
+
+    private String nbdUri(String exportName) {
         InetSocketAddress address = nbd.address();
-        return "nbd://" + address.getHostString() + ":" + address.getPort() + "/" + device.name();
+        return "nbd://" + address.getHostString() + ":" + address.getPort() + "/" + exportName;
     }
 
 
@@ -127,11 +141,27 @@ public final class ClientNode implements AutoCloseable {
     }
 
     private synchronized MappedDevice device(ControlTree.Vars vars) throws ControlException {
-        MappedDevice device = devices.get(vars.get("dev"));
-        if (device == null) {
-            throw new ControlException("device", "no mapped device " + vars.get("dev"));
+        return devices.values().stream().filter(d -> d.name().equals(vars.get("dev"))).findFirst()
+                .orElseThrow(() -> new ControlException("device", "no mapped device " + vars.get("dev")));
+    }
+
+    /** Upstream's state file: the word, and in maintenance a second line saying so. */
+    static String sessionState(Leg leg) {
+        SessionState state = leg.state();
+        return state == SessionState.MAINTENANCE ? state.label() + "\nMaintenance mode: 1" : state.label();
+    }
+
+    /** {@code enable}: {@code 1} puts the session into service, {@code 0} takes it out for maintenance. */
+    private String enable(ControlTree.Vars vars, String value) throws ControlException {
+        ClientPool pool = pool(vars);
+        String session = vars.get("sess");
+        switch (value.strip()) {
+            case "1" -> ControlException.refusing(() -> pool.enable(session));
+            case "0" -> ControlException.refusing(() -> pool.maintenance(session));
+            default -> throw new ControlException("enable", "write 1 to enable the session or 0 to take it out for "
+                    + "maintenance (got '" + value.strip() + "')");
         }
-        return device;
+        return "";
     }
 
     private String joinPool(String value) throws ControlException {
@@ -151,7 +181,7 @@ public final class ClientNode implements AutoCloseable {
     private String addSession(ClientPool pool, String value) throws ControlException {
         ControlArgs args = ControlArgs.parse("add_sess", value, List.of("sessname", "path"),
                 List.of("mode", "force"));
-        String session = args.name("sessname");
+        String session = args.sessionName("sessname");
         InetSocketAddress address = SessionPath.parse(args.text("path"));
         Message.JoinMode mode = args.optionalChoice("mode", "create", "assemble").orElse("create").equals("create")
                 ? Message.JoinMode.CREATE : Message.JoinMode.ASSEMBLE;
@@ -164,12 +194,8 @@ public final class ClientNode implements AutoCloseable {
         ControlArgs args = ControlArgs.parse("del_sess", value, List.of("mode"), List.of());
         String mode = args.optionalChoice("mode", "delete", "disassemble").orElseThrow();
         ClientPool pool = pool(vars);
-        synchronized (this) {
-            if (devices.containsKey(pool.name())) {
-                Logger.info("del_sess {} while device {} is mapped: that leg misses writes from now on",
-                        vars.get("sess"), pool.name());
-            }
-        }
+        deviceOf(pool.name()).ifPresent(device -> Logger.info("del_sess {} while device {} of pool {} is mapped: "
+                + "that leg misses writes from now on", vars.get("sess"), device.name(), pool.name()));
         ControlException.refusing(() -> pool.deleteSession(vars.get("sess"),
                 mode.equals("delete") ? Message.LeaveMode.DELETE : Message.LeaveMode.DISASSEMBLE));
         return "";
@@ -178,11 +204,10 @@ public final class ClientNode implements AutoCloseable {
     private String leavePool(ControlTree.Vars vars, String value) throws ControlException {
         ControlArgs.requireOne("leave_pool", value);
         String name = vars.get("pool");
-        synchronized (this) {
-            if (devices.containsKey(name)) {
-                throw new ControlException("leave_pool", "device " + name + " of pool " + name
-                        + " is mapped; unmap it first");
-            }
+        Optional<MappedDevice> mapped = deviceOf(name);
+        if (mapped.isPresent()) {
+            throw new ControlException("leave_pool", "device " + mapped.get().name() + " of pool " + name
+                    + " is mapped; unmap it first");
         }
         ControlException.refusing(() -> pools.leave(name));
         return "";
@@ -200,10 +225,9 @@ public final class ClientNode implements AutoCloseable {
         } catch (PoolException e) {
             throw ControlException.of(e);
         }
-        synchronized (this) {
-            if (devices.containsKey(name)) {
-                throw new ControlException("pool", "the device of pool " + name + " is already mapped");
-            }
+        Optional<MappedDevice> mapped = deviceOf(name);
+        if (mapped.isPresent()) {
+            throw new ControlException("pool", "pool " + name + " is already mapped as " + mapped.get().name());
         }
         StoreParams params;
         try {
@@ -215,12 +239,20 @@ public final class ClientNode implements AutoCloseable {
         } catch (PoolException e) {
             throw ControlException.of(e);
         }
-        MappedDevice device = new MappedDevice(name, pool, params.dataBytes(), params.sectorSize());
+        MappedDevice device;
         synchronized (this) {
-            devices.put(name, device);
+            if (deviceOf(name).isPresent()) {
+                throw new ControlException("pool", "pool " + name + " was mapped meanwhile");
+            }
+            int number = 0;
+            while (devices.containsKey(number)) {
+                number++;
+            }
+            device = new MappedDevice(DEVICE_PREFIX + number, pool, params.dataBytes(), params.sectorSize());
+            devices.put(number, device);
         }
-        Logger.info("map_device: pool {} mapped ({} sectors, pool UUID {}), exported at {}", name,
-                params.mappedSizeSectors(), params.poolUuid(), nbdUri(device));
+        Logger.info("map_device: pool {} mapped as {} ({} sectors, pool UUID {}), exported at {} and {}", name,
+                device.name(), params.mappedSizeSectors(), params.poolUuid(), nbdUri(device), nbdUri(name));
         return "";
     }
 
@@ -228,7 +260,7 @@ public final class ClientNode implements AutoCloseable {
         ControlArgs.requireOne("unmap_device", value);
         MappedDevice device = device(vars);
         synchronized (this) {
-            devices.remove(device.name());
+            devices.values().remove(device);
         }
         int closed = nbd.disconnect(device.name());
         Logger.info("unmap_device: {} unmapped, {} NBD connection(s) closed", device.name(), closed);
@@ -249,15 +281,12 @@ public final class ClientNode implements AutoCloseable {
                 s.put("session", leg.name());
                 s.put("path", "ip:" + leg.where());
                 s.put("member_id", leg.memberId());
-                s.put("state", leg.state().name());
+                s.put("state", leg.state().label());
                 s.put("last_error", leg.lastError());
                 sessions.add(s);
             }
             entry.put("sessions", sessions);
-            MappedDevice device;
-            synchronized (this) {
-                device = devices.get(pool.name());
-            }
+            MappedDevice device = deviceOf(pool.name()).orElse(null);
             entry.put("device", device == null ? null : Map.of("name", device.name(), "size", device.size() / 512,
                     "nbd", nbdUri(device)));
             poolList.add(entry);

@@ -3,8 +3,12 @@ package brmr.admin.client;
 import brmr.admin.nbd.NbdExport;
 import brmr.rmr.client.ClientPool;
 import java.io.IOException;
+import java.util.List;
 
-/** The block device of a mapped pool, as the NBD server exports it: IO goes to the pool's legs. */
+/**
+ * The block device of a mapped pool, named {@code brmrN} as upstream's, as the NBD server exports it
+ * under that name and the pool's: IO goes to the pool's legs.
+ */
 final class MappedDevice implements NbdExport {
     /** Zeroes go out in pieces so no leg has to take one huge buffer. */
     private static final int ZEROES_PIECE = 4 << 20;
@@ -24,6 +28,11 @@ final class MappedDevice implements NbdExport {
     @Override
     public String name() {
         return name;
+    }
+
+    @Override
+    public List<String> aliases() {
+        return List.of(pool.name());
     }
 
     ClientPool pool() {

@@ -1,9 +1,14 @@
 package brmr.admin.client;
 
+import brmr.admin.control.ControlArgs;
 import brmr.admin.control.ControlException;
 import java.net.InetSocketAddress;
+import java.util.List;
 
-/** The {@code path=ip:ADDR[:PORT]} of add_sess, as upstream spells a storage node's address. */
+/**
+ * The {@code path=ip:ADDR[:PORT]} of add_sess, as upstream spells a storage node's address; without a
+ * port it is {@link #DEFAULT_PORT}, the storage node's default listen port.
+ */
 public final class SessionPath {
     public static final int DEFAULT_PORT = 7474;
 
@@ -41,6 +46,27 @@ public final class SessionPath {
             throw new ControlException("path", "cannot resolve '" + host + "'");
         }
         return address;
+    }
+
+    /**
+     * The value written to a session's {@code reconnect}: {@code 1}, or upstream's {@code path=ip:ADDR[:PORT]},
+     * which must name where the session already goes.
+     */
+    public static void checkReconnect(String value, InetSocketAddress session) throws ControlException {
+        String text = value.strip();
+        if (text.equals("1")) {
+            return;
+        }
+        if (!text.startsWith("path=")) {
+            throw new ControlException("reconnect", "write 1 or path=ip:ADDR[:PORT] to trigger it (got '" + text
+                    + "')");
+        }
+        InetSocketAddress asked = parse(ControlArgs.parse("reconnect", text, List.of("path"), List.of()).text("path"));
+        if (!asked.equals(session)) {
+            throw new ControlException("path", "the session goes to " + session.getHostString() + ":"
+                    + session.getPort() + ", not " + asked.getHostString() + ":" + asked.getPort()
+                    + "; to move it, del_sess and add_sess");
+        }
     }
 
     private static int port(String text, String port) throws ControlException {

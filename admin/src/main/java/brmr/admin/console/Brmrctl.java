@@ -3,6 +3,7 @@ package brmr.admin.console;
 import brmr.admin.control.ControlClient;
 import brmr.admin.control.ControlCodec;
 import brmr.admin.control.ControlException;
+import brmr.admin.daemon.Version;
 import brmr.device.DeviceException;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -25,7 +26,8 @@ public final class Brmrctl {
 
     static final String DEFAULT_SOCKET = "/var/lib/brmr/brmr-server/control.sock";
     static final String USAGE_TEXT = """
-            usage: brmrctl [--socket PATH] [--json] COMMAND
+            usage: brmrctl [--socket PATH] [--json] [--wait] COMMAND
+                   brmrctl --help | --version
               write PATH VALUE...   write VALUE to a control file (as 'echo VALUE > /sys/class/PATH')
               read PATH             print a control file (as 'cat /sys/class/PATH')
               ls [PATH]             list a control directory
@@ -110,7 +112,17 @@ public final class Brmrctl {
                     out.print(USAGE_TEXT);
                     return OK;
                 }
-                default -> words.add(args[i]);
+                case "--version" -> {
+                    out.println(Version.line("brmrctl"));
+                    return OK;
+                }
+                default -> {
+                    if (isOption(args[i])) {
+                        err.print("brmrctl: unknown option " + args[i] + "\n" + USAGE_TEXT);
+                        return USAGE;
+                    }
+                    words.add(args[i]);
+                }
             }
         }
         Brmrctl ctl = new Brmrctl(Path.of(socket), json, wait, interactive, out, err);
@@ -118,6 +130,11 @@ public final class Brmrctl {
             return new Console(ctl, interactive).run(in);
         }
         return ctl.command(words);
+    }
+
+    /** A word that looks like an option: a dash and a letter (a value such as -1 is not one). */
+    private static boolean isOption(String word) {
+        return word.length() > 1 && word.charAt(0) == '-' && !Character.isDigit(word.charAt(1));
     }
 
     /** Runs one command given as words; prints its output or a one-line error; returns the exit code. */

@@ -1,5 +1,7 @@
 package brmr.admin.control;
 
+import brmr.rmr.protocol.RmrCodec;
+import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -84,6 +86,38 @@ public final class ControlArgs {
             throw new ControlException(key, "'" + value + "' must be 1 to 64 letters, digits, '.', '_' or '-'");
         }
         return value;
+    }
+
+    /** A session name: any printable string without '/' (e.g. upstream's {@code psrv0@stg-rmr0}). */
+    public String sessionName(String key) throws ControlException {
+        return checkSessionName(key, text(key));
+    }
+
+    public static String checkSessionName(String key, String value) throws ControlException {
+        String rule = "must be 1 to " + RmrCodec.MAX_SESSION_NAME_BYTES
+                + " bytes of printable characters without '/'";
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes == 0 || bytes > RmrCodec.MAX_SESSION_NAME_BYTES) {
+            throw new ControlException(key, "'" + value + "' is " + bytes + " bytes; a session name " + rule);
+        }
+        if (value.equals(".") || value.equals("..")) {
+            throw new ControlException(key, "'" + value + "' names a directory; a session name " + rule);
+        }
+        int bad = value.codePoints().filter(c -> c == '/' || !printable(c)).findFirst().orElse(-1);
+        if (bad >= 0) {
+            String what = bad == '/' ? "'/'" : String.format("U+%04X", bad);
+            throw new ControlException(key, "'" + value + "' holds " + what + "; a session name " + rule);
+        }
+        return value;
+    }
+
+    private static boolean printable(int codePoint) {
+        return switch (Character.getType(codePoint)) {
+            case Character.CONTROL, Character.FORMAT, Character.UNASSIGNED, Character.SURROGATE,
+                    Character.PRIVATE_USE, Character.SPACE_SEPARATOR, Character.LINE_SEPARATOR,
+                    Character.PARAGRAPH_SEPARATOR -> false;
+            default -> true;
+        };
     }
 
     /** A whole number in {@code [min, max]}. */

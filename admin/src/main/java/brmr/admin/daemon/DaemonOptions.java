@@ -5,6 +5,7 @@ import brmr.rmr.client.PeerTimeout;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -26,8 +27,49 @@ public final class DaemonOptions {
         }
     }
 
+    /** An option as the usage lists it: {@code --name VALUE  what it does}. */
+    public record Option(String name, String value, String description) {
+    }
+
+    /**
+     * Parses the command line, or answers it and exits: {@code --help} prints the usage and
+     * {@code --version} the version (exit 0); a bad command line prints the reason and the usage
+     * to stderr (exit 2).
+     */
+    public static DaemonOptions fromCommandLine(String program, String summary, String[] args, List<Option> options) {
+        List<String> words = List.of(args);
+        if (words.contains("--help") || words.contains("-h")) {
+            System.out.print(usage(program, summary, options));
+            System.exit(0);
+        }
+        if (words.contains("--version")) {
+            System.out.println(Version.line(program));
+            System.exit(0);
+        }
+        try {
+            return parse(program, args, options.stream().map(Option::name).toList());
+        } catch (UsageException e) {
+            System.err.print(e.getMessage() + "\n" + usage(program, summary, options));
+            System.exit(2);
+            return null;
+        }
+    }
+
+    /** The text of {@code --help}. */
+    static String usage(String program, String summary, List<Option> options) {
+        StringBuilder text = new StringBuilder("usage: " + program + " [OPTION]...\n" + summary + "\n");
+        List<Option> all = new ArrayList<>(options);
+        all.add(new Option("help", "", "print this help and exit"));
+        all.add(new Option("version", "", "print the version and commit and exit"));
+        for (Option option : all) {
+            String form = "  --" + option.name() + (option.value().isEmpty() ? "" : " " + option.value());
+            text.append(String.format("%-26s %s", form, option.description())).append('\n');
+        }
+        return text.toString();
+    }
+
     /** Parses {@code --name VALUE} and {@code --name=VALUE} for the given option names. */
-    public static DaemonOptions parse(String program, String[] args, List<String> names) throws UsageException {
+    static DaemonOptions parse(String program, String[] args, List<String> names) throws UsageException {
         Map<String, String> values = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -35,19 +77,22 @@ public final class DaemonOptions {
                 throw new UsageException(program + ": unexpected argument '" + arg + "'");
             }
             String name = arg.substring(2);
-            String value;
+            String inline = null;
             int eq = name.indexOf('=');
             if (eq >= 0) {
-                value = name.substring(eq + 1);
+                inline = name.substring(eq + 1);
                 name = name.substring(0, eq);
+            }
+            if (!names.contains(name)) {
+                throw new UsageException(program + ": unknown option --" + name);
+            }
+            String value;
+            if (inline != null) {
+                value = inline;
             } else if (i + 1 < args.length) {
                 value = args[++i];
             } else {
                 throw new UsageException(program + ": --" + name + " needs a value");
-            }
-            if (!names.contains(name)) {
-                throw new UsageException(program + ": unknown option --" + name + " (known: --"
-                        + String.join(", --", names) + ")");
             }
             if (values.put(name, value) != null) {
                 throw new UsageException(program + ": --" + name + " given twice");

@@ -9,8 +9,9 @@ import java.util.Optional;
  * can appear and disappear as devices are mapped and unmapped.
  *
  * <p>Lookup rules of {@link #find}: an export whose name equals the requested name exactly;
- * otherwise, for the empty name that clients send when given no name, the only export if there
- * is exactly one; otherwise none.
+ * otherwise one with that name among its {@linkplain NbdExport#aliases() aliases}; otherwise, for
+ * the empty name that clients send when given no name, the only export if there is exactly one;
+ * otherwise none.
  */
 @FunctionalInterface
 public interface ExportLookup {
@@ -21,6 +22,11 @@ public interface ExportLookup {
         List<NbdExport> current = List.copyOf(exports());
         for (NbdExport export : current) {
             if (export.name().equals(name)) {
+                return Optional.of(export);
+            }
+        }
+        for (NbdExport export : current) {
+            if (export.aliases().contains(name)) {
                 return Optional.of(export);
             }
         }

@@ -1,6 +1,7 @@
 package brmr.admin.nbd;
 
 import java.io.IOException;
+import java.util.List;
 
 /**
  * A block device served over NBD.
@@ -14,6 +15,11 @@ import java.io.IOException;
 public interface NbdExport {
     /** The name clients ask for; also what {@code NBD_OPT_LIST} reports. */
     String name();
+
+    /** Other names clients may ask for, listed too (a device's pool name); an export's own name wins over them. */
+    default List<String> aliases() {
+        return List.of();
+    }
 
     /** Size in bytes; sampled once when a client connects. */
     long size();

@@ -3,6 +3,8 @@ package brmr.admin.nbd;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import org.tinylog.Logger;
 
@@ -90,8 +92,11 @@ final class NbdNegotiation {
             return;
         }
         for (NbdExport export : exports.exports()) {
-            byte[] entry = NbdCodec.encodeServerEntry(export.name());
-            NbdCodec.writeOptionReply(out, option.code(), NbdCodec.REP_SERVER, entry);
+            List<String> names = new ArrayList<>(List.of(export.name()));
+            names.addAll(export.aliases());
+            for (String name : names) {
+                NbdCodec.writeOptionReply(out, option.code(), NbdCodec.REP_SERVER, NbdCodec.encodeServerEntry(name));
+            }
         }
         reply(option, NbdCodec.REP_ACK, NO_DATA);
     }

@@ -1,5 +1,6 @@
 package brmr.admin.server;
 
+import brmr.admin.client.SessionPath;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import brmr.rmr.client.PeerTimeout;
@@ -13,20 +14,33 @@ import java.util.List;
 /** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
     private static final String PROGRAM = "brmr-server";
-    private static final String DEFAULT_LISTEN = "127.0.0.1:" + brmr.admin.client.SessionPath.DEFAULT_PORT;
+    private static final String DEFAULT_LISTEN = "127.0.0.1:" + SessionPath.DEFAULT_PORT;
 
     private StorageDaemon() {
     }
 
+    private static final List<DaemonOptions.Option> OPTIONS = List.of(
+            new DaemonOptions.Option("state-dir", "DIR", "state directory: log, default socket (default /var/lib/brmr/"
+                    + PROGRAM + ")"),
+            new DaemonOptions.Option("socket", "PATH", "control socket for brmrctl (default STATE-DIR/control.sock)"),
+            new DaemonOptions.Option("listen", "HOST:PORT", "TCP address for sessions (default " + DEFAULT_LISTEN
+                    + ")"),
+            new DaemonOptions.Option("direct-io", "auto|on|off", "O_DIRECT on the disks (default auto: on block "
+                    + "devices)"),
+            new DaemonOptions.Option("sync-queue-depth", "N", "chunk requests in flight per sync, 1..512 (default "
+                    + SyncSettings.DEFAULT.queueDepth() + ")"),
+            new DaemonOptions.Option("sync-rate-mib", "N", "sync and verify rate limit in MiB/s (default 0: none)"),
+            new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
+                    + PeerTimeout.DEFAULT.toSeconds() + ")"));
+
     public static void main(String[] args) {
-        DaemonOptions options;
+        DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
+                + "server pools, stores and sync sessions.", args, OPTIONS);
         SyncSettings sync;
         BlockDevice.DirectIo directIo;
         InetSocketAddress listen;
         PeerTimeout peerTimeout;
         try {
-            options = DaemonOptions.parse(PROGRAM, args, List.of("state-dir", "socket", "listen", "direct-io",
-                    "sync-queue-depth", "sync-rate-mib", "peer-timeout"));
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
             peerTimeout = options.peerTimeout();

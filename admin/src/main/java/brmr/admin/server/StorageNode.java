@@ -58,7 +58,7 @@ public final class StorageNode implements AutoCloseable {
         VerifyFiles.register(tree, this::pool);
         tree.writable("rmr-server/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-server/pools/{pool}", vars -> pools.all().stream().map(ServerPool::name).toList())
-                .readable("rmr-server/pools/{pool}/state", vars -> pool(vars).state().name())
+                .readable("rmr-server/pools/{pool}/state", vars -> pool(vars).state().label())
                 .readable("rmr-server/pools/{pool}/member_id", vars -> String.valueOf(pool(vars).memberId()))
                 .readable("rmr-server/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
                 .readable("rmr-server/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
@@ -103,7 +103,7 @@ public final class StorageNode implements AutoCloseable {
                 .names("rmr-client/pools/{pool}", vars -> syncPools.all().stream().map(SyncPool::name).toList())
                 .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> {
                     ControlArgs args = ControlArgs.parse("add_sess", value, List.of("sessname", "path"), List.of());
-                    String session = args.name("sessname");
+                    String session = args.sessionName("sessname");
                     var address = SessionPath.parse(args.text("path"));
                     SyncPool pool = syncPool(vars);
                     ControlException.refusing(() -> pool.addSession(session, address));
@@ -121,7 +121,7 @@ public final class StorageNode implements AutoCloseable {
                                 .orElse(List.of()))
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> syncPool(vars).peerTimeout().toString(),
                         (vars, value) -> PeerTimeoutFile.write(syncPool(vars).peerTimeout(), value))
-                .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> syncLeg(vars).state().name())
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> syncLeg(vars).state().label())
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
                         vars -> String.valueOf(syncLeg(vars).memberId()))
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/path", vars -> "ip:" + syncLeg(vars).where())
@@ -133,7 +133,7 @@ public final class StorageNode implements AutoCloseable {
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
-                    ControlArgs.requireOne("reconnect", value);
+                    SessionPath.checkReconnect(value, syncLeg(vars).address());
                     SyncPool pool = syncPool(vars);
                     ControlException.refusing(() -> pool.reconnect(vars.get("sess")));
                     return "";
@@ -183,11 +183,21 @@ public final class StorageNode implements AutoCloseable {
         return "";
     }
 
-    /** {@code add_clt}: attaches a sync pool (default: the one of the same name) to a server pool. */
+    /**
+     * {@code add_clt}: attaches a sync pool to a server pool; takes the sync pool's name as upstream writes it
+     * ({@code ionos_pool}), as {@code poolname=}, or {@code 1} for the one of the same name.
+     */
     private String addClient(ControlTree.Vars vars, String value) throws ControlException {
         ServerPool server = pool(vars);
-        String syncName = value.strip().equals("1") ? server.name()
-                : ControlArgs.parse("add_clt", value, List.of("poolname"), List.of()).name("poolname");
+        String text = value.strip();
+        String syncName;
+        if (text.equals("1")) {
+            syncName = server.name();
+        } else if (text.contains("=")) {
+            syncName = ControlArgs.parse("add_clt", value, List.of("poolname"), List.of()).name("poolname");
+        } else {
+            syncName = ControlArgs.checkName("poolname", text);
+        }
         SyncPool sync;
         try {
             sync = syncPools.get(syncName);
@@ -341,7 +351,7 @@ public final class StorageNode implements AutoCloseable {
             entry.put("pool", pool.name());
             entry.put("member_id", pool.memberId());
             entry.put("chunk_size", pool.chunkSize());
-            entry.put("state", pool.state().name());
+            entry.put("state", pool.state().label());
             stores.store(pool.name()).ifPresent(store -> {
                 Map<String, Object> s = new LinkedHashMap<>();
                 s.put("device", store.deviceName());
@@ -364,7 +374,7 @@ public final class StorageNode implements AutoCloseable {
                 List<Object> sessions = new ArrayList<>();
                 for (Leg leg : sync.sessions()) {
                     sessions.add(Map.of("session", leg.name(), "path", "ip:" + leg.where(), "member_id",
-                            leg.memberId(), "state", leg.state().name()));
+                            leg.memberId(), "state", leg.state().label()));
                 }
                 entry.put("sync_sessions", sessions);
             });

@@ -58,6 +58,25 @@ class ControlArgsTest {
     }
 
     @Test
+    void sessionNamesAreAnyPrintableStringWithoutSlashUpTo255Bytes() throws ControlException {
+        assertEquals("psrv0@stg-rmr0", ControlArgs.checkSessionName("sessname", "psrv0@stg-rmr0"));
+        String longest = "stg-rmr0@stg-rmr1:" + "ü".repeat(118) + "x";
+        assertEquals(255, longest.getBytes(java.nio.charset.StandardCharsets.UTF_8).length);
+        assertEquals(longest, ControlArgs.checkSessionName("sessname", longest));
+        assertEquals("sessname: '" + longest + "x' is 256 bytes; a session name must be 1 to 255 bytes of printable "
+                + "characters without '/'", assertThrows(ControlException.class,
+                        () -> ControlArgs.checkSessionName("sessname", longest + "x")).getMessage());
+        assertEquals("sessname: 'a/b' holds '/'; a session name must be 1 to 255 bytes of printable characters "
+                + "without '/'", assertThrows(ControlException.class,
+                        () -> ControlArgs.checkSessionName("sessname", "a/b")).getMessage());
+        for (String bad : List.of("", ".", "..", "a\u0007b", "a\u200eb", "a b")) {
+            assertThrows(ControlException.class, () -> ControlArgs.checkSessionName("sessname", bad), bad);
+        }
+        assertEquals("psrv0@stg-rmr1", ControlArgs.parse("add_sess", "sessname=psrv0@stg-rmr1 path=ip:10.0.0.1",
+                List.of("sessname", "path"), List.of()).sessionName("sessname"));
+    }
+
+    @Test
     void choicesAndTriggers() throws ControlException {
         assertEquals(Optional.of("replace"), parse("device=/d pool=p mode=replace").optionalChoice("mode", "add", "replace"));
         assertEquals("mode: 'x' is not one of add, replace", assertThrows(ControlException.class,

@@ -30,6 +30,16 @@ class ControlTreeTest {
     }
 
     @Test
+    void matchesUpstreamSessionNamesAsOnePart() throws ControlException {
+        ControlTree tree = new ControlTree()
+                .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> vars.get("sess") + " normal");
+        assertEquals("psrv0@stg-rmr0 normal",
+                tree.read("/sys/class/rmr-client/pools/ionos_pool/sessions/psrv0@stg-rmr0/state"));
+        String longest = "stg-rmr0@stg-rmr1:" + "ü".repeat(118) + "x";
+        assertEquals(longest + " normal", tree.read("rmr-client/pools/p1/sessions/" + longest + "/state"));
+    }
+
+    @Test
     void refusesUnknownEmptyPartsAndTheWrongDirection() {
         assertEquals("path: brmr-server/ctl/nope: no such file",
                 assertThrows(ControlException.class, () -> tree.read("brmr-server/ctl/nope")).getMessage());

@@ -32,6 +32,7 @@ final class ByteArrayExport implements NbdExport {
     private final List<Integer> completedWritesAtFlush = new CopyOnWriteArrayList<>();
     private final List<Range> trims = new CopyOnWriteArrayList<>();
     private final List<Range> zeroes = new CopyOnWriteArrayList<>();
+    private volatile List<String> aliases = List.of();
 
     ByteArrayExport(String name, int size) {
         this(name, size, 512, false, true, true);
@@ -45,6 +46,16 @@ final class ByteArrayExport implements NbdExport {
         this.readOnly = readOnly;
         this.canTrim = canTrim;
         this.canWriteZeroes = canWriteZeroes;
+    }
+
+    ByteArrayExport aliases(String... names) {
+        aliases = List.of(names);
+        return this;
+    }
+
+    @Override
+    public List<String> aliases() {
+        return aliases;
     }
 
     void intercept(Interceptor next) {

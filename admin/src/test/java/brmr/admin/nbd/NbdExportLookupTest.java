@@ -18,6 +18,16 @@ class NbdExportLookupTest {
     }
 
     @Test
+    void anAliasFindsItsExportButNeverShadowsAnExportsOwnName() {
+        NbdExport device = new ByteArrayExport("brmr0", 4096).aliases("p1", "b");
+        ExportLookup lookup = () -> List.of(device, b);
+        assertEquals(Optional.of(device), lookup.find("brmr0"));
+        assertEquals(Optional.of(device), lookup.find("p1"));
+        assertEquals(Optional.of(b), lookup.find("b"));
+        assertEquals(Optional.of(device), ((ExportLookup) () -> List.of(device)).find(""));
+    }
+
+    @Test
     void emptyNameMeansTheOnlyExport() {
         ExportLookup lookup = () -> List.of(a);
         assertEquals(Optional.of(a), lookup.find(""));

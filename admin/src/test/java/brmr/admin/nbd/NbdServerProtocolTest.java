@@ -194,8 +194,8 @@ class NbdServerProtocolTest {
     }
 
     @Test
-    void listNamesEveryExport() throws IOException {
-        RawNbdClient client = connect(serve(new ByteArrayExport("a", SIZE), new ByteArrayExport("b", SIZE)));
+    void listNamesEveryExportAndItsAliases() throws IOException {
+        RawNbdClient client = connect(serve(new ByteArrayExport("a", SIZE).aliases("p1"), new ByteArrayExport("b", SIZE)));
         client.sendOption(NbdCodec.OPT_LIST, new byte[0]);
         List<String> names = new ArrayList<>();
         NbdCodec.OptionReply reply;
@@ -203,7 +203,7 @@ class NbdServerProtocolTest {
             names.add(NbdCodec.decodeServerEntry(reply.data()));
         }
         assertEquals(NbdCodec.REP_ACK, reply.type());
-        assertEquals(List.of("a", "b"), names);
+        assertEquals(List.of("a", "p1", "b"), names);
         client.sendOption(NbdCodec.OPT_LIST, new byte[] {1});
         assertEquals(NbdCodec.REP_ERR_INVALID, client.readOptionReply().type());
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import brmr.admin.control.ControlException;
 import brmr.device.BlockDevice;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.server.RequestException;
@@ -49,7 +50,7 @@ class StorageNodeTest {
         assertEquals("store of pool p1 on member 2 failed: " + reason + "; remove_store and add_store it again",
                 e.getMessage());
         assertEquals("open\nmapped\nfailed: " + reason, node.tree().read("brmr-server/stores/p1/state"));
-        assertEquals("NO_IO", node.tree().read("rmr-server/pools/p1/state"));
+        assertEquals("no_io", node.tree().read("rmr-server/pools/p1/state"));
         assertTrue(node.status().contains("\"failure\":\"" + reason + "\""), node.status());
 
         node.tree().write("brmr-server/stores/p1/remove_store", "1");
@@ -78,5 +79,27 @@ class StorageNodeTest {
         SyncPool second = node.syncPools().get("p1");
         assertNotSame(first, second);
         assertTrue(server.linkedTo(second));
+    }
+
+    @Test
+    void addCltTakesTheBarePoolNameAsTheGuideWritesItPoolnameOrOne() throws Exception {
+        node.tree().write("rmr-server/ctl/join_pool", "poolname=ionos_pool member_id=42");
+        node.tree().write("rmr-server/ctl/join_pool", "poolname=other member_id=42");
+        node.tree().write("rmr-client/ctl/join_pool", "poolname=ionos_pool chunk_size=131072 sync=y");
+        ServerPool other = node.pools().get("other");
+        SyncPool sync = node.syncPools().get("ionos_pool");
+        assertFalse(other.linked());
+        node.tree().write("rmr-server/pools/other/add_clt", "ionos_pool\n");
+        assertTrue(other.linkedTo(sync));
+        node.tree().write("rmr-server/pools/other/add_clt", "poolname=ionos_pool");
+        node.tree().write("rmr-server/pools/ionos_pool/add_clt", "1");
+        assertTrue(node.pools().get("ionos_pool").linkedTo(sync));
+        assertEquals("pool: sync pool nosuch is not joined on this node (write rmr-client/ctl/join_pool with sync=y "
+                + "first)", assertThrows(ControlException.class,
+                        () -> node.tree().write("rmr-server/pools/other/add_clt", "nosuch")).getMessage());
+        assertEquals("poolname: 'a/b' must be 1 to 64 letters, digits, '.', '_' or '-'",
+                assertThrows(ControlException.class,
+                        () -> node.tree().write("rmr-server/pools/other/add_clt", "a/b")).getMessage());
+        assertEquals("empty", node.tree().read("rmr-server/pools/ionos_pool/state"), "as upstream prints it");
     }
 }

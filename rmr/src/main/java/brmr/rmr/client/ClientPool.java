@@ -165,14 +165,57 @@ public final class ClientPool {
         }
     }
 
-    /** {@code sessions/<s>/enable}: map update, then enable; the leg takes IO from then on. */
+    /**
+     * {@code sessions/<s>/enable 1}: map update, then enable; the leg takes IO from then on. A leg in
+     * maintenance that lost its connection connects again first.
+     */
     public void enable(String session) throws PoolException {
         Leg leg = require(session);
         try {
+            if (leg.state() == SessionState.MAINTENANCE && !leg.connected()) {
+                Message.Failure refused = leg.connect(this::connectionLost);
+                if (refused != null) {
+                    throw new PoolException("sessname", leg.where() + " refused session " + session + ": "
+                            + refused.message());
+                }
+            }
             enableLeg(leg);
         } catch (IOException e) {
             legFailed(leg, e.getMessage());
             throw new PoolException("sessname", "enabling " + session + " failed: " + e.getMessage());
+        }
+    }
+
+    /**
+     * {@code sessions/<s>/enable 0}: maintenance. With writes held off, the leg leaves service: later
+     * writes name its member as missing (as for a failed leg), it does not reconnect, and it serves
+     * again only after {@link #enable}. The last leg in service is refused: IO would stop.
+     */
+    public void maintenance(String session) throws PoolException {
+        Leg leg = require(session);
+        try {
+            io.exclusive(() -> {
+                SessionState before = leg.state();
+                if (before == SessionState.MAINTENANCE) {
+                    return;
+                }
+                if (before != SessionState.NORMAL && before != SessionState.CREATED) {
+                    throw new PoolException("sessname", "session " + session + " is " + before.label()
+                            + "; only a normal or created session goes into maintenance");
+                }
+                if (before == SessionState.NORMAL
+                        && legs().stream().noneMatch(l -> l != leg && l.state() == SessionState.NORMAL)) {
+                    throw new PoolException("sessname", "session " + session + " is the last leg in service of pool "
+                            + name + "; IO would stop");
+                }
+                if (!leg.changeState(before, SessionState.MAINTENANCE)) {
+                    throw new PoolException("sessname", "session " + session + " changed to " + leg.state().label()
+                            + " meanwhile; try again");
+                }
+                Logger.info("pool {}: session {} in maintenance: out of service until enabled", name, session);
+            });
+        } catch (IOException e) {
+            throw new PoolException("sessname", "maintenance of " + session + " failed: " + e.getMessage());
         }
     }
 
@@ -232,10 +275,10 @@ public final class ClientPool {
                 case NORMAL -> {
                     return;
                 }
-                case CREATED -> {
+                case CREATED, MAINTENANCE -> {
                 }
-                default -> throw new PoolException("sessname", "session " + leg.name() + " is " + leg.state()
-                        + "; only a CREATED session can be enabled");
+                default -> throw new PoolException("sessname", "session " + leg.name() + " is " + leg.state().label()
+                        + "; only a created session or one in maintenance can be enabled");
             }
             // a store never mapped has served no IO, so it missed nothing (and its size may not match yet)
             boolean update = leg.enabledOnce() || leg.params() == null || leg.params().mapped();
@@ -280,6 +323,10 @@ public final class ClientPool {
      */
     public void reconnect(String session) throws PoolException {
         Leg leg = require(session);
+        if (leg.state() == SessionState.MAINTENANCE) {
+            throw new PoolException("sessname", "session " + session + " is in maintenance; write 1 to its enable "
+                    + "to bring it back");
+        }
         if (!leg.reconnectNow()) {
             legFailed(leg, "reconnect requested by the operator");
         }

@@ -128,6 +128,20 @@ public final class Leg {
         state = next;
     }
 
+    /** Sets {@code next} if the leg is in {@code expected}, atomically with {@link #failAndReconnect}. */
+    synchronized boolean changeState(SessionState expected, SessionState next) {
+        if (state != expected) {
+            return false;
+        }
+        state = next;
+        return true;
+    }
+
+    /** Whether a connection is open (a leg in maintenance may keep its own or lose it). */
+    boolean connected() {
+        return connection != null;
+    }
+
     void enabled() {
         enabledOnce = true;
         state = SessionState.NORMAL;
@@ -217,12 +231,14 @@ public final class Leg {
 
     /**
      * Marks the leg FAILED (once, logged once) and reconnects in the background until it is back,
-     * then runs {@code rejoin}; gives up when {@code wanted} turns false.
+     * then runs {@code rejoin}; gives up when {@code wanted} turns false. A leg in maintenance only
+     * drops its connection: it comes back when the operator enables it.
      */
     public void failAndReconnect(String reason, Consumer<Leg> onLost, Rejoin rejoin, BooleanSupplier wanted) {
         synchronized (this) {
             boolean loopRunning = reconnecting != null && reconnecting.isAlive() && state != SessionState.NORMAL;
-            if (state == SessionState.REMOVING || state == SessionState.FAILED || loopRunning) {
+            if (state == SessionState.REMOVING || state == SessionState.FAILED || state == SessionState.MAINTENANCE
+                    || loopRunning) {
                 lastError = reason;
                 disconnect();
                 return;

@@ -16,7 +16,8 @@ import java.util.function.Function;
 import java.util.function.Supplier;
 
 /**
- * The compute client's IO over the legs of one pool. A write goes to every leg in service and is
+ * The compute client's IO over the legs of one pool. A write goes to every leg in service (NORMAL;
+ * a failed, reconnecting or maintenance leg is named in it as missing) and is
  * acknowledged only when at least one leg took it and, if any leg missed it, at least one leg that
  * took it has durably recorded which members missed its chunks; a torn write on a failing leg is
  * covered by the same record. Reads go round-robin over legs in service that hold the chunks clean

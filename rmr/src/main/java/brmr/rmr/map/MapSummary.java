@@ -2,7 +2,10 @@ package brmr.rmr.map;
 
 import java.util.Collection;
 
-/** The text of {@code map_summary}: per member, the dirty chunk numbers (ranges joined) and dirty/total. */
+/**
+ * The text of {@code map_summary} as upstream prints it: per member one line, its dirty chunk numbers
+ * separated by spaces, then dirty/total, e.g. {@code member 43: [12 28 80] 3/800 dirty}.
+ */
 public final class MapSummary {
     private MapSummary() {
     }
@@ -11,8 +14,11 @@ public final class MapSummary {
         StringBuilder text = new StringBuilder();
         for (DirtyMap map : maps) {
             long[] chunks = map.dirtyChunks();
-            text.append("member ").append(map.memberId()).append(": [").append(ranges(chunks)).append("] ")
-                    .append(chunks.length).append('/').append(map.chunkCount()).append('\n');
+            text.append("member ").append(map.memberId()).append(": [");
+            for (int i = 0; i < chunks.length; i++) {
+                text.append(i == 0 ? "" : " ").append(chunks[i]);
+            }
+            text.append("] ").append(chunks.length).append('/').append(map.chunkCount()).append(" dirty\n");
         }
         return text.toString();
     }
@@ -26,27 +32,6 @@ public final class MapSummary {
                 text.append(' ').append(String.format("%016x", word));
             }
             text.append('\n');
-        }
-        return text.toString();
-    }
-
-    /** Ascending chunk numbers as "0-3, 7, 9-10". */
-    static String ranges(long[] chunks) {
-        StringBuilder text = new StringBuilder();
-        int i = 0;
-        while (i < chunks.length) {
-            int j = i;
-            while (j + 1 < chunks.length && chunks[j + 1] == chunks[j] + 1) {
-                j++;
-            }
-            if (text.length() > 0) {
-                text.append(", ");
-            }
-            text.append(chunks[i]);
-            if (j > i) {
-                text.append('-').append(chunks[j]);
-            }
-            i = j + 1;
         }
         return text.toString();
     }

@@ -81,8 +81,14 @@ public final class RmrCodec {
     public static final int HEADER_BYTES = 20;
     /** The largest payload: 64 MiB of data plus room for the fields around it. */
     public static final int MAX_PAYLOAD = (64 << 20) + 4096;
-    /** Pool, session and pool-state names, as in the store metadata. */
+    /** Pool and pool-state names, as in the store metadata. */
     public static final int MAX_NAME_BYTES = 64;
+    /**
+     * Session names: any printable string without '/', as upstream's {@code psrv0@stg-rmr0}. Raised from 64
+     * within version 2: the field's encoding is unchanged, and a peer with the old limit refuses a longer
+     * name as a protocol error, never misreads it.
+     */
+    public static final int MAX_SESSION_NAME_BYTES = 255;
     /** Longer failure messages are cut (at a character boundary) when encoded. */
     public static final int MAX_FAILURE_MESSAGE_BYTES = 4096;
     /** Dirty maps in one {@link Maps}: far more than the members a pool can have. */
@@ -268,7 +274,7 @@ public final class RmrCodec {
                 out.writeInt(hello.protocolVersion());
                 writeEnum(out, hello.role(), "role");
                 writeName(out, hello.pool(), "pool");
-                writeName(out, hello.session(), "session");
+                writeName(out, hello.session(), "session", MAX_SESSION_NAME_BYTES);
                 writeEnum(out, hello.mode(), "mode");
                 out.writeInt(hello.chunkSize());
                 out.writeInt(hello.fromMember());
@@ -343,7 +349,8 @@ public final class RmrCodec {
     private static Message readFields(Type type, PayloadReader in) throws IOException, ProtocolException {
         return switch (type) {
             case HELLO -> new Hello(in.i32(), in.enumValue(Role.values(), "role"), in.name("pool"),
-                    in.name("session"), in.enumValue(JoinMode.values(), "mode"), in.i32(), in.i32(), readWriter(in));
+                    in.text("session", MAX_SESSION_NAME_BYTES), in.enumValue(JoinMode.values(), "mode"), in.i32(),
+                    in.i32(), readWriter(in));
             case ENABLE -> new Enable();
             case LEAVE -> new Leave(in.enumValue(LeaveMode.values(), "mode"));
             case QUERY_PARAMS -> new QueryParams();
@@ -382,10 +389,13 @@ public final class RmrCodec {
     }
 
     private static void writeName(DataOutputStream out, String name, String field) throws IOException {
+        writeName(out, name, field, MAX_NAME_BYTES);
+    }
+
+    private static void writeName(DataOutputStream out, String name, String field, int maxBytes) throws IOException {
         byte[] bytes = Objects.requireNonNull(name, field).getBytes(StandardCharsets.UTF_8);
-        if (bytes.length > MAX_NAME_BYTES) {
-            throw new IllegalArgumentException(field + " is " + bytes.length + " bytes of UTF-8, at most "
-                    + MAX_NAME_BYTES);
+        if (bytes.length > maxBytes) {
+            throw new IllegalArgumentException(field + " is " + bytes.length + " bytes of UTF-8, at most " + maxBytes);
         }
         out.writeShort(bytes.length);
         out.write(bytes);

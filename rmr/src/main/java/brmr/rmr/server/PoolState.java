@@ -1,6 +1,13 @@
 package brmr.rmr.server;
 
+import java.util.Locale;
+
 /** Server pool states, named as upstream. */
 public enum PoolState {
-    EMPTY, REGISTERED, CREATED, NORMAL, NO_IO
+    EMPTY, REGISTERED, CREATED, NORMAL, NO_IO;
+
+    /** The word upstream's {@code state} file prints: {@code empty}, {@code registered}, ..., {@code no_io}. */
+    public String label() {
+        return name().toLowerCase(Locale.ROOT);
+    }
 }

@@ -180,6 +180,9 @@ class RmrCodecCorruptionTest {
         byte[] name = frame(new Hello(1, Role.SYNC, "p", "", JoinMode.CREATE, 4096, 1));
         ByteBuffer.wrap(name).putShort(PAYLOAD + 5, (short) 65);
         assertRefused(name, "Hello pool is 65 bytes, at most 64");
+        byte[] session = frame(new Hello(1, Role.COMPUTE, "p", "psrv0@stg-rmr0", JoinMode.CREATE, 4096, -1));
+        ByteBuffer.wrap(session).putShort(PAYLOAD + 8, (short) 256);
+        assertRefused(session, "Hello session is 256 bytes, at most 255");
         byte[] message = frame(new Failure(Status.IO_ERROR, "x"));
         ByteBuffer.wrap(message).putShort(PAYLOAD + 1, (short) 4097);
         assertRefused(message, "Failure message is 4097 bytes, at most 4096");

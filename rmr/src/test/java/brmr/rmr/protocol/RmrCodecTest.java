@@ -61,6 +61,8 @@ import org.junit.jupiter.api.Test;
 class RmrCodecTest {
     /** 32 two-byte characters: exactly the 64-byte limit. */
     static final String NAME_64_BYTES = "ü".repeat(32);
+    /** Upstream's session naming with three-byte characters: exactly the 255-byte limit of session names. */
+    static final String SESSION_255_BYTES = "psrv0@stg-rmr0" + "€".repeat(80) + "x";
     static final StoreParams STORE = new StoreParams(NAME_64_BYTES, 3, 1L << 40, 131072, 4096, true,
             new UUID(0x0123456789abcdefL, -1L));
     static final StoreParams STORE_WITHOUT_UUID = new StoreParams("", -1, 0, 0, 512, false, null);
@@ -88,6 +90,8 @@ class RmrCodecTest {
         samples.add(new RecoveryState(0, 0, List.of(), new long[0]));
         samples.add(new RecoveryState(Long.MAX_VALUE, -1, List.of(1, Integer.MIN_VALUE), new long[] {0, 799}));
         samples.add(new ClaimWriter(Long.MIN_VALUE));
+        samples.add(new Hello(RmrCodec.VERSION, Role.COMPUTE, "ionos_pool", SESSION_255_BYTES, JoinMode.CREATE, 131072,
+                -1));
         samples.add(new Enable());
         for (LeaveMode mode : LeaveMode.values()) {
             samples.add(new Leave(mode));
@@ -210,6 +214,8 @@ class RmrCodecTest {
         String name65 = NAME_64_BYTES + "x";
         assertRefused(IllegalArgumentException.class, "pool is 65 bytes of UTF-8, at most 64",
                 new Hello(1, Role.COMPUTE, name65, "s", JoinMode.CREATE, 4096, -1));
+        assertRefused(IllegalArgumentException.class, "session is 256 bytes of UTF-8, at most 255",
+                new Hello(1, Role.COMPUTE, "p", SESSION_255_BYTES + "x", JoinMode.CREATE, 4096, -1));
         assertRefused(IllegalArgumentException.class, "poolState is 65 bytes",
                 new HelloOk(1, name65, null));
         assertRefused(IllegalArgumentException.class, "store poolName is 65 bytes",

@@ -106,17 +106,19 @@ class ServerPoolSessionTest {
         pool.markMapped(POOL_UUID);
         pool.write(3 * CHUNK, new byte[CHUNK + 512], List.of(2, 3));
         pool.markDirty(List.of(2), 6, 7);
-        assertEquals("member 1: [] 0/8\nmember 2: [3-4, 6-7] 4/8\nmember 3: [3-4] 2/8\n", pool.mapSummary());
+        assertEquals("member 1: [] 0/8 dirty\nmember 2: [3 4 6 7] 4/8 dirty\nmember 3: [3 4] 2/8 dirty\n",
+                pool.mapSummary());
         assertEquals(0b11011000L, store.persisted(2)[0], "marks reach the store");
         assertEquals(Status.INVALID, status(() -> pool.markDirty(List.of(2), 7, 8)));
         pool.chunksClean(2, new long[] {3, 6});
-        assertEquals("member 1: [] 0/8\nmember 2: [4, 7] 2/8\nmember 3: [3-4] 2/8\n", pool.mapSummary());
+        assertEquals("member 1: [] 0/8 dirty\nmember 2: [4 7] 2/8 dirty\nmember 3: [3 4] 2/8 dirty\n",
+                pool.mapSummary());
         assertEquals(0b10010000L, store.persisted(2)[0]);
 
         pool.discard(java.util.stream.LongStream.of(2));
         pool.mapUpdate(new Message.Maps(8, List.of(new Message.MemberMap(1, new long[] {0b1}),
                 new Message.MemberMap(3, new long[] {0b100000}))));
-        assertEquals("member 1: [0, 2] 2/8\nmember 2: [] 0/8\nmember 3: [5] 1/8\n", pool.mapSummary(),
+        assertEquals("member 1: [0 2] 2/8 dirty\nmember 2: [] 0/8 dirty\nmember 3: [5] 1/8 dirty\n", pool.mapSummary(),
                 "own bits only grow; other members take the update");
         assertEquals(0b101L, store.persisted(1)[0]);
         assertEquals(0L, store.persisted(2)[0]);
@@ -152,7 +154,7 @@ class ServerPoolSessionTest {
         });
         assertEquals(7, pool.read(CHUNK + 512, 512)[0]);
         assertEquals(List.of(1L), cleaned);
-        assertEquals("member 1: [] 0/8\n", pool.mapSummary());
+        assertEquals("member 1: [] 0/8 dirty\n", pool.mapSummary());
         assertEquals(0L, store.persisted(1)[0], "the clear is persisted after the data");
     }
 }

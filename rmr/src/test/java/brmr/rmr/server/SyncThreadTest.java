@@ -132,7 +132,7 @@ class SyncThreadTest {
         assertEquals(SyncProgress.State.STOPPED, stopped.state());
         assertEquals("3 chunks could not be fetched: [12 80 81]", stopped.reason());
         assertEquals(97, stopped.synced(), "every other chunk was synced");
-        assertEquals("member 1: [12, 80-81] 3/100\n", pool.mapSummary().lines().findFirst().orElseThrow() + "\n",
+        assertEquals("member 1: [12 80 81] 3/100 dirty\n", pool.mapSummary().lines().findFirst().orElseThrow() + "\n",
                 "the skipped chunks stay dirty");
         assertTrue(stopped.describe(CHUNK).startsWith("stopped: 3 chunks could not be fetched: [12 80 81] ("),
                 stopped.describe(CHUNK));

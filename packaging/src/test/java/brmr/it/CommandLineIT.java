@@ -1,0 +1,77 @@
+package brmr.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import java.util.regex.Pattern;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The launchers of the image behave like Unix tools: {@code --help} and {@code --version} on stdout
+ * with exit 0, an unknown option named with the usage on stderr and exit 2, every message ending in a
+ * newline.
+ */
+class CommandLineIT {
+    private static final String VERSION = System.getProperty("brmr.version", "unknown");
+
+    private static CommandResult run(String program, String... args) {
+        List<String> command = Commands.of(Image.launcher(program).toString());
+        command.addAll(List.of(args));
+        return Commands.run(command);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"brmr-server", "brmr-client", "brmrctl"})
+    void helpPrintsTheUsageOnStdout(String program) {
+        for (String help : List.of("--help", "-h")) {
+            CommandResult result = run(program, help);
+            assertEquals(0, result.exit(), result::toString);
+            assertEquals("", result.err(), result::toString);
+            assertTrue(result.out().startsWith("usage: " + program + " ") && result.out().endsWith("\n")
+                    && result.out().contains("--version"), result::toString);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"brmr-server", "brmr-client", "brmrctl"})
+    void versionNamesTheMavenVersionAndTheCommit(String program) {
+        CommandResult result = run(program, "--version");
+        assertEquals(0, result.exit(), result::toString);
+        assertEquals("", result.err(), result::toString);
+        Pattern line = Pattern.compile(Pattern.quote(program + " " + VERSION) + " \\(commit ([0-9a-f]{12}(-dirty)?)\\)\n");
+        assertTrue(line.matcher(result.out()).matches(), result::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"brmr-server", "brmr-client", "brmrctl"})
+    void anUnknownOptionPrintsTheUsageOnStderrAndExits2(String program) {
+        CommandResult result = run(program, "--bogus", "x");
+        assertEquals(2, result.exit(), result::toString);
+        assertEquals("", result.out(), result::toString);
+        assertTrue(result.err().startsWith(program + ": unknown option --bogus\nusage: " + program + " ")
+                && result.err().endsWith("\n"), result::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"brmr-server", "brmr-client"})
+    void anOptionWithoutItsValueIsNamed(String program) {
+        CommandResult result = run(program, "--socket");
+        assertEquals(2, result.exit(), result::toString);
+        assertTrue(result.err().startsWith(program + ": --socket needs a value\nusage: "), result::toString);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"brmr-server --listen nowhere", "brmr-client --nbd nowhere",
+        "brmr-server --peer-timeout 0", "brmrctl --socket", "brmrctl frobnicate", "brmrctl read",
+        "brmrctl --socket /nonexistent/brmr.sock read rmr-server/ctl"})
+    void everyErrorIsOneLineEndingInANewline(String commandLine) {
+        String[] words = commandLine.split(" ");
+        CommandResult result = run(words[0], java.util.Arrays.copyOfRange(words, 1, words.length));
+        assertTrue(result.exit() == 1 || result.exit() == 2, result::toString);
+        assertEquals("", result.out(), result::toString);
+        assertTrue(result.err().startsWith(words[0] + ": ") && result.err().endsWith("\n")
+                && result.err().lines().count() == 1, result::toString);
+    }
+}
