@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeEach;
@@ -130,6 +131,46 @@ class CrashRecoveryIT {
             Recovery.syncToTheEnd(pool, 2);
             Recovery.verifyFindsNoDifference(pool, 1);
             Recovery.legsIdentical(pool);
+        }
+    }
+
+    @Test
+    void aSplitBrainIsRefusedAndResolvedByDiscardingOneSide() throws Exception {
+        try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions().start()) {
+            Qemu.io(pool.nbdUri(), "write -P 0x61 0 4M");
+            pool.daemon(2).kill();
+            Recovery.awaitSession(pool, 2, Recovery.OUT_OF_SERVICE, Duration.ofSeconds(30));
+            Qemu.io(pool.nbdUri(), "write -P 0x62 0 1M");
+            pool.client.kill();
+            pool.daemon(1).kill();
+
+            // a second client serves member 2 alone, by force, and writes what member 1 never sees
+            restartWithSyncSessions(pool, 2);
+            DaemonProcess other = assemble(pool, dir.resolve("client-b"), 2);
+            try {
+                ok(other.ctl("write", "brmr-client/ctl/map_device", "pool=p1 size=" + MAPPED_SIZE + " force=1"));
+                Qemu.io(ok(other.ctl("read", "brmr-client/ctl/devices/brmr0/nbd")).strip(), "write -P 0x63 2M 1M");
+            } finally {
+                other.kill();
+            }
+
+            restartWithSyncSessions(pool, 1);
+            pool.client = assemble(pool, dir.resolve("client"), 1, 2);
+            CommandResult enable = pool.client.ctl("write", "rmr-client/pools/p1/pool_enable", "1");
+            assertEquals(1, enable.exit(), enable.toString());
+            assertTrue(enable.err().contains("split brain: member 1 went on at writer epoch"), enable.toString());
+            assertTrue(enable.err().contains("discard_my_data"), enable.toString());
+
+            ok(pool.client.ctl("write", "rmr-client/pools/p1/sessions/s2/del_sess", "mode=disassemble"));
+            ok(pool.daemon(2).ctl("write", "brmr-server/stores/p1/discard_my_data", "1"));
+            addSession(pool.client, pool.node(2));
+            Recovery.awaitSession(pool, 1, Set.of("normal"), Duration.ofSeconds(30));
+            Recovery.awaitSession(pool, 2, Set.of("normal"), Duration.ofSeconds(30));
+            ok(pool.client.ctl("write", "brmr-client/ctl/map_device", "pool=p1 size=" + MAPPED_SIZE));
+            Recovery.syncToTheEnd(pool, 2);
+            Recovery.verifyFindsNoDifference(pool, 1);
+            Recovery.legsIdentical(pool);
+            Qemu.io(pool.nbdUri(), "read -P 0x62 0 1M", "read -P 0x61 1M 3M");
         }
     }
 }

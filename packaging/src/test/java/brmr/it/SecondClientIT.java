@@ -73,7 +73,7 @@ class SecondClientIT {
             } finally {
                 first.thaw();
             }
-            String secondUri = ok(second.ctl("read", "brmr-client/ctl/devices/p1/nbd")).strip();
+            String secondUri = ok(second.ctl("read", "brmr-client/ctl/devices/brmr0/nbd")).strip();
             Qemu.io(secondUri, "read -P 0x42 0 1M", "write -P 0x43 1M 1M");
 
             for (int member = 1; member <= 2; member++) {

@@ -94,6 +94,13 @@ public final class StorageNode implements AutoCloseable {
                 .writable("brmr-server/stores/{pool}/delete_store", (vars, value) -> {
                     stores.delete(vars.get("pool"), value);
                     return "";
+                })
+                .writable("brmr-server/stores/{pool}/discard_my_data", (vars, value) -> {
+                    ControlArgs.requireOne("discard_my_data", value);
+                    store(vars);
+                    ServerPool pool = pool(vars);
+                    ControlException.refusing(pool::discardMyData);
+                    return "";
                 });
     }
 

@@ -6,7 +6,9 @@ import brmr.rmr.map.MapSummary;
 import java.io.IOException;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
@@ -81,6 +83,11 @@ final class KnownDirty {
                 failed.accept(leg, e.getMessage());
             }
         }
+    }
+
+    /** Every member the client has heard of, with a session or not. */
+    synchronized Set<Integer> members() {
+        return new TreeSet<>(maps.keySet());
     }
 
     synchronized String summary() {

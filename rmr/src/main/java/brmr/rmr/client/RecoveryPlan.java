@@ -86,7 +86,10 @@ final class RecoveryPlan {
         }
         Map<Integer, long[]> maps = new TreeMap<>();
         Set<Integer> members = new TreeSet<>(back);
-        legs.forEach(leg -> members.addAll(leg.maps().keySet()));
+        legs.forEach(leg -> {
+            members.addAll(leg.maps().keySet());
+            members.addAll(leg.inService());
+        });
         for (int member : members) {
             long[] merged = new long[words];
             LegRecord own = find(legs, member);

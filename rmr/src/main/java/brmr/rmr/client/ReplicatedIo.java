@@ -8,6 +8,7 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -129,14 +130,17 @@ final class ReplicatedIo {
         ioLock.readLock().lock();
         try {
             List<Leg> inService = new ArrayList<>();
-            List<Integer> notInService = new ArrayList<>();
+            // a member is a member whether or not this client has a session to it
+            Set<Integer> absent = known.members();
             for (Leg leg : legs.get()) {
                 if (leg.state() == SessionState.NORMAL) {
                     inService.add(leg);
                 } else if (leg.memberId() >= 0) {
-                    notInService.add(leg.memberId());
+                    absent.add(leg.memberId());
                 }
             }
+            inService.forEach(leg -> absent.remove(leg.memberId()));
+            List<Integer> notInService = List.copyOf(absent);
             if (inService.isEmpty()) {
                 throw new IOException("pool " + pool + ": " + what + ": no leg in service");
             }

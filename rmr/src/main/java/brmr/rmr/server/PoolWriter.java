@@ -59,6 +59,12 @@ final class PoolWriter {
         }
     }
 
+    /** The store's writer record was cleared ({@code discard_my_data}): no epoch, no client. */
+    synchronized void cleared() {
+        epoch = 0;
+        client = null;
+    }
+
     /** Records a claim that is durable on the store. */
     synchronized void claimed(long newEpoch, UUID newClient) {
         if (newEpoch > epoch) {

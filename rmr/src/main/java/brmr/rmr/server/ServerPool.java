@@ -183,6 +183,38 @@ public final class ServerPool {
         }
     }
 
+    /**
+     * {@code discard_my_data}: the operator's answer to a split brain -- this node's writes are the
+     * ones to drop. Every chunk becomes one it lacks (the sync fetches them from the peers), and its
+     * record of the pool's history is cleared (no writer epoch, no member in service), so recovery
+     * takes it as the stale side. Refused while a compute session is connected.
+     */
+    public void discardMyData() throws PoolException {
+        Registration current;
+        synchronized (this) {
+            current = requireRegistered();
+            SessionLink client = sessions.current().orElse(null);
+            if (client != null) {
+                throw new PoolException("discard_my_data", "pool " + name + " on member " + memberId
+                        + " still serves compute session " + client.name() + "; del_sess it (or stop that client) "
+                        + "first");
+            }
+        }
+        discard(LongStream.range(0, current.access().params().chunkCount()));
+        try {
+            current.access().run("writer record", store -> {
+                store.persistWriter(0, null);
+                return null;
+            });
+            current.writer().cleared();
+            current.service().forget();
+        } catch (RequestException e) {
+            throw new PoolException("device", e.getMessage(), e);
+        }
+        Logger.warn("pool {}: member {} discarded its data: every chunk is to be synced from the peers", name,
+                memberId);
+    }
+
     private synchronized Registration requireRegistered() throws PoolException {
         if (registration == null) {
             throw new PoolException("pool", name + " has no store");

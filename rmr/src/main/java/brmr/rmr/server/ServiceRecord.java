@@ -70,6 +70,13 @@ final class ServiceRecord {
         }
     }
 
+    /** {@code discard_my_data}: this node's record no longer claims any member in service, at the next version. */
+    void forget() throws RequestException {
+        synchronized (persistLock) {
+            persist(version() + 1, List.of(), "this node's data discarded by the operator");
+        }
+    }
+
     /**
      * This node recorded that {@code missed} lack chunks: those of them in service leave it, at the
      * next map version, durably before this returns. Nothing changes when none is in service.

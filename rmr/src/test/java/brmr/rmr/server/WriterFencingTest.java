@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.JoinMode;
@@ -107,5 +108,23 @@ class WriterFencingTest {
         pool.claimWriter(b, 2);
         assertEquals(2, store.writerEpoch());
         assertEquals(B, store.writerClient());
+    }
+
+    @Test
+    void discardMyDataIsRefusedWhileAClientIsConnectedThenClearsTheRecordAndLacksEveryChunk() throws Exception {
+        ServerPool pool = servingA();
+        pool.inService(4, List.of(1, 2));
+        PoolException busy = assertThrows(PoolException.class, pool::discardMyData);
+        assertEquals("discard_my_data: pool p1 on member 1 still serves compute session s1; del_sess it (or stop that "
+                + "client) first", busy.getMessage());
+        pool.computeSessionEnded(a);
+        pool.discardMyData();
+        Message.RecoveryState record = pool.recovery();
+        assertEquals(0, record.writerEpoch());
+        assertEquals(5, record.mapVersion());
+        assertEquals(List.of(), record.inService());
+        assertEquals(0, store.writerEpoch());
+        assertEquals(store.params().chunkCount(), pool.dirtyMaps().stream().filter(m -> m.memberId() == 1)
+                .findFirst().orElseThrow().dirtyCount());
     }
 }
