@@ -270,7 +270,7 @@ start_client() {
   for member in 1 2; do
     ctl "$dir" write rmr-client/pools/$POOL/sessions/s$member/enable 1
   done
-  ctl "$dir" write brmr-client/ctl/map_device "pool=$POOL size=$SECTORS"
+  ctl "$dir" write brmr-client/ctl/map_device "pool=$POOL size=$SECTORS assume_clean=1"
   URI=$(ctl_read "$dir" brmr-client/ctl/devices/brmr0/nbd)
   [[ $URI == nbd://* ]] || die "unexpected NBD address from the client: '$URI'"
 }

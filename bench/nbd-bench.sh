@@ -195,7 +195,7 @@ start_client() {
   for i in "${!NODES[@]}"; do
     ctl "$dir" write rmr-client/pools/$POOL/sessions/s$((i + 1))/enable 1
   done
-  ctl "$dir" write brmr-client/ctl/map_device "pool=$POOL size=$SECTORS"
+  ctl "$dir" write brmr-client/ctl/map_device "pool=$POOL size=$SECTORS assume_clean=1"
   URI=$("$IMAGE/bin/brmrctl" --socket "$dir/control.sock" read brmr-client/ctl/devices/brmr0/nbd)
   URI=${URI//[[:space:]]/}
   [[ $URI == nbd://* ]] || die "unexpected NBD address from the client: '$URI'"

@@ -80,7 +80,8 @@ done
 for member in 1 2; do
   ctl client write /sys/class/rmr-client/pools/$pool/sessions/psrv0@stg-rmr$member/enable 1
 done
-ctl client write /sys/devices/virtual/brmr-client/ctl/map_device "pool=$pool size=$mapped_size"
+# new disks are files of zeroes, identical on both nodes: no initial sync (ignored when re-mapping)
+ctl client write /sys/devices/virtual/brmr-client/ctl/map_device "pool=$pool size=$mapped_size assume_clean=1"
 
 for member in 1 2; do
   echo "== storage node $member"

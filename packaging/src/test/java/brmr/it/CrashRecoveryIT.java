@@ -173,4 +173,42 @@ class CrashRecoveryIT {
             Qemu.io(pool.nbdUri(), "read -P 0x62 0 1M", "read -P 0x61 1M 3M");
         }
     }
+
+    @Test
+    void aNewPoolIsSyncedFromItsFirstLegSoEveryBlockReadsTheSameFromEveryLeg() throws Exception {
+        try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions().initialSync().start()) {
+            assertEquals("member 1: [] 0/512 dirty", pool.read(1, "map_summary").lines().findFirst().orElseThrow());
+            assertTrue(pool.read(1, "map_summary").endsWith("512/512 dirty"), pool.read(1, "map_summary"));
+            Qemu.io(pool.nbdUri(), "write -P 0x71 1M 1M", "read -P 0x71 1M 1M", "read -P 0 0 1M");
+            Recovery.syncToTheEnd(pool, 2);
+            Recovery.verifyFindsNoDifference(pool, 1);
+            Recovery.legsIdentical(pool);
+        }
+    }
+
+    @Test
+    void aClientAndAStorageNodeKilledTogetherMidWrite() throws Exception {
+        try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions().start()) {
+            try (Fio fio = Fio.start(dir, "crash2", pool.nbdUri(), false, "--rw=randwrite", "--bs=4k",
+                    "--iodepth=32", "--size=" + MAPPED_SIZE * 512, "--time_based", "--runtime=30")) {
+                Expect.eventually(Duration.ofSeconds(30), "fio's IO flowing", fio::progress, line -> fio.ioSeen());
+                pool.client.kill();
+                pool.daemon(2).kill();
+            }
+            // the node's record of what it was being written survived its own crash
+            restartWithSyncSessions(pool, 2);
+            Path stateDir = dir.resolve("client");
+            pool.client = assemble(pool, stateDir, 1, 2);
+            Recovery.awaitSession(pool, 1, Set.of("normal"), Duration.ofSeconds(30));
+            Recovery.awaitSession(pool, 2, Set.of("normal"), Duration.ofSeconds(30));
+            ok(pool.client.ctl("write", "brmr-client/ctl/map_device", "pool=p1 size=" + MAPPED_SIZE));
+            System.out.printf("[brmr tests] client and node 2 killed together: recovery marked active chunks per "
+                    + "member: %s%n", lastMarked(stateDir.resolve("brmr-client.log")));
+            for (LocalPool.Node node : pool.nodes) {
+                Recovery.syncToTheEnd(pool, node.member);
+            }
+            Recovery.verifyFindsNoDifference(pool, 1);
+            Recovery.legsIdentical(pool);
+        }
+    }
 }

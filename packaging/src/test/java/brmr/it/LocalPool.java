@@ -62,6 +62,7 @@ final class LocalPool implements AutoCloseable {
         private final long mappedSize;
         private final int chunkSize;
         private boolean syncSessions;
+        private boolean initialSync;
         private String[] serverOptions = {};
         private String[] clientOptions = {};
         private final Map<Integer, Path> diskDirs = new HashMap<>();
@@ -77,6 +78,15 @@ final class LocalPool implements AutoCloseable {
         /** Every storage node also joins the sync pool with a sync session to each peer. */
         Setup syncSessions() {
             syncSessions = true;
+            return this;
+        }
+
+        /**
+         * The first map resyncs the new pool from its first leg; without this the test disks, all
+         * zeroes, are mapped with {@code assume_clean=1}.
+         */
+        Setup initialSync() {
+            initialSync = true;
             return this;
         }
 
@@ -163,7 +173,7 @@ final class LocalPool implements AutoCloseable {
                         + "/enable", "1"));
             }
             ok(local.client.ctl("write", "/sys/devices/virtual/brmr-client/ctl/map_device",
-                    "pool=" + pool + " size=" + mappedSize));
+                    "pool=" + pool + " size=" + mappedSize + (setup.initialSync ? "" : " assume_clean=1")));
             return local;
         } catch (IOException | RuntimeException | Error e) {
             local.close();

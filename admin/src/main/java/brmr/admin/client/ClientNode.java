@@ -186,6 +186,7 @@ public final class ClientNode implements AutoCloseable {
         Message.JoinMode mode = args.optionalChoice("mode", "create", "assemble").orElse("create").equals("create")
                 ? Message.JoinMode.CREATE : Message.JoinMode.ASSEMBLE;
         boolean force = args.optionalChoice("force", "0", "1").orElse("0").equals("1");
+        boolean assumeClean = args.optionalChoice("assume_clean", "0", "1").orElse("0").equals("1");
         ControlException.refusing(() -> pool.addSession(session, address, mode, force));
         return "";
     }
@@ -215,10 +216,12 @@ public final class ClientNode implements AutoCloseable {
 
     /** {@code map_device pool= size=}: verifies the legs, then exports the pool's device over NBD. */
     private String map(String value) throws ControlException {
-        ControlArgs args = ControlArgs.parse("map_device", value, List.of("pool", "size"), List.of("force"));
+        ControlArgs args = ControlArgs.parse("map_device", value, List.of("pool", "size"),
+                List.of("force", "assume_clean"));
         String name = args.name("pool");
         long size = args.number("size", 1, Long.MAX_VALUE / 512);
         boolean force = args.optionalChoice("force", "0", "1").orElse("0").equals("1");
+        boolean assumeClean = args.optionalChoice("assume_clean", "0", "1").orElse("0").equals("1");
         ClientPool pool;
         try {
             pool = pools.get(name);
@@ -235,7 +238,7 @@ public final class ClientNode implements AutoCloseable {
                 // serve from the legs that are back even if they cannot prove they are current
                 pool.enableAll(true);
             }
-            params = pool.map(size);
+            params = pool.map(size, assumeClean);
         } catch (PoolException e) {
             throw ControlException.of(e);
         }

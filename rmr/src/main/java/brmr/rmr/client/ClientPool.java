@@ -379,7 +379,12 @@ public final class ClientPool {
 
     /** {@code map_device}: see {@link MapProtocol}; the legs in service then record that they are. */
     public StoreParams map(long sizeSectors) throws PoolException {
-        StoreParams params = maps.map(sizeSectors);
+        return map(sizeSectors, false);
+    }
+
+    /** As {@link #map(long)}; {@code assumeClean}: a new pool's disks are identical, no initial sync. */
+    public StoreParams map(long sizeSectors, boolean assumeClean) throws PoolException {
+        StoreParams params = maps.map(sizeSectors, assumeClean);
         try {
             io.exclusive(() -> maps.recordService(legs().stream().filter(l -> l.state() == SessionState.NORMAL)
                     .toList()));

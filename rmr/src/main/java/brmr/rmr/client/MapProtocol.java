@@ -130,7 +130,7 @@ final class MapProtocol {
     }
 
     /** {@code map_device}: see the class comment. Returns the pool's parameters. */
-    StoreParams map(long sizeSectors) throws PoolException {
+    StoreParams map(long sizeSectors, boolean assumeClean) throws PoolException {
         List<Leg> all = legs.get();
         if (all.isEmpty()) {
             throw new PoolException("pool", pool + " has no sessions; add_sess first");
@@ -172,6 +172,9 @@ final class MapProtocol {
             }
             StoreParams params = firstMap(fresh, answers);
             claimWriter(fresh);
+            if (!assumeClean) {
+                initialSync(fresh, params);
+            }
             return params;
         }
         UUID poolUuid = answers.get(mapped.getFirst()).poolUuid();
@@ -206,6 +209,32 @@ final class MapProtocol {
         }
         writer.claimed(epoch);
         Logger.info("pool {}: client {} is the writer, epoch {}", pool, writer.clientId(), epoch);
+    }
+
+    /**
+     * A new pool's legs hold whatever their disks held: the first leg is authoritative and every other
+     * member lacks every chunk until it is synced (on demand, or by {@code sync start}), so a block
+     * never written reads the same from every leg. {@code assume_clean=1} skips this, as mdadm's
+     * {@code --assume-clean} does, for disks known to be identical (e.g. all zeroes).
+     */
+    private void initialSync(List<Leg> fresh, StoreParams params) throws PoolException {
+        List<Integer> others = fresh.stream().skip(1).map(Leg::memberId).toList();
+        if (others.isEmpty()) {
+            return;
+        }
+        long last = params.chunkCount() - 1;
+        for (Leg leg : fresh) {
+            try {
+                Calls.expect(leg, leg.call(new Message.MarkDirty(others, 0, last)), Message.Ok.class);
+            } catch (IOException e) {
+                failed.accept(leg, e.getMessage());
+                throw new PoolException("leg " + leg.name(), "recording the initial sync failed: " + e.getMessage());
+            }
+        }
+        known.chunkCount(params.chunkCount());
+        known.mark(others, 0, last);
+        Logger.info("pool {}: new pool, member {} is authoritative; members {} lack every chunk until synced", pool,
+                fresh.getFirst().memberId(), others);
     }
 
     /** Sets MAPPED and a new pool UUID on every leg; when one refuses, undoes it on those already marked. */
