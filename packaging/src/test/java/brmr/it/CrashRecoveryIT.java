@@ -52,10 +52,11 @@ class CrashRecoveryIT {
                 + node.port + " mode=assemble"));
     }
 
-    private static void restartWithSyncSessions(LocalPool pool, int member) throws Exception {
-        pool.restart(member, true);
-        ok(pool.daemon(member).ctl("write", "brmr-server/ctl/add_store", "device=" + pool.node(member).disk.path()
-                + " pool=p1"));
+    /** The sync sessions of every node, once all are up again. */
+    private static void joinSyncSessions(LocalPool pool) {
+        for (LocalPool.Node node : pool.nodes) {
+            pool.joinSync(node);
+        }
     }
 
     private static String lastMarked(Path log) throws Exception {
@@ -113,7 +114,7 @@ class CrashRecoveryIT {
             pool.client.kill();
             pool.daemon(1).kill();
 
-            restartWithSyncSessions(pool, 2);
+            pool.restartAndReadd(2);
             Path stateDir = dir.resolve("client");
             pool.client = assemble(pool, stateDir, 2);
             CommandResult enable = pool.client.ctl("write", "rmr-client/pools/p1/pool_enable", "1");
@@ -122,7 +123,8 @@ class CrashRecoveryIT {
             refused(pool.client.ctl("write", "brmr-client/ctl/map_device", "pool=p1 size=" + MAPPED_SIZE),
                     "pool: no leg of p1 is reachable and enabled");
 
-            restartWithSyncSessions(pool, 1);
+            pool.restartAndReadd(1);
+            joinSyncSessions(pool);
             addSession(pool.client, pool.node(1));
             ok(pool.client.ctl("write", "rmr-client/pools/p1/pool_enable", "1"));
             assertEquals("normal normal", pool.sessionState(1) + " " + pool.sessionState(2));
@@ -145,7 +147,7 @@ class CrashRecoveryIT {
             pool.daemon(1).kill();
 
             // a second client serves member 2 alone, by force, and writes what member 1 never sees
-            restartWithSyncSessions(pool, 2);
+            pool.restartAndReadd(2);
             DaemonProcess other = assemble(pool, dir.resolve("client-b"), 2);
             try {
                 ok(other.ctl("write", "brmr-client/ctl/map_device", "pool=p1 size=" + MAPPED_SIZE + " force=1"));
@@ -154,7 +156,8 @@ class CrashRecoveryIT {
                 other.kill();
             }
 
-            restartWithSyncSessions(pool, 1);
+            pool.restartAndReadd(1);
+            joinSyncSessions(pool);
             pool.client = assemble(pool, dir.resolve("client"), 1, 2);
             CommandResult enable = pool.client.ctl("write", "rmr-client/pools/p1/pool_enable", "1");
             assertEquals(1, enable.exit(), enable.toString());
@@ -196,7 +199,9 @@ class CrashRecoveryIT {
                 pool.daemon(2).kill();
             }
             // the node's record of what it was being written survived its own crash
-            restartWithSyncSessions(pool, 2);
+            pool.restart(2, true);
+            ok(pool.daemon(2).ctl("write", "brmr-server/ctl/add_store", "device=" + pool.node(2).disk.path()
+                    + " pool=p1"));
             Path stateDir = dir.resolve("client");
             pool.client = assemble(pool, stateDir, 1, 2);
             Recovery.awaitSession(pool, 1, Set.of("normal"), Duration.ofSeconds(30));

@@ -132,6 +132,17 @@ public final class ClientPool {
     private void enableOnceAssembled() {
         List<Leg> all = legs();
         if (all.stream().anyMatch(l -> l.state() == SessionState.NORMAL)) {
+            // the pool serves already: the new leg joins it through a map update
+            for (Leg leg : all) {
+                if (leg.state() == SessionState.CREATED && leg.params() != null && leg.params().mapped()) {
+                    try {
+                        enableLeg(leg);
+                    } catch (IOException | PoolException e) {
+                        Logger.warn("pool {}: session {} is back, but was not enabled: {}", name, leg.name(),
+                                e.getMessage());
+                    }
+                }
+            }
             return;
         }
         Message.RecoveryState newest = null;
@@ -288,6 +299,7 @@ public final class ClientPool {
                 return;
             }
             if (update) {
+                maps.checkNotDivergent(leg, serving.getFirst());
                 maps.update(leg);
             }
             Calls.expect(leg, leg.call(new Message.Enable()), Message.Ok.class);

@@ -116,6 +116,24 @@ final class MapProtocol {
                 + "member: {}", pool, plan.inService(), force ? " (forced)" : "", plan.mapVersion(), plan.marked());
     }
 
+    /**
+     * Refuses a leg that joins legs in service when the two sides each went on without the other at
+     * different writer epochs: taking the serving legs' maps would silently drop its writes.
+     */
+    void checkNotDivergent(Leg joining, Leg serving) throws IOException, PoolException {
+        List<RecoveryPlan.LegRecord> records = new ArrayList<>();
+        for (Leg leg : List.of(joining, serving)) {
+            Message.RecoveryState state = Calls.expect(leg, leg.call(new Message.GetRecovery()),
+                    Message.RecoveryState.class);
+            records.add(new RecoveryPlan.LegRecord(leg.memberId(), state.writerEpoch(), state.mapVersion(),
+                    state.inService(), Map.of(), new long[0]));
+        }
+        String split = RecoveryPlan.splitBrain(records);
+        if (split != null) {
+            throw new PoolException("pool", pool + ": " + split);
+        }
+    }
+
     /** Records on {@code inService} -- the legs in service now -- that they are the members in service. */
     void recordService(List<Leg> inService) throws IOException, PoolException {
         long version = 0;

@@ -129,8 +129,11 @@ final class RecoveryPlan {
         return new Plan(maps, version, List.copyOf(back), marked);
     }
 
-    /** Two legs that each went on writing, at different epochs, without the other: the first such pair named. */
-    private static String splitBrain(List<LegRecord> legs) {
+    /**
+     * Two legs that each went on writing, at different epochs, without the other: the first such pair
+     * named, or null. Also asked when a leg joins legs in service.
+     */
+    static String splitBrain(List<LegRecord> legs) {
         for (LegRecord a : legs) {
             for (LegRecord b : legs) {
                 if (a.member() < b.member() && a.writerEpoch() != b.writerEpoch()
