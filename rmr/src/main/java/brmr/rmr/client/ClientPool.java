@@ -25,6 +25,8 @@ import org.tinylog.Logger;
  */
 public final class ClientPool {
     private static final Duration REFRESH_INTERVAL = Duration.ofSeconds(2);
+    /** Refresh ticks between two clears of the legs' active chunks: each clear costs the next writes a record. */
+    private static final int CLEARS_EVERY = 5;
 
     private final String name;
     private final int chunkSize;
@@ -428,6 +430,7 @@ public final class ClientPool {
     }
 
     private void refreshLoop() {
+        long ticks = 0;
         while (!closed) {
             try {
                 Thread.sleep(REFRESH_INTERVAL);
@@ -435,7 +438,9 @@ public final class ClientPool {
                 return;
             }
             known.refresh(this::legs, this::legFailed);
-            clearActivity();
+            if (++ticks % CLEARS_EVERY == 0) {
+                clearActivity();
+            }
         }
     }
 

@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.TreeSet;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 
@@ -20,6 +19,8 @@ import java.util.function.Supplier;
 final class KnownDirty {
     /** Guarded by this. */
     private final Map<Integer, DirtyMap> maps = new TreeMap<>();
+    /** The keys of {@code maps}, replaced whenever a member is added, so writes read it without a lock. */
+    private volatile Set<Integer> members = Set.of();
     /** Guarded by this: chunks of the pool's store, known once a leg has answered; -1 before. */
     private long chunkCount = -1;
 
@@ -85,9 +86,9 @@ final class KnownDirty {
         }
     }
 
-    /** Every member the client has heard of, with a session or not. */
-    synchronized Set<Integer> members() {
-        return new TreeSet<>(maps.keySet());
+    /** Every member the client has heard of, with a session or not; an unmodifiable snapshot. */
+    Set<Integer> members() {
+        return members;
     }
 
     synchronized String summary() {
@@ -95,6 +96,12 @@ final class KnownDirty {
     }
 
     private DirtyMap map(int member, long chunks) {
-        return maps.computeIfAbsent(member, m -> new DirtyMap(m, chunks));
+        DirtyMap map = maps.get(member);
+        if (map == null) {
+            map = new DirtyMap(member, chunks);
+            maps.put(member, map);
+            members = Set.copyOf(maps.keySet());
+        }
+        return map;
     }
 }

@@ -9,6 +9,7 @@ import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -131,7 +132,7 @@ final class ReplicatedIo {
         try {
             List<Leg> inService = new ArrayList<>();
             // a member is a member whether or not this client has a session to it
-            Set<Integer> absent = known.members();
+            Set<Integer> absent = new TreeSet<>(known.members());
             for (Leg leg : legs.get()) {
                 if (leg.state() == SessionState.NORMAL) {
                     inService.add(leg);
