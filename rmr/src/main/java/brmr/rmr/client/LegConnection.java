@@ -2,7 +2,9 @@ package brmr.rmr.client;
 
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,7 +53,7 @@ final class LegConnection {
     }
 
     /** Opens the channel through {@code connector} and starts the heartbeat. */
-    void open(LegConnector connector, java.net.InetSocketAddress address, Duration connectTimeout)
+    void open(LegConnector connector, InetSocketAddress address, Duration connectTimeout)
             throws IOException {
         channel = connector.open(address, connectTimeout, cause -> end(closedBecause(cause), true));
         watchdog = Thread.ofVirtual().name("heartbeat-" + session).start(this::watch);
@@ -155,6 +157,6 @@ final class LegConnection {
     }
 
     private static String seconds(long nanos) {
-        return String.format(java.util.Locale.ROOT, "%.1f s", nanos / 1e9);
+        return String.format(Locale.ROOT, "%.1f s", nanos / 1e9);
     }
 }
