@@ -7,7 +7,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.stream.LongStream;
 
 /**
  * How legs that come together with none in service agree on one truth: the rules, as a pure
@@ -179,10 +178,5 @@ final class RecoveryPlan {
 
     private static void set(long[] words, long chunk) {
         words[(int) (chunk >>> 6)] |= 1L << (chunk & 63);
-    }
-
-    /** For logs and tests: the chunk numbers set in {@code words}. */
-    static long[] chunks(long[] words) {
-        return LongStream.range(0, (long) words.length * 64).filter(c -> isSet(words, c)).toArray();
     }
 }
