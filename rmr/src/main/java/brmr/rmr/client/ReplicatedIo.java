@@ -8,8 +8,6 @@ import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -131,17 +129,20 @@ final class ReplicatedIo {
         ioLock.readLock().lock();
         try {
             List<Leg> inService = new ArrayList<>();
-            // a member is a member whether or not this client has a session to it
-            Set<Integer> absent = new TreeSet<>(known.members());
+            List<Integer> notInService = new ArrayList<>();
             for (Leg leg : legs.get()) {
                 if (leg.state() == SessionState.NORMAL) {
                     inService.add(leg);
                 } else if (leg.memberId() >= 0) {
-                    absent.add(leg.memberId());
+                    notInService.add(leg.memberId());
                 }
             }
-            inService.forEach(leg -> absent.remove(leg.memberId()));
-            List<Integer> notInService = List.copyOf(absent);
+            // a member is a member whether or not this client has a session to it
+            for (int member : known.members()) {
+                if (!notInService.contains(member) && inService.stream().noneMatch(l -> l.memberId() == member)) {
+                    notInService.add(member);
+                }
+            }
             if (inService.isEmpty()) {
                 throw new IOException("pool " + pool + ": " + what + ": no leg in service");
             }
