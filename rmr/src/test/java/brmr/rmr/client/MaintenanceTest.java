@@ -9,7 +9,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.PoolException;
 import brmr.rmr.protocol.Message;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
@@ -22,42 +21,27 @@ import org.junit.jupiter.api.Test;
  * through a map update.
  */
 class MaintenanceTest {
-    private static final Duration TIMEOUT = Duration.ofMillis(300);
-    private static final Duration DEADLINE = Duration.ofSeconds(20);
-
-    private final FakeNode node1 = new FakeNode(1);
-    private final FakeNode node2 = new FakeNode(2);
-    private final LegConnector cluster = (address, connectTimeout, onClosed) ->
-            (address.equals(node1.address) ? node1 : node2).open(onClosed);
+    private final TwoNodes nodes = new TwoNodes();
+    private final FakeNode node1 = nodes.node1;
+    private final FakeNode node2 = nodes.node2;
     private ClientPool pool;
 
     private ClientPool pool() throws PoolException {
-        pool = new ClientPool("p", CHUNK, cluster, new PeerTimeout(TIMEOUT), new ClientWriter(UUID.randomUUID()));
-        pool.addSession("s1", node1.address, Message.JoinMode.CREATE);
-        pool.addSession("s2", node2.address, Message.JoinMode.CREATE);
-        pool.enableAll();
+        pool = nodes.enabledPool(UUID.randomUUID());
         return pool;
     }
 
     @AfterEach
     void close() {
-        if (pool != null) {
-            pool.close();
-        }
+        nodes.close();
     }
 
     private SessionState state(String session) {
-        return pool.leg(session).orElseThrow().state();
+        return nodes.state(session);
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + DEADLINE + ": " + what);
-            }
-            Thread.sleep(5);
-        }
+        TwoNodes.eventually(what, condition);
     }
 
     private static long count(FakeNode node, String prefix) {

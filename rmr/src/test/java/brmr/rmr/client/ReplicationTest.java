@@ -10,7 +10,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brmr.rmr.PoolException;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
-import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -27,31 +26,21 @@ import org.junit.jupiter.api.Test;
  * others missed; a hanging leg costs a write at most the peer timeout plus one heartbeat.
  */
 class ReplicationTest {
-    private static final Duration TIMEOUT = Duration.ofMillis(300);
-    private static final Duration DEADLINE = Duration.ofSeconds(20);
     private static final UUID CLIENT = UUID.fromString("00000000-0000-4000-8000-000000000001");
 
-    private final FakeNode node1 = new FakeNode(1);
-    private final FakeNode node2 = new FakeNode(2);
-    private final LegConnector cluster = (address, connectTimeout, onClosed) ->
-            (address.equals(node1.address) ? node1 : node2).open(onClosed);
+    private final TwoNodes nodes = new TwoNodes();
+    private final FakeNode node1 = nodes.node1;
+    private final FakeNode node2 = nodes.node2;
     private ClientPool pool;
 
     private ClientPool pool() throws PoolException {
-        pool = new ClientPool("p", CHUNK, cluster, new PeerTimeout(TIMEOUT), new ClientWriter(CLIENT));
-        pool.addSession("s1", node1.address, Message.JoinMode.CREATE);
-        pool.addSession("s2", node2.address, Message.JoinMode.CREATE);
-        pool.enableAll();
+        pool = nodes.enabledPool(CLIENT);
         return pool;
     }
 
     @AfterEach
     void close() {
-        node1.resume();
-        node2.resume();
-        if (pool != null) {
-            pool.close();
-        }
+        nodes.close();
     }
 
     private static byte[] pattern(int length, int seed) {
@@ -63,13 +52,7 @@ class ReplicationTest {
     }
 
     private static void eventually(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + DEADLINE + ": " + what);
-            }
-            Thread.sleep(5);
-        }
+        TwoNodes.eventually(what, condition);
     }
 
     /** A store that failed: its IO fails and its node refuses the leg's rejoin until the operator acts. */
@@ -79,7 +62,7 @@ class ReplicationTest {
     }
 
     private SessionState state(String session) {
-        return pool.leg(session).orElseThrow().state();
+        return nodes.state(session);
     }
 
     @Test
@@ -201,7 +184,7 @@ class ReplicationTest {
         pool.write(5L * CHUNK, data, 0, data.length);
         // the crash: the client is gone, and nothing but the legs' active chunks says which writes may differ
         pool.close();
-        pool = new ClientPool("p", CHUNK, cluster, new PeerTimeout(TIMEOUT), new ClientWriter(CLIENT));
+        pool = nodes.newPool(CLIENT);
         pool.addSession("s1", node1.address, Message.JoinMode.ASSEMBLE);
         pool.addSession("s2", node2.address, Message.JoinMode.ASSEMBLE);
         pool.enableAll();
