@@ -117,6 +117,10 @@ class WriterFencingTest {
         PoolException busy = assertThrows(PoolException.class, pool::discardMyData);
         assertEquals("discard_my_data: pool p1 on member 1 still serves compute session s1; del_sess it (or stop that "
                 + "client) first", busy.getMessage());
+        assertEquals(1, store.writerEpoch(), "the refusal changed nothing on the store");
+        assertEquals(List.of(1, 2), pool.recovery().inService());
+        assertEquals(0, pool.dirtyMaps().stream().filter(m -> m.memberId() == 1).findFirst().orElseThrow()
+                .dirtyCount());
         pool.computeSessionEnded(a);
         pool.discardMyData();
         Message.RecoveryState record = pool.recovery();
