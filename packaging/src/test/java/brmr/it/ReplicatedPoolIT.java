@@ -179,7 +179,8 @@ class ReplicatedPoolIT {
             Qemu.io(uri, "write -P 0x31 0 100M");
             for (int member = 1; member <= 2; member++) {
                 int m = member;
-                eventually(Duration.ofSeconds(30), "the client told node " + m + " its writes are on every leg",
+                // two resolves (10 s apart) pass before a written chunk goes cold and leaves the record
+                eventually(Duration.ofSeconds(60), "the client told node " + m + " its writes are on every leg",
                         () -> String.valueOf(Recovery.activeChunks(pool, m)), "0"::equals);
             }
             pool.node(2).daemon.kill();

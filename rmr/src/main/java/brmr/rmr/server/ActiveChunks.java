@@ -11,8 +11,10 @@ import java.util.BitSet;
  * mark them dirty for the other legs. A compute write makes its chunks active, durably, before its
  * data lands; chunks already active cost nothing more. Concurrent first touches share one persist
  * (group commit): one thread at a time persists every chunk waiting at that moment, the others wait
- * for it and find their chunks durable. The client clears the record once its writes are known on
- * every leg ({@code ActivityResolved}).
+ * for it and find their chunks durable. The client resolves the record once its writes are known on
+ * every leg ({@code ActivityResolved}); chunks written since the previous resolve stay active (they are
+ * likely written again, and re-activating them would cost a persist each), the cold ones are cleared.
+ * A chunk kept active is only ever an extra dirty mark after a crash, never a lost one.
  *
  * <p>The monitor is a leaf: never held across store IO or while taking another lock. A thread
  * waiting for the group commit holds no lock.
@@ -24,6 +26,8 @@ final class ActiveChunks {
     private final long[] wanted;
     /** Chunks durably active on the store. Guarded by this. */
     private final long[] durable;
+    /** Chunks written since the last resolve: the hot set a resolve keeps. Guarded by this. */
+    private final long[] touched;
     /** The chunk range a persist must cover for the chunks waiting; empty when first > last. Guarded by this. */
     private long pendingFirst = Long.MAX_VALUE;
     private long pendingLast = -1;
@@ -37,6 +41,7 @@ final class ActiveChunks {
         int words = Math.toIntExact(Math.ceilDiv(chunkCount, Long.SIZE));
         this.durable = Arrays.copyOf(store.store().loadActive(), words);
         this.wanted = durable.clone();
+        this.touched = new long[words];
     }
 
     /** Makes chunks {@code first..last} active, durably, before returning. */
@@ -49,6 +54,7 @@ final class ActiveChunks {
         long from;
         long to;
         synchronized (this) {
+            touch(first, last);
             if (allSet(durable, first, last)) {
                 return;
             }
@@ -80,6 +86,13 @@ final class ActiveChunks {
         }
     }
 
+    /** The caller holds this. */
+    private void touch(long first, long last) {
+        for (long chunk = first; chunk <= last; chunk++) {
+            set(touched, chunk);
+        }
+    }
+
     /** Adds the chunks not yet wanted to the ones the next persist covers. The caller holds this. */
     private void want(long first, long last) {
         for (long chunk = first; chunk <= last; chunk++) {
@@ -108,33 +121,46 @@ final class ActiveChunks {
     }
 
     /**
-     * Forgets every active chunk, durably: the client resolved them (no write of its is in flight).
-     * Writes only the range that holds active chunks, and nothing when there are none. Returns how
-     * many chunks were active.
+     * The client resolved every active chunk (no write of its is in flight): forgets, durably, the
+     * chunks not written since the previous resolve and keeps the hot ones. Writes only the range
+     * that changes, and nothing when nothing does. Returns how many chunks were forgotten.
      */
-    long clear() throws RequestException {
+    long resolve() throws RequestException {
+        long[] kept;
         long from;
         long to;
-        long count;
+        long count = 0;
         synchronized (this) {
             while (persisting) {
                 awaitPersist();
             }
-            from = firstSet(durable);
-            if (from < 0) {
+            kept = new long[durable.length];
+            from = -1;
+            to = -1;
+            for (int w = 0; w < durable.length; w++) {
+                kept[w] = durable[w] & touched[w];
+                long cold = durable[w] & ~touched[w];
+                if (cold != 0) {
+                    count += Long.bitCount(cold);
+                    from = from < 0 ? (long) w * Long.SIZE + Long.numberOfTrailingZeros(cold) : from;
+                    to = (long) w * Long.SIZE + Long.SIZE - Long.numberOfLeadingZeros(cold);
+                }
+            }
+            Arrays.fill(touched, 0);
+            if (count == 0) {
                 return 0;
             }
-            count = Arrays.stream(durable).map(Long::bitCount).sum();
-            to = lastSet(durable) + 1;
             persisting = true;
-            Arrays.fill(wanted, 0);
-            Arrays.fill(durable, 0);
+            System.arraycopy(kept, 0, durable, 0, kept.length);
+            System.arraycopy(kept, 0, wanted, 0, kept.length);
             pendingFirst = Long.MAX_VALUE;
             pendingLast = -1;
         }
+        long persistFrom = from;
+        long persistTo = to;
         try {
             store.run("active chunks record", disk -> {
-                disk.persistActive(new long[wanted.length], from, to);
+                disk.persistActive(kept, persistFrom, persistTo);
                 return null;
             });
         } finally {
@@ -175,23 +201,5 @@ final class ActiveChunks {
 
     private static void set(long[] words, long chunk) {
         words[(int) (chunk >>> 6)] |= 1L << chunk;
-    }
-
-    private static long firstSet(long[] words) {
-        for (int w = 0; w < words.length; w++) {
-            if (words[w] != 0) {
-                return (long) w * Long.SIZE + Long.numberOfTrailingZeros(words[w]);
-            }
-        }
-        return -1;
-    }
-
-    private static long lastSet(long[] words) {
-        for (int w = words.length - 1; w >= 0; w--) {
-            if (words[w] != 0) {
-                return (long) w * Long.SIZE + Long.SIZE - 1 - Long.numberOfLeadingZeros(words[w]);
-            }
-        }
-        return -1;
     }
 }

@@ -579,13 +579,13 @@ public final class ServerPool {
         current.service().set(version, members);
     }
 
-    /** {@code ActivityResolved}: the client resolved every active chunk; the record is cleared durably. */
+    /** {@code ActivityResolved}: the client resolved every active chunk; the cold ones are forgotten durably. */
     void activityResolved() throws RequestException {
         Registration current = requireStore();
         current.access().requireHealthy();
-        long cleared = current.active().clear();
+        long cleared = current.active().resolve();
         if (cleared > 0) {
-            Logger.info("pool {}: {} active chunk(s) resolved, the record is cleared", name, cleared);
+            Logger.debug("pool {}: {} active chunk(s) not written since the last resolve are forgotten", name, cleared);
         }
     }
 

@@ -165,20 +165,31 @@ class RecoveryRecordTest {
     }
 
     @Test
-    void activityResolvedClearsTheRecordDurablyAndTheNextWriteActivatesAgain() throws Exception {
+    void activityResolvedKeepsTheChunksWrittenSinceTheLastResolveAndForgetsTheColdOnesDurably() throws Exception {
         ServerPool pool = serving();
         pool.write(3 * CHUNK, block(), List.of());
         pool.write(40 * CHUNK, block(), List.of());
         int persists = store.activePersists();
         pool.activityResolved();
-        assertArrayEquals(new long[0], store.activeChunks());
-        assertArrayEquals(new long[0], pool.recovery().activeChunks());
-        assertEquals(persists + 1, store.activePersists());
-        pool.activityResolved();
-        assertEquals(persists + 1, store.activePersists(), "nothing active: nothing to write");
+        assertArrayEquals(new long[] {3, 40}, store.activeChunks(), "both were written since the last resolve");
+        assertEquals(persists, store.activePersists(), "keeping the hot chunks writes nothing");
 
         pool.write(3 * CHUNK, block(), List.of());
-        assertArrayEquals(new long[] {3}, store.activeChunks());
+        assertEquals(persists, store.activePersists(), "an active chunk costs no persist");
+        pool.activityResolved();
+        assertArrayEquals(new long[] {3}, store.activeChunks(), "chunk 40 went cold");
+        assertArrayEquals(new long[] {3}, pool.recovery().activeChunks());
+        assertEquals(persists + 1, store.activePersists());
+
+        pool.activityResolved();
+        assertArrayEquals(new long[0], store.activeChunks());
+        assertEquals(persists + 2, store.activePersists());
+        pool.activityResolved();
+        assertEquals(persists + 2, store.activePersists(), "nothing active: nothing to write");
+
+        pool.write(40 * CHUNK, block(), List.of());
+        assertArrayEquals(new long[] {40}, store.activeChunks());
+        assertEquals(persists + 3, store.activePersists(), "a forgotten chunk is activated durably again");
     }
 
     @Test

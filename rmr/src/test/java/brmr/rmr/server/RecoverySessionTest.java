@@ -74,6 +74,9 @@ class RecoverySessionTest {
             assertEquals(Status.PROTOCOL, refused.status());
         }
         assertEquals(new Message.Ok(), compute.callAndWait(new Message.ActivityResolved(), TIMEOUT));
+        assertEquals(state, sync.callAndWait(new Message.GetRecovery(), TIMEOUT), "chunk 1 was written since the last "
+                + "resolve: it stays active");
+        assertEquals(new Message.Ok(), compute.callAndWait(new Message.ActivityResolved(), TIMEOUT));
         assertEquals(new Message.RecoveryState(0, 4, List.of(1, 2), new long[0]),
                 sync.callAndWait(new Message.GetRecovery(), TIMEOUT));
     }
