@@ -152,6 +152,16 @@ public final class BlockDevice implements Disk {
     }
 
     @Override
+    public void writeDurably(long offset, MemorySegment src) throws DeviceException {
+        try {
+            checkRange("pwritev2", offset, src);
+            NativeIo.pwriteDurably(fd(), path, src, offset);
+        } catch (DeviceException e) {
+            throw e.at(offset, src.byteSize());
+        }
+    }
+
+    @Override
     public void flush() throws DeviceException {
         NativeIo.fdatasync(fd(), path);
     }

@@ -30,6 +30,16 @@ public interface Disk extends AutoCloseable {
     /** Writes all of {@code src} at {@code offset}. */
     void write(long offset, MemorySegment src) throws DeviceException;
 
+    /**
+     * Writes all of {@code src} at {@code offset} and makes that write durable before returning,
+     * without waiting for other writes (as {@code O_DSYNC}); small metadata updates use it so that
+     * they do not flush the data written meanwhile.
+     */
+    default void writeDurably(long offset, MemorySegment src) throws DeviceException {
+        write(offset, src);
+        flush();
+    }
+
     /** Makes every completed write durable. */
     void flush() throws DeviceException;
 

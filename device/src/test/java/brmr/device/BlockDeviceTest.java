@@ -14,6 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 class BlockDeviceTest {
@@ -92,6 +94,35 @@ class BlockDeviceTest {
                 BlockDevice disk = BlockDevice.open(file, BlockDevice.Access.READ_ONLY, BlockDevice.DirectIo.OFF)) {
             DeviceException e = assertThrows(DeviceException.class, () -> disk.read(2048, arena.allocate(4096)));
             assertEquals("pread " + file + ": range 2048+4096 lies outside the device of 4096 bytes", e.getMessage());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = BlockDevice.DirectIo.class, names = {"ON", "OFF"})
+    void aDurableWriteReadsBackAndReachesTheFile(BlockDevice.DirectIo directIo) throws Exception {
+        Path file = file(1 << 20);
+        byte[] pattern = new byte[12288];
+        new Random(11).nextBytes(pattern);
+        try (Arena arena = Arena.ofConfined();
+                BlockDevice disk = BlockDevice.open(file, BlockDevice.Access.EXCLUSIVE, directIo)) {
+            MemorySegment out = Disk.allocate(arena, pattern.length);
+            MemorySegment.copy(pattern, 0, out, ValueLayout.JAVA_BYTE, 0, pattern.length);
+            disk.writeDurably(8192, out);
+            MemorySegment in = Disk.allocate(arena, pattern.length);
+            disk.read(8192, in);
+            assertArrayEquals(pattern, in.toArray(ValueLayout.JAVA_BYTE));
+        }
+        byte[] onDisk = Files.readAllBytes(file);
+        assertArrayEquals(pattern, java.util.Arrays.copyOfRange(onDisk, 8192, 8192 + pattern.length));
+    }
+
+    @Test
+    void aDurableWriteToAReadOnlyOpenNamesTheCallAndTheRange() throws Exception {
+        Path file = file(4096);
+        try (Arena arena = Arena.ofConfined();
+                BlockDevice disk = BlockDevice.open(file, BlockDevice.Access.READ_ONLY, BlockDevice.DirectIo.OFF)) {
+            DeviceException e = assertThrows(DeviceException.class, () -> disk.writeDurably(512, arena.allocate(512)));
+            assertEquals("pwritev2 " + file + " offset 512 length 512: EBADF (Bad file descriptor)", e.describe());
         }
     }
 

@@ -118,7 +118,8 @@ public final class MetadataArea {
 
     /**
      * Writes the 4096-byte blocks of {@code slot} that cover chunks {@code fromChunk} (inclusive) to
-     * {@code toChunkExclusive}, taken from {@code words}, then flushes. Torn writes are safe because
+     * {@code toChunkExclusive}, taken from {@code words}, each durably (without flushing the data
+     * written meanwhile, which a group of IO waits on). Torn writes are safe because
      * callers only set or only clear bits in one call, so every bit is left either old or new.
      */
     public synchronized void writeBitmap(StoreMetadata m, int slot, long[] words, long fromChunk,
@@ -144,10 +145,9 @@ public final class MetadataArea {
             for (long at = from; at < to; at += buffer.byteSize()) {
                 MemorySegment piece = buffer.asSlice(0, Math.min(buffer.byteSize(), to - at));
                 BitmapCodec.encode(words, layout.chunkCount(), at, piece);
-                disk.write(slotOffset + at, piece);
+                disk.writeDurably(slotOffset + at, piece);
             }
         }
-        disk.flush();
     }
 
     /** Both header copies decoded, or none when the disk is too small to hold them. */
