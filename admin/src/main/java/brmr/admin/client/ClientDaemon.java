@@ -48,6 +48,7 @@ public final class ClientDaemon {
                     journal.journal());
             node.start();
             daemon.closeOnStop(node);
+            daemon.closeOnStop(journal);
             node.restored(journal.replay(node.tree()));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort());

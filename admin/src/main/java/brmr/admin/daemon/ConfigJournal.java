@@ -25,6 +25,10 @@ public final class ConfigJournal {
     private final Map<String, JournalEntry> entries = new LinkedHashMap<>();
     /** Guarded by this: why the last save failed, null after a good one. */
     private String saveError;
+    /** Guarded by this: per key, the number of the last command that recorded it (identical or not). */
+    private final Map<String, Long> recordedBy = new LinkedHashMap<>();
+    /** Guarded by this. */
+    private long commands;
 
     private ConfigJournal(DurableFile file, List<JournalEntry> initial) {
         this.file = file;
@@ -43,6 +47,7 @@ public final class ConfigJournal {
 
     /** Records {@code entry}, replacing one of the same key; saves if anything changed. */
     public synchronized void record(JournalEntry entry) {
+        recordedBy.put(entry.key(), ++commands);
         if (!entry.equals(entries.put(entry.key(), entry))) {
             save();
         }
@@ -55,9 +60,19 @@ public final class ConfigJournal {
 
     /** Removes the entries that match; saves if any did. */
     public synchronized void forgetIf(Predicate<JournalEntry> which) {
+        List<String> gone = entries.values().stream().filter(which).map(JournalEntry::key).toList();
+        recordedBy.keySet().removeAll(gone);
         if (entries.values().removeIf(which)) {
             save();
         }
+    }
+
+    /**
+     * Whether {@code entry} is still in the journal as it was read at start, untouched by any command since
+     * (a command that records the same key, even identically, or forgets it, means an operator took over).
+     */
+    synchronized boolean untouchedSinceStart(JournalEntry entry) {
+        return entry.equals(entries.get(entry.key())) && !recordedBy.containsKey(entry.key());
     }
 
     /** The entries in replay order: by kind, then in the order they were first recorded. */

@@ -8,7 +8,8 @@ import java.util.Map;
 
 /**
  * What a daemon brought back from its journal at start: how many pools, stores, sessions and devices,
- * the steps that failed, or why nothing was restored. Shown by {@code brmrctl status}.
+ * the steps that failed (and are being retried), or why nothing was restored. Shown by {@code brmrctl status}.
+ * Written by the thread that replays and the one that retries, read by status: guarded by this.
  */
 public final class RestoreReport {
     /** How the start went. */
@@ -25,7 +26,8 @@ public final class RestoreReport {
 
     private final Outcome outcome;
     private final Map<JournalEntry.Kind, Integer> restored = new EnumMap<>(JournalEntry.Kind.class);
-    private final List<String> failures = new ArrayList<>();
+    /** Failed steps still retried: the entry, and the step with its last reason. */
+    private final Map<JournalEntry, String> failures = new LinkedHashMap<>();
     private final String note;
 
     private RestoreReport(Outcome outcome, String note) {
@@ -49,30 +51,42 @@ public final class RestoreReport {
         return new RestoreReport(Outcome.RESTORED, null);
     }
 
-    void applied(JournalEntry entry) {
+    synchronized void applied(JournalEntry entry) {
+        failures.remove(entry);
         restored.merge(entry.kind(), 1, Integer::sum);
     }
 
-    void failed(String step) {
-        failures.add(step);
+    /** Records why {@code entry} failed; true when that is news (first failure, or another reason). */
+    synchronized boolean failed(JournalEntry entry, String step) {
+        return !step.equals(failures.put(entry, step));
     }
 
-    public Outcome outcome() {
+    /** A failed step is no longer retried (an operator command took it over). */
+    synchronized void dropped(JournalEntry entry) {
+        failures.remove(entry);
+    }
+
+    /** The failed steps, in replay order, to try again. */
+    synchronized List<JournalEntry> pending() {
+        return List.copyOf(failures.keySet());
+    }
+
+    public synchronized Outcome outcome() {
         return outcome;
     }
 
     /** Restored entries of {@code kind}. */
-    public int count(JournalEntry.Kind kind) {
+    public synchronized int count(JournalEntry.Kind kind) {
         return restored.getOrDefault(kind, 0);
     }
 
     /** One line per failed step: the control file, the value, and why. */
-    public List<String> failures() {
-        return List.copyOf(failures);
+    public synchronized List<String> failures() {
+        return List.copyOf(failures.values());
     }
 
     /** One line, e.g. {@code restored: 2 pools, 1 store, 2 sessions, 1 device; 1 step failed}. */
-    public String summary() {
+    public synchronized String summary() {
         return switch (outcome) {
             case NOTHING -> "restored: nothing (no journal yet)";
             case OFF -> "restored: nothing (--restore no); " + note;
@@ -85,7 +99,7 @@ public final class RestoreReport {
                 count(parts, count(JournalEntry.Kind.DEVICE), "device");
                 String text = "restored: " + (parts.isEmpty() ? "nothing" : String.join(", ", parts));
                 yield failures.isEmpty() ? text : text + "; " + failures.size()
-                        + (failures.size() == 1 ? " step" : " steps") + " failed";
+                        + (failures.size() == 1 ? " step" : " steps") + " failed, retrying";
             }
         };
     }
@@ -97,7 +111,7 @@ public final class RestoreReport {
     }
 
     /** The report in a daemon's status JSON. */
-    public Map<String, Object> toJson() {
+    public synchronized Map<String, Object> toJson() {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("outcome", outcome.name().toLowerCase(java.util.Locale.ROOT));
         json.put("summary", summary());

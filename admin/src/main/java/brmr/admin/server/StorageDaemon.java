@@ -65,6 +65,7 @@ public final class StorageDaemon {
             daemon.closeOnStop(node);
             PoolServer sessions = PoolServer.start(listen, node.pools());
             daemon.closeOnStop(sessions);
+            daemon.closeOnStop(journal);
             node.restored(journal.replay(node.tree()));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());

@@ -9,7 +9,9 @@ import brmr.admin.control.ControlTree;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -32,19 +34,30 @@ class JournalRestoreTest {
     @TempDir
     Path dir;
 
-    private final List<String> written = new ArrayList<>();
+    /** Written by the test and by the retries. */
+    private final List<String> written = Collections.synchronizedList(new ArrayList<>());
+    /** Whether the node that s2 goes to is up. */
+    private volatile boolean s2Up;
 
-    /** Control files that log each write; add_sess of s2 is refused, as when that node is not up yet. */
+    /**
+     * Control files that log each write; add_sess of s2 is refused until its node is up, as is map_device
+     * until s2 is there.
+     */
     private ControlTree tree() {
         return new ControlTree()
                 .writable("rmr-client/ctl/join_pool", (vars, value) -> log("join_pool", value))
                 .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> {
-                    if (value.contains("s2")) {
+                    if (value.contains("s2") && !s2Up) {
                         throw new ControlException("path", "cannot reach 127.0.0.3:7474: Connection refused");
                     }
                     return log("add_sess", value);
                 })
-                .writable("brmr-client/ctl/map_device", (vars, value) -> log("map_device", value));
+                .writable("brmr-client/ctl/map_device", (vars, value) -> {
+                    if (!written.contains("add_sess " + SESSION2.value())) {
+                        throw new ControlException("pool", "pool p1 is not enabled");
+                    }
+                    return log("map_device", value);
+                });
     }
 
     private String log(String file, String value) {
@@ -62,17 +75,58 @@ class JournalRestoreTest {
         first.record(SESSION);
         assertEquals(List.of(JOIN, SESSION, SESSION2, MAP), first.entries(), "replay order: pools, sessions, devices");
 
-        JournalRestore restart = JournalRestore.open(dir, true);
-        RestoreReport report = restart.replay(tree());
-        assertEquals(List.of("join_pool poolname=p1 chunk_size=131072",
-                "add_sess sessname=s1 path=ip:127.0.0.2 mode=assemble",
-                "map_device pool=p1 size=204800 device=brmr0"), written);
-        assertEquals(RestoreReport.Outcome.RESTORED, report.outcome());
-        assertEquals("restored: 1 pool, 1 session, 1 device; 1 step failed", report.summary());
-        assertEquals(List.of("rmr-client/pools/p1/add_sess 'sessname=s2 path=ip:127.0.0.3 mode=assemble': path: "
-                + "cannot reach 127.0.0.3:7474: Connection refused"), report.failures());
-        assertEquals(List.of(JOIN, SESSION, SESSION2, MAP), restart.journal().entries(),
-                "a step that failed stays for the next start");
+        s2Up = true;
+        try (JournalRestore restart = JournalRestore.open(dir, true)) {
+            RestoreReport report = restart.replay(tree());
+            assertEquals(List.of("join_pool poolname=p1 chunk_size=131072",
+                    "add_sess sessname=s1 path=ip:127.0.0.2 mode=assemble",
+                    "add_sess sessname=s2 path=ip:127.0.0.3 mode=assemble",
+                    "map_device pool=p1 size=204800 device=brmr0"), written);
+            assertEquals(RestoreReport.Outcome.RESTORED, report.outcome());
+            assertEquals("restored: 1 pool, 2 sessions, 1 device", report.summary());
+        }
+    }
+
+    @Test
+    void aFailedStepIsRetriedUntilItsPeerIsUpAndTheStepsAfterItFollow() throws Exception {
+        Stream.of(JOIN, SESSION, SESSION2, MAP).forEach(JournalRestore.open(dir, true).journal()::record);
+        try (JournalRestore restart = JournalRestore.open(dir, true).retryingAfter(Duration.ofMillis(10))) {
+            RestoreReport report = restart.replay(tree());
+            assertEquals(List.of("join_pool poolname=p1 chunk_size=131072",
+                    "add_sess sessname=s1 path=ip:127.0.0.2 mode=assemble"), written);
+            assertEquals("restored: 1 pool, 1 session; 2 steps failed, retrying", report.summary());
+            assertEquals(List.of("rmr-client/pools/p1/add_sess 'sessname=s2 path=ip:127.0.0.3 mode=assemble': path: "
+                    + "cannot reach 127.0.0.3:7474: Connection refused", "brmr-client/ctl/map_device "
+                    + "'pool=p1 size=204800 device=brmr0': pool: pool p1 is not enabled"), report.failures());
+            assertEquals(List.of(JOIN, SESSION, SESSION2, MAP), restart.journal().entries(),
+                    "a step that failed stays in the journal");
+
+            s2Up = true;
+            awaitSummary(report, "restored: 1 pool, 2 sessions, 1 device");
+            assertEquals(List.of("add_sess sessname=s2 path=ip:127.0.0.3 mode=assemble",
+                    "map_device pool=p1 size=204800 device=brmr0"), written.subList(2, written.size()));
+        }
+    }
+
+    @Test
+    void aCommandOnWhatAFailedStepConfiguresEndsItsRetries() throws Exception {
+        Stream.of(JOIN, SESSION2).forEach(JournalRestore.open(dir, true).journal()::record);
+        try (JournalRestore restart = JournalRestore.open(dir, true).retryingAfter(Duration.ofMillis(10))) {
+            RestoreReport report = restart.replay(tree());
+            assertEquals("restored: 1 pool; 1 step failed, retrying", report.summary());
+            restart.journal().forget(SESSION2.key());
+            awaitSummary(report, "restored: 1 pool");
+            s2Up = true;
+            assertEquals(List.of("join_pool poolname=p1 chunk_size=131072"), written);
+        }
+    }
+
+    private static void awaitSummary(RestoreReport report, String summary) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+        while (!report.summary().equals(summary)) {
+            assertTrue(System.nanoTime() < deadline, "still " + report.summary() + "; waited for " + summary);
+            Thread.sleep(5);
+        }
     }
 
     @Test
@@ -96,8 +150,7 @@ class JournalRestoreTest {
 
     @Test
     void aDaemonWithoutAJournalStartsEmpty() {
-        JournalRestore restore = JournalRestore.open(dir, true);
-        RestoreReport report = restore.replay(tree());
+        RestoreReport report = JournalRestore.open(dir, true).replay(tree());
         assertEquals(RestoreReport.Outcome.NOTHING, report.outcome());
         assertEquals("restored: nothing (no journal yet)", report.summary());
         assertEquals(List.of(), written);
@@ -149,10 +202,12 @@ class JournalRestoreTest {
         ConfigJournal journal = JournalRestore.open(dir, true).journal();
         journal.record(JOIN);
         journal.record(SESSION2);
-        RestoreReport report = JournalRestore.open(dir, true).replay(tree());
-        assertEquals("{outcome=restored, summary=restored: 1 pool; 1 step failed, restored={pool=1}, failed=["
-                + "rmr-client/pools/p1/add_sess 'sessname=s2 path=ip:127.0.0.3 mode=assemble': path: cannot reach "
-                + "127.0.0.3:7474: Connection refused]}", report.toJson().toString());
+        try (JournalRestore restart = JournalRestore.open(dir, true)) {
+            RestoreReport report = restart.replay(tree());
+            assertEquals("{outcome=restored, summary=restored: 1 pool; 1 step failed, retrying, restored={pool=1}, "
+                    + "failed=[rmr-client/pools/p1/add_sess 'sessname=s2 path=ip:127.0.0.3 mode=assemble': path: "
+                    + "cannot reach 127.0.0.3:7474: Connection refused]}", report.toJson().toString());
+        }
     }
 
     private Path onlyAside(String why) throws Exception {

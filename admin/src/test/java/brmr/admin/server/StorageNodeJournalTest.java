@@ -27,16 +27,24 @@ class StorageNodeJournalTest {
     Path dir;
 
     private StorageNode node;
+    private JournalRestore restore;
 
     @AfterEach
     void close() {
+        if (restore != null) {
+            restore.close();
+        }
         if (node != null) {
             node.close();
         }
     }
 
+    /** A node started as the daemon starts one: from the journal in its state directory. */
     private StorageNode start() {
-        JournalRestore restore = JournalRestore.open(dir.resolve("state"), true);
+        if (restore != null) {
+            restore.close();
+        }
+        restore = JournalRestore.open(dir.resolve("state"), true);
         StorageNode started = new StorageNode(BlockDevice.DirectIo.OFF, pool -> List.of(), restore.journal());
         started.restored(restore.replay(started.tree()));
         return started;
@@ -132,7 +140,7 @@ class StorageNodeJournalTest {
         Files.move(disk, dir.resolve("elsewhere.img"));
 
         node = start();
-        assertEquals("restored: 1 pool; 1 step failed", summary());
+        assertEquals("restored: 1 pool; 1 step failed, retrying", summary());
         assertEquals(true, node.status().contains("\"failed\":[\"brmr-server/ctl/add_store 'device=" + disk
                 + " pool=p1 mapped_size=20480 mode=add': device: "), node.status());
         assertEquals(2, node.journal().entries().size(), "the store stays in the journal");
