@@ -45,10 +45,12 @@ class RestartIT {
             pool.daemon(2).kill();
             Recovery.awaitSession(pool, 2, Recovery.OUT_OF_SERVICE, LIMIT);
             Qemu.io(uri, "write -P 0x42 1M 1M");
+            long nodeStart = System.nanoTime();
             pool.restartAsBefore(2);
             assertTrue(status(pool.daemon(2)).contains("restored: 2 pools, 1 store, 1 session\n"),
                     status(pool.daemon(2)));
             Recovery.awaitSession(pool, 2, Set.of("normal"), LIMIT);
+            figure("storage node restarted to its client session normal", nodeStart);
             eventually(LIMIT, "node 2's pool in service", () -> pool.read(2, "state"), "normal"::equals);
             eventually(LIMIT, "node 2's sync session to node 1", () -> pool.syncSessionState(2, 1), "normal"::equals);
             assertEquals("open\nmapped", ok(pool.daemon(2).ctl("read", "brmr-server/stores/p1/state")).strip());
@@ -62,7 +64,9 @@ class RestartIT {
             Recovery.legsIdentical(pool);
 
             pool.client.kill();
+            long clientStart = System.nanoTime();
             pool.restartClientAsBefore();
+            figure("client restarted to its device exported (ready line)", clientStart);
             assertTrue(status(pool.client).contains("restored: 1 pool, 2 sessions, 1 device\n"), status(pool.client));
             assertEquals("ready", ok(pool.client.ctl("read", "brmr-client/ctl/devices/brmr0/state")).strip());
             assertEquals(uri, pool.nbdUri(), "the same device at the same NBD export");
@@ -82,6 +86,40 @@ class RestartIT {
             String node = status(pool.daemon(1));
             assertTrue(node.startsWith("no pools joined\nrestored: nothing (--restore no); kept as "), node);
         }
+    }
+
+    @Test
+    void aClientRestartedWhileANodeIsDownServesOnceTheNodeIsBack() throws Exception {
+        String nbd = "127.0.0.1:" + DaemonProcess.freePort();
+        try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions()
+                .clientOptions("--nbd", nbd).start()) {
+            String uri = pool.nbdUri();
+            Qemu.io(uri, "write -P 0x41 0 2M", "write -P 0x42 1M 1M", "write -P 0x41 2M 2M");
+            pool.client.kill();
+            pool.daemon(2).kill();
+
+            pool.restartClientAsBefore();
+            String waiting = status(pool.client);
+            assertTrue(waiting.contains("restored: 1 pool, 1 session; 4 steps failed, retrying\n"), waiting);
+            assertTrue(waiting.contains("  failed: rmr-client/pools/p1/sessions/s1/enable '1': pool: p1: member 2 was "
+                    + "in service at map version"), "member 1 alone cannot prove it is current: " + waiting);
+            assertTrue(waiting.contains("  failed: rmr-client/pools/p1/add_sess 'sessname=s2 path=ip:127.0.0.1:"
+                    + pool.node(2).port + " mode=assemble': path: cannot reach "), waiting);
+            assertEquals(1, pool.client.ctl("read", "brmr-client/ctl/devices/brmr0/state").exit(), "no device yet");
+
+            long nodeStart = System.nanoTime();
+            pool.restartAsBefore(2);
+            eventually(LIMIT, "the client's retries to map the device once node 2 is back", () -> status(pool.client),
+                    text -> text.contains("restored: 1 pool, 2 sessions, 1 device\n"));
+            figure("node back to the client's retried restore done", nodeStart);
+            assertEquals("normal normal", pool.sessionState(1) + " " + pool.sessionState(2));
+            assertEquals(uri, pool.nbdUri());
+            readsBack(uri);
+        }
+    }
+
+    private static void figure(String what, long startNanos) {
+        System.out.printf("[brmr tests] restart: %s in %d ms%n", what, (System.nanoTime() - startNanos) / 1_000_000);
     }
 
     private static void readsBack(String uri) {
