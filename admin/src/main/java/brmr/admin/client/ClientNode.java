@@ -297,8 +297,8 @@ public final class ClientNode implements AutoCloseable {
             device = new MappedDevice(DEVICE_PREFIX + number, pool, params.dataBytes(), params.sectorSize());
             devices.put(number, device);
         }
-        journal.record(new JournalEntry(JournalEntry.Kind.DEVICE, deviceKey(device.name()), "brmr-client/ctl/map_device",
-                "pool=" + name + " size=" + size + " device=" + device.name()));
+        journal.record(new JournalEntry(JournalEntry.Kind.DEVICE, deviceKey(device.name()),
+                "brmr-client/ctl/map_device", "pool=" + name + " size=" + size + " device=" + device.name()));
         Logger.info("map_device: pool {} mapped as {} ({} sectors, pool UUID {}), exported at {} and {}", name,
                 device.name(), params.mappedSizeSectors(), params.poolUuid(), nbdUri(device), nbdUri(name));
         return "";

@@ -25,9 +25,11 @@ class JournalRestoreTest {
     private static final JournalEntry JOIN = new JournalEntry(JournalEntry.Kind.POOL, "rmr-client/pools/p1",
             "rmr-client/ctl/join_pool", "poolname=p1 chunk_size=131072");
     private static final JournalEntry SESSION = new JournalEntry(JournalEntry.Kind.SESSION,
-            "rmr-client/pools/p1/sessions/s1", "rmr-client/pools/p1/add_sess", "sessname=s1 path=ip:127.0.0.2 mode=assemble");
+            "rmr-client/pools/p1/sessions/s1", "rmr-client/pools/p1/add_sess",
+            "sessname=s1 path=ip:127.0.0.2 mode=assemble");
     private static final JournalEntry SESSION2 = new JournalEntry(JournalEntry.Kind.SESSION,
-            "rmr-client/pools/p1/sessions/s2", "rmr-client/pools/p1/add_sess", "sessname=s2 path=ip:127.0.0.3 mode=assemble");
+            "rmr-client/pools/p1/sessions/s2", "rmr-client/pools/p1/add_sess",
+            "sessname=s2 path=ip:127.0.0.3 mode=assemble");
     private static final JournalEntry MAP = new JournalEntry(JournalEntry.Kind.DEVICE, "brmr-client/ctl/devices/brmr0",
             "brmr-client/ctl/map_device", "pool=p1 size=204800 device=brmr0");
 
