@@ -100,12 +100,15 @@ class ClientJournalTest {
             client.tree().write("brmr-client/ctl/map_device", "pool=" + pool + " size=" + MAPPED_SIZE
                     + " assume_clean=1");
         }
+        client.tree().write("rmr-client/pools/p2/peer_timeout", "9");
+        String timeout = client.tree().read("rmr-client/pools/p2/peer_timeout");
         client.tree().write("brmr-client/ctl/devices/brmr0/unmap_device", "1");
         client.tree().write("rmr-client/pools/p1/sessions/" + SESSION + "/del_sess", "mode=disassemble");
         client.tree().write("rmr-client/pools/p1/leave_pool", "1");
         List<String> recorded = List.of(
                 "rmr-client/ctl/join_pool poolname=p2 chunk_size=131072",
                 "rmr-client/ctl/join_pool poolname=p3 chunk_size=131072",
+                "rmr-client/pools/p2/peer_timeout 9",
                 "rmr-client/pools/p2/add_sess sessname=" + SESSION + " path=" + path + " mode=assemble",
                 "rmr-client/pools/p3/add_sess sessname=" + SESSION + " path=" + path + " mode=assemble",
                 "rmr-client/pools/p2/sessions/" + SESSION + "/enable 1",
@@ -129,6 +132,7 @@ class ClientJournalTest {
         assertEquals(List.of("p2 brmr1", "p3 brmr2"), devicesByPool(restarted.status()));
         assertEquals("normal", restarted.tree().read("rmr-client/pools/p2/sessions/" + SESSION + "/state"));
         assertEquals(List.of("p2/", "p3/"), restarted.tree().list("rmr-client/pools"));
+        assertEquals(timeout, restarted.tree().read("rmr-client/pools/p2/peer_timeout"));
         assertEquals(recorded, journal(restarted), "the replay records nothing new");
     }
 }

@@ -73,7 +73,11 @@ public final class ClientNode implements AutoCloseable {
                 .readable("rmr-client/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
                 .readable("rmr-client/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> pool(vars).peerTimeout().toString(),
-                        (vars, value) -> PeerTimeoutFile.write(pool(vars).peerTimeout(), value))
+                        (vars, value) -> {
+                            PeerTimeoutFile.write(pool(vars).peerTimeout(), value);
+                            journal.record(PeerTimeoutFile.entry(poolKey(vars.get("pool")), value));
+                            return "";
+                        })
                 .names("rmr-client/pools/{pool}/sessions/{sess}", this::sessionNames)
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> enable(vars, value))
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> sessionState(leg(vars)))

@@ -9,9 +9,12 @@ import java.util.Locale;
  * replaces or removes it.
  */
 public record JournalEntry(Kind kind, String key, String path, String value) {
-    /** What an entry configures; declared in replay order (a pool before its sessions, a store last). */
+    /**
+     * What an entry configures; declared in replay order (a pool before its settings and sessions, a store
+     * after the sync sessions it may ask its peers over, a device after the sessions it needs).
+     */
     public enum Kind {
-        POOL, SYNC_POOL, SESSION, LINK, STORE, ENABLE, DEVICE;
+        POOL, SYNC_POOL, SETTING, SESSION, LINK, STORE, ENABLE, DEVICE;
 
         /** The name in the journal file and in status. */
         public String label() {

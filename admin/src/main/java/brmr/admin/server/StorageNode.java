@@ -96,13 +96,21 @@ public final class StorageNode implements AutoCloseable {
                     return uuid == null ? "unset" : uuid.toString();
                 })
                 .writable("brmr-server/stores/{pool}/remove_store", (vars, value) -> {
-                    stores.remove(vars.get("pool"), value);
-                    journal.forget(storeKey(vars.get("pool")));
+                    boolean had = stores.store(vars.get("pool")).isPresent();
+                    try {
+                        stores.remove(vars.get("pool"), value);
+                    } finally {
+                        forgetStoreIfGone(had, vars.get("pool"));
+                    }
                     return "";
                 })
                 .writable("brmr-server/stores/{pool}/delete_store", (vars, value) -> {
-                    stores.delete(vars.get("pool"), value);
-                    journal.forget(storeKey(vars.get("pool")));
+                    boolean had = stores.store(vars.get("pool")).isPresent();
+                    try {
+                        stores.delete(vars.get("pool"), value);
+                    } finally {
+                        forgetStoreIfGone(had, vars.get("pool"));
+                    }
                     return "";
                 })
                 .writable("brmr-server/stores/{pool}/discard_my_data", (vars, value) -> {
@@ -143,7 +151,11 @@ public final class StorageNode implements AutoCloseable {
                         vars -> syncPools.find(vars.get("pool")).map(p -> p.sessions().stream().map(Leg::name).toList())
                                 .orElse(List.of()))
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> syncPool(vars).peerTimeout().toString(),
-                        (vars, value) -> PeerTimeoutFile.write(syncPool(vars).peerTimeout(), value))
+                        (vars, value) -> {
+                            PeerTimeoutFile.write(syncPool(vars).peerTimeout(), value);
+                            journal.record(PeerTimeoutFile.entry(syncPoolKey(vars.get("pool")), value));
+                            return "";
+                        })
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> syncLeg(vars).state().label())
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
                         vars -> String.valueOf(syncLeg(vars).memberId()))
@@ -247,6 +259,13 @@ public final class StorageNode implements AutoCloseable {
                 "device=" + store.deviceName() + " pool=" + pool + " mapped_size="
                         + store.metadata().mappedSizeSectors() + " mode=add"));
         return "";
+    }
+
+    /** A delete whose zeroing failed has still removed the store: a restart must not add it back. */
+    private void forgetStoreIfGone(boolean had, String pool) {
+        if (had && stores.store(pool).isEmpty()) {
+            journal.forget(storeKey(pool));
+        }
     }
 
     private static String serverPoolKey(String pool) {

@@ -72,9 +72,12 @@ class StorageNodeJournalTest {
         node.tree().write("brmr-server/ctl/create_store", "device=" + disk + " pool=p1 mapped_size=20480");
         node.tree().write("rmr-client/ctl/join_pool", "poolname=p1 chunk_size=131072 sync=y");
         node.tree().write("rmr-server/pools/p1/add_clt", "p1");
+        node.tree().write("rmr-client/pools/p1/peer_timeout", "12");
+        String timeout = node.tree().read("rmr-client/pools/p1/peer_timeout");
         List<String> recorded = List.of(
                 "pool rmr-server/ctl/join_pool poolname=p1 member_id=42 chunk_size=131072",
                 "sync_pool rmr-client/ctl/join_pool poolname=p1 chunk_size=131072 sync=y",
+                "setting rmr-client/pools/p1/peer_timeout 12",
                 "link rmr-server/pools/p1/add_clt p1",
                 "store brmr-server/ctl/add_store device=" + disk + " pool=p1 mapped_size=20480 mode=add");
         assertEquals(recorded, journal());
@@ -85,6 +88,7 @@ class StorageNodeJournalTest {
         assertEquals("42", node.tree().read("rmr-server/pools/p1/member_id"));
         assertEquals("open", node.tree().read("brmr-server/stores/p1/state"));
         assertEquals(disk.toString(), node.tree().read("brmr-server/stores/p1/bdev_name"));
+        assertEquals(timeout, node.tree().read("rmr-client/pools/p1/peer_timeout"));
         assertEquals(recorded, journal(), "the replay records nothing new");
     }
 
@@ -144,6 +148,8 @@ class StorageNodeJournalTest {
         assertEquals(true, node.status().contains("\"failed\":[\"brmr-server/ctl/add_store 'device=" + disk
                 + " pool=p1 mapped_size=20480 mode=add': device: "), node.status());
         assertEquals(2, node.journal().entries().size(), "the store stays in the journal");
+        assertThrows(ControlException.class, () -> node.tree().write("brmr-server/stores/p1/remove_store", "1"));
+        assertEquals(2, node.journal().entries().size(), "a refused remove_store changes nothing");
     }
 
     private List<JournalEntry.Kind> kinds() {
