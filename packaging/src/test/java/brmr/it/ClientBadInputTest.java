@@ -78,7 +78,8 @@ class ClientBadInputTest {
                 "pool: p9 is not joined on this client (write rmr-client/ctl/join_pool first)"));
         cases.add(Arguments.of(map, "pool=p1 size=204800", "pool: p1 has no sessions; add_sess first"));
         cases.add(Arguments.of(map, "pool=p1 size=0", "size: 0 is out of range 1..18014398509481983"));
-        cases.add(Arguments.of(map, "pool=p1", "size: missing; map_device needs pool= size= [force=] [assume_clean=]"));
+        cases.add(Arguments.of(map, "pool=p1",
+                "size: missing; map_device needs pool= size= [force=] [assume_clean=] [device=]"));
         cases.add(Arguments.of("brmr-client/ctl/devices/p1/unmap_device", "1", "device: no mapped device p1"));
         cases.add(Arguments.of("rmr-client/pools/p1/leave_pool", "0", "leave_pool: write 1 to trigger it (got '0')"));
         cases.add(Arguments.of("rmr-client/pools/p1/peer_timeout", "0", "peer_timeout: 0 is out of range 1..300 seconds"));

@@ -37,9 +37,12 @@ class CrashRecoveryIT {
         Qemu.requireTools("qemu-io");
     }
 
-    /** A new client daemon on the old one's state dir (its identity), joined, with assemble sessions to {@code members}. */
+    /**
+     * A new client daemon on the old one's state dir (its identity, not its journal), joined, with assemble
+     * sessions to {@code members}.
+     */
     private static DaemonProcess assemble(LocalPool pool, Path stateDir, int... members) throws Exception {
-        DaemonProcess client = DaemonProcess.client(stateDir);
+        DaemonProcess client = DaemonProcess.client(stateDir, "--restore", "no");
         ok(client.ctl("write", "rmr-client/ctl/join_pool", "poolname=p1 chunk_size=" + CHUNK));
         for (int member : members) {
             addSession(client, pool.node(member));

@@ -61,9 +61,12 @@ final class DaemonProcess implements AutoCloseable {
         }
     }
 
-    /** A compute-client daemon serving NBD on a free port of 127.0.0.1. */
+    /** A compute-client daemon serving NBD on a free port of 127.0.0.1, unless {@code options} give {@code --nbd}. */
     static DaemonProcess client(Path stateDir, String... options) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--nbd", "127.0.0.1:0"));
+        List<String> args = new ArrayList<>();
+        if (!List.of(options).contains("--nbd")) {
+            args.addAll(List.of("--nbd", "127.0.0.1:0"));
+        }
         args.addAll(List.of(options));
         return start("brmr-client", stateDir, args.toArray(String[]::new));
     }

@@ -44,14 +44,17 @@ final class LocalPool implements AutoCloseable {
     final List<TestDisk> spareDisks = new ArrayList<>();
     private final Path dir;
     private final String[] serverOptions;
+    private final String[] clientOptions;
     DaemonProcess client;
 
-    private LocalPool(Path dir, String pool, long mappedSize, int chunkSize, String[] serverOptions) {
+    private LocalPool(Path dir, String pool, long mappedSize, int chunkSize, String[] serverOptions,
+            String[] clientOptions) {
         this.dir = dir;
         this.pool = pool;
         this.mappedSize = mappedSize;
         this.chunkSize = chunkSize;
         this.serverOptions = serverOptions;
+        this.clientOptions = clientOptions;
     }
 
     /** How a pool is brought up beyond its size: sync sessions, daemon options, where each leg's disk lives. */
@@ -140,7 +143,8 @@ final class LocalPool implements AutoCloseable {
         String pool = setup.pool;
         int chunkSize = setup.chunkSize;
         long mappedSize = setup.mappedSize;
-        LocalPool local = new LocalPool(setup.dir, pool, mappedSize, chunkSize, setup.serverOptions);
+        LocalPool local = new LocalPool(setup.dir, pool, mappedSize, chunkSize, setup.serverOptions,
+                setup.clientOptions);
         try {
             long diskBytes = diskBytes(mappedSize, chunkSize);
             for (int member = 1; member <= setup.legs; member++) {
@@ -221,15 +225,35 @@ final class LocalPool implements AutoCloseable {
                 + " pool=" + pool));
     }
 
-    /** Starts a killed node again on its port and joins its pools (and sync sessions); no store yet. */
+    /**
+     * Starts a killed node again on its port, without its journal ({@code --restore no}), and joins its pools
+     * (and sync sessions) as the runbook types them; no store yet.
+     */
     void restart(int member, boolean syncSessions) throws IOException {
         Node node = node(member);
-        node.daemon = DaemonProcess.storage(node.stateDir, node.port, serverOptions);
+        List<String> options = new ArrayList<>(List.of(serverOptions));
+        options.addAll(List.of("--restore", "no"));
+        node.daemon = DaemonProcess.storage(node.stateDir, node.port, options.toArray(String[]::new));
         ok(node.daemon.ctl("write", "rmr-server/ctl/join_pool",
                 "poolname=" + pool + " member_id=" + member + " chunk_size=" + chunkSize));
         if (syncSessions) {
             joinSync(node);
         }
+    }
+
+    /** Starts a killed node again with the command line it had, and nothing typed: its journal brings it back. */
+    void restartAsBefore(int member, String... extra) throws IOException {
+        Node node = node(member);
+        List<String> options = new ArrayList<>(List.of(serverOptions));
+        options.addAll(List.of(extra));
+        node.daemon = DaemonProcess.storage(node.stateDir, node.port, options.toArray(String[]::new));
+    }
+
+    /** Starts a killed client again on its state directory with the command line it had, and nothing typed. */
+    void restartClientAsBefore(String... extra) throws IOException {
+        List<String> options = new ArrayList<>(List.of(clientOptions));
+        options.addAll(List.of(extra));
+        client = DaemonProcess.client(dir.resolve("client"), options.toArray(String[]::new));
     }
 
     /** A new empty disk big enough for the pool, kept until the pool closes. */

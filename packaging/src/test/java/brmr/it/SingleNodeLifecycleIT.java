@@ -116,7 +116,8 @@ class SingleNodeLifecycleIT {
             } finally {
                 first.kill();
             }
-            try (DaemonProcess second = DaemonProcess.storage(dir.resolve("node1"))) {
+            // the runbook's re-add by hand; RestartIT covers the journal's
+            try (DaemonProcess second = DaemonProcess.storage(dir.resolve("node1"), 0, "--restore", "no")) {
                 ok(second.ctl("write", "rmr-server/ctl/join_pool", "poolname=p1 member_id=3"));
                 ok(second.ctl("write", "brmr-server/ctl/add_store", "device=" + dev + " pool=p1 mapped_size=204800"));
                 assertEquals("open", ok(second.ctl("read", "brmr-server/stores/p1/state")).strip());

@@ -2,6 +2,7 @@ package brmr.admin.client;
 
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.admin.daemon.JournalRestore;
 import brmr.rmr.client.PeerTimeout;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,14 +23,17 @@ public final class ClientDaemon {
             new DaemonOptions.Option("nbd", "HOST:PORT", "where mapped devices are served over NBD (default "
                     + DEFAULT_NBD + ")"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a storage node silent this long is failed, 1..300 "
-                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"),
+            DaemonOptions.restoreOption());
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The compute-client daemon: its pools' legs to "
                 + "the storage nodes, and the mapped devices over NBD.", args, OPTIONS);
         InetSocketAddress nbd;
         PeerTimeout peerTimeout;
+        boolean restore;
         try {
+            restore = options.restore();
             nbd = options.address("nbd", DEFAULT_NBD);
             peerTimeout = options.peerTimeout();
         } catch (DaemonOptions.UsageException e) {
@@ -39,9 +43,13 @@ public final class ClientDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()));
+            JournalRestore journal = JournalRestore.open(options.stateDir(), restore);
+            ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()),
+                    journal.journal());
             node.start();
             daemon.closeOnStop(node);
+            daemon.closeOnStop(journal);
+            node.restored(journal.replay(node.tree()));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort());
         } catch (IOException e) {

@@ -3,6 +3,9 @@ package brmr.admin.client;
 import brmr.admin.control.ControlArgs;
 import brmr.admin.control.ControlException;
 import brmr.admin.control.ControlTree;
+import brmr.admin.daemon.ConfigJournal;
+import brmr.admin.daemon.JournalEntry;
+import brmr.admin.daemon.RestoreReport;
 import brmr.admin.nbd.NbdServer;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.PoolException;
@@ -22,6 +25,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.regex.Pattern;
 import org.tinylog.Logger;
 
 /**
@@ -30,23 +34,29 @@ import org.tinylog.Logger;
  */
 public final class ClientNode implements AutoCloseable {
     static final String DEVICE_PREFIX = "brmr";
+    private static final Pattern DEVICE_NAME = Pattern.compile(DEVICE_PREFIX + "(0|[1-9][0-9]{0,5})");
 
     private final ClientPools pools;
     /** Guarded by this: mapped devices by their number N of {@code brmrN}. */
     private final Map<Integer, MappedDevice> devices = new TreeMap<>();
     private final NbdServer nbd;
     private final ControlTree tree = new ControlTree();
+    /** The joins, sessions and maps this client accepted, for its next start. */
+    private final ConfigJournal journal;
+    private volatile RestoreReport restored;
 
     /** A client with a new identity of its own (tests). */
     public ClientNode(InetSocketAddress nbdAddress) {
-        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID());
+        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID(), ConfigJournal.inMemory());
     }
 
     /**
      * {@code peerTimeout}: the daemon's {@code --peer-timeout}, each pool's {@code peer_timeout} starts
-     * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}).
+     * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}); {@code journal}:
+     * where the accepted configuration is kept for the next start.
      */
-    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId) {
+    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId, ConfigJournal journal) {
+        this.journal = journal;
         this.pools = new ClientPools(peerTimeout, clientId);
         this.nbd = new NbdServer(nbdAddress, this::exports);
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
@@ -55,13 +65,19 @@ public final class ClientNode implements AutoCloseable {
                 .writable("rmr-client/pools/{pool}/pool_enable", (vars, value) -> {
                     ControlArgs.requireOne("pool_enable", value);
                     ControlException.refusing(() -> pool(vars).enableAll());
+                    String file = poolKey(vars.get("pool")) + "/pool_enable";
+                    journal.record(new JournalEntry(JournalEntry.Kind.ENABLE, file, file, "1"));
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> leavePool(vars, value))
                 .readable("rmr-client/pools/{pool}/chunk_size", vars -> String.valueOf(pool(vars).chunkSize()))
                 .readable("rmr-client/pools/{pool}/map_summary", vars -> pool(vars).mapSummary())
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> pool(vars).peerTimeout().toString(),
-                        (vars, value) -> PeerTimeoutFile.write(pool(vars).peerTimeout(), value))
+                        (vars, value) -> {
+                            PeerTimeoutFile.write(pool(vars).peerTimeout(), value);
+                            journal.record(PeerTimeoutFile.entry(poolKey(vars.get("pool")), value));
+                            return "";
+                        })
                 .names("rmr-client/pools/{pool}/sessions/{sess}", this::sessionNames)
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/enable", (vars, value) -> enable(vars, value))
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> sessionState(leg(vars)))
@@ -161,6 +177,8 @@ public final class ClientNode implements AutoCloseable {
             default -> throw new ControlException("enable", "write 1 to enable the session or 0 to take it out for "
                     + "maintenance (got '" + value.strip() + "')");
         }
+        String file = sessionKey(pool.name(), session) + "/enable";
+        journal.record(new JournalEntry(JournalEntry.Kind.ENABLE, file, file, value.strip()));
         return "";
     }
 
@@ -175,6 +193,8 @@ public final class ClientNode implements AutoCloseable {
             throw new ControlException("sync", "sync=y joins a sync pool on a storage node, not on a compute client");
         }
         ControlException.refusing(() -> pools.join(name, (int) chunkSize));
+        journal.record(new JournalEntry(JournalEntry.Kind.POOL, poolKey(name), "rmr-client/ctl/join_pool",
+                "poolname=" + name + " chunk_size=" + chunkSize));
         return "";
     }
 
@@ -188,7 +208,23 @@ public final class ClientNode implements AutoCloseable {
         boolean force = args.optionalChoice("force", "0", "1").orElse("0").equals("1");
         boolean assumeClean = args.optionalChoice("assume_clean", "0", "1").orElse("0").equals("1");
         ControlException.refusing(() -> pool.addSession(session, address, mode, force));
+        // after a restart the pool exists on the storage nodes: its sessions come back in assemble mode
+        journal.record(new JournalEntry(JournalEntry.Kind.SESSION, sessionKey(pool.name(), session),
+                poolKey(pool.name()) + "/add_sess", "sessname=" + session + " path=" + args.text("path")
+                + " mode=assemble"));
         return "";
+    }
+
+    private static String poolKey(String pool) {
+        return "rmr-client/pools/" + pool;
+    }
+
+    private static String sessionKey(String pool, String session) {
+        return poolKey(pool) + "/sessions/" + session;
+    }
+
+    private static String deviceKey(String device) {
+        return "brmr-client/ctl/devices/" + device;
     }
 
     private String deleteSession(ControlTree.Vars vars, String value) throws ControlException {
@@ -199,6 +235,7 @@ public final class ClientNode implements AutoCloseable {
                 + "that leg misses writes from now on", vars.get("sess"), device.name(), pool.name()));
         ControlException.refusing(() -> pool.deleteSession(vars.get("sess"),
                 mode.equals("delete") ? Message.LeaveMode.DELETE : Message.LeaveMode.DISASSEMBLE));
+        journal.forget(sessionKey(pool.name(), vars.get("sess")));
         return "";
     }
 
@@ -211,14 +248,19 @@ public final class ClientNode implements AutoCloseable {
                     + " is mapped; unmap it first");
         }
         ControlException.refusing(() -> pools.leave(name));
+        journal.forget(poolKey(name));
         return "";
     }
 
-    /** {@code map_device pool= size=}: verifies the legs, then exports the pool's device over NBD. */
+    /**
+     * {@code map_device pool= size= [device=brmrN]}: verifies the legs, then exports the pool's device over
+     * NBD, named {@code device} (a restart maps under the name it had) or the lowest free {@code brmrN}.
+     */
     private String map(String value) throws ControlException {
         ControlArgs args = ControlArgs.parse("map_device", value, List.of("pool", "size"),
-                List.of("force", "assume_clean"));
+                List.of("force", "assume_clean", "device"));
         String name = args.name("pool");
+        Optional<Integer> wanted = deviceNumber(args.optionalText("device"));
         long size = args.number("size", 1, Long.MAX_VALUE / 512);
         boolean force = args.optionalChoice("force", "0", "1").orElse("0").equals("1");
         boolean assumeClean = args.optionalChoice("assume_clean", "0", "1").orElse("0").equals("1");
@@ -247,16 +289,39 @@ public final class ClientNode implements AutoCloseable {
             if (deviceOf(name).isPresent()) {
                 throw new ControlException("pool", "pool " + name + " was mapped meanwhile");
             }
+            if (wanted.isPresent() && devices.containsKey(wanted.get())) {
+                throw new ControlException("device", DEVICE_PREFIX + wanted.get() + " was taken meanwhile by pool "
+                        + devices.get(wanted.get()).pool().name());
+            }
             int number = 0;
             while (devices.containsKey(number)) {
                 number++;
             }
+            number = wanted.orElse(number);
             device = new MappedDevice(DEVICE_PREFIX + number, pool, params.dataBytes(), params.sectorSize());
             devices.put(number, device);
         }
+        journal.record(new JournalEntry(JournalEntry.Kind.DEVICE, deviceKey(device.name()),
+                "brmr-client/ctl/map_device", "pool=" + name + " size=" + size + " device=" + device.name()));
         Logger.info("map_device: pool {} mapped as {} ({} sectors, pool UUID {}), exported at {} and {}", name,
                 device.name(), params.mappedSizeSectors(), params.poolUuid(), nbdUri(device), nbdUri(name));
         return "";
+    }
+
+    /** The N of a {@code device=brmrN} field, refused when not of that form or already mapped. */
+    private synchronized Optional<Integer> deviceNumber(Optional<String> name) throws ControlException {
+        if (name.isEmpty()) {
+            return Optional.empty();
+        }
+        if (!DEVICE_NAME.matcher(name.get()).matches()) {
+            throw new ControlException("device", "'" + name.get() + "' is not of the form " + DEVICE_PREFIX + "N");
+        }
+        int number = Integer.parseInt(name.get().substring(DEVICE_PREFIX.length()));
+        MappedDevice taken = devices.get(number);
+        if (taken != null) {
+            throw new ControlException("device", name.get() + " is taken by pool " + taken.pool().name());
+        }
+        return Optional.of(number);
     }
 
     private String unmap(ControlTree.Vars vars, String value) throws ControlException {
@@ -265,6 +330,7 @@ public final class ClientNode implements AutoCloseable {
         synchronized (this) {
             devices.values().remove(device);
         }
+        journal.forget(deviceKey(device.name()));
         int closed = nbd.disconnect(device.name());
         Logger.info("unmap_device: {} unmapped, {} NBD connection(s) closed", device.name(), closed);
         return "";
@@ -300,11 +366,23 @@ public final class ClientNode implements AutoCloseable {
         node.put("writer_epoch", pools.writer().epoch());
         node.put("nbd", nbd.address() == null ? null : nbd.address().getHostString() + ":" + nbd.address().getPort());
         node.put("pools", poolList);
+        node.put("restore", restored == null ? null : restored.toJson());
+        node.put("journal_error", journal.saveError().orElse(null));
         try {
             return JSON.std.asString(node);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The journal this client records its accepted configuration into. */
+    public ConfigJournal journal() {
+        return journal;
+    }
+
+    /** What the start brought back from the journal, for {@code status}. */
+    public void restored(RestoreReport report) {
+        this.restored = report;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package brmr.admin.client;
 
 import brmr.admin.control.ControlException;
+import brmr.admin.daemon.JournalEntry;
 import brmr.rmr.client.PeerTimeout;
 
 /** The {@code peer_timeout} control file of a pool (compute client and sync pools alike): whole seconds. */
@@ -19,5 +20,11 @@ public final class PeerTimeoutFile {
         }
         ControlException.refusing(() -> timeout.seconds(seconds));
         return "";
+    }
+
+    /** The journal entry that sets the timeout of the pool {@code poolKey} again after a restart. */
+    public static JournalEntry entry(String poolKey, String value) {
+        String file = poolKey + "/peer_timeout";
+        return new JournalEntry(JournalEntry.Kind.SETTING, file, file, value.strip());
     }
 }

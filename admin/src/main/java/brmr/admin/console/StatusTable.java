@@ -11,12 +11,29 @@ final class StatusTable {
     private StatusTable() {
     }
 
-    @SuppressWarnings("unchecked")
     static String render(String statusJson) throws IOException {
         Map<String, Object> status = JSON.std.mapFrom(statusJson);
-        if ("client".equals(status.get("node"))) {
-            return renderClient(status);
+        String table = "client".equals(status.get("node")) ? renderClient(status) : renderStorage(status);
+        return table + restoreLines(status);
+    }
+
+    /** What the daemon restored at start, each failed step, and a journal that is not being saved. */
+    static String restoreLines(Map<String, Object> status) {
+        StringBuilder text = new StringBuilder();
+        if (status.get("restore") instanceof Map<?, ?> restore) {
+            text.append(restore.get("summary")).append('\n');
+            for (Object failed : restore.get("failed") instanceof List<?> list ? list : List.of()) {
+                text.append("  failed: ").append(failed).append('\n');
+            }
         }
+        if (status.get("journal_error") != null) {
+            text.append("journal: not saved for a restart: ").append(status.get("journal_error")).append('\n');
+        }
+        return text.toString();
+    }
+
+    @SuppressWarnings("unchecked")
+    private static String renderStorage(Map<String, Object> status) {
         List<String[]> rows = new ArrayList<>();
         rows.add(new String[] {"POOL", "MEMBER", "POOL STATE", "STORE", "STORE STATE", "MAPPED_SIZE", "DIRTY"});
         for (Object p : (List<Object>) status.getOrDefault("pools", List.of())) {

@@ -120,6 +120,22 @@ public final class DaemonOptions {
         };
     }
 
+    /** {@code --restore yes|no}: whether the daemon re-applies its journal at start (default yes). */
+    public boolean restore() throws UsageException {
+        String value = values.getOrDefault("restore", "yes");
+        return switch (value) {
+            case "yes" -> true;
+            case "no" -> false;
+            default -> throw new UsageException(program + ": --restore: '" + value + "' is not yes or no");
+        };
+    }
+
+    /** The usage line of {@code --restore}, the same for both daemons. */
+    public static Option restoreOption() {
+        return new Option("restore", "yes|no", "re-apply the configuration kept in STATE-DIR/"
+                + ConfigJournal.FILE_NAME + " at start (default yes)");
+    }
+
     /** A {@code HOST:PORT} option; port 0 picks a free port. */
     public InetSocketAddress address(String name, String fallback) throws UsageException {
         String value = values.getOrDefault(name, fallback);

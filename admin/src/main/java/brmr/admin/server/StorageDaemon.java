@@ -3,6 +3,7 @@ package brmr.admin.server;
 import brmr.admin.client.SessionPath;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.admin.daemon.JournalRestore;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
@@ -31,7 +32,8 @@ public final class StorageDaemon {
                     + SyncSettings.DEFAULT.queueDepth() + ")"),
             new DaemonOptions.Option("sync-rate-mib", "N", "sync and verify rate limit in MiB/s (default 0: none)"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
-                    + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + PeerTimeout.DEFAULT.toSeconds() + ")"),
+            DaemonOptions.restoreOption());
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
@@ -40,7 +42,9 @@ public final class StorageDaemon {
         BlockDevice.DirectIo directIo;
         InetSocketAddress listen;
         PeerTimeout peerTimeout;
+        boolean restore;
         try {
+            restore = options.restore();
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
             peerTimeout = options.peerTimeout();
@@ -54,12 +58,15 @@ public final class StorageDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            StorageNode node = new StorageNode(directIo, sync, peerTimeout);
+            JournalRestore journal = JournalRestore.open(options.stateDir(), restore);
+            StorageNode node = new StorageNode(directIo, sync, peerTimeout, journal.journal());
             daemon.closeOnStop(node.syncPools());
             // closed after the sessions: a store is drained of IO in flight before its descriptor closes
             daemon.closeOnStop(node);
             PoolServer sessions = PoolServer.start(listen, node.pools());
             daemon.closeOnStop(sessions);
+            daemon.closeOnStop(journal);
+            node.restored(journal.replay(node.tree()));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());
         } catch (IOException e) {

@@ -5,6 +5,9 @@ import brmr.admin.client.SessionPath;
 import brmr.admin.control.ControlArgs;
 import brmr.admin.control.ControlException;
 import brmr.admin.control.ControlTree;
+import brmr.admin.daemon.ConfigJournal;
+import brmr.admin.daemon.JournalEntry;
+import brmr.admin.daemon.RestoreReport;
 import brmr.admin.store.BrmrStore;
 import brmr.admin.store.PeerStores;
 import brmr.admin.store.StoreOperations;
@@ -39,18 +42,29 @@ public final class StorageNode implements AutoCloseable {
     private final Map<String, String> syncLinks = new TreeMap<>();
     private final StoreOperations stores;
     private final ControlTree tree = new ControlTree();
+    /** The joins, stores and sync sessions this node accepted, for its next start. */
+    private final ConfigJournal journal;
+    private volatile RestoreReport restored;
 
-    /** A storage node that asks its peers over its own sync sessions. */
-    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout) {
-        this(directIo, sync, peerTimeout, null);
+    /** A storage node that asks its peers over its own sync sessions and keeps its configuration in {@code journal}. */
+    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
+            ConfigJournal journal) {
+        this(directIo, sync, peerTimeout, null, journal);
     }
 
     /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers) {
-        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), peers);
+        this(directIo, peers, ConfigJournal.inMemory());
     }
 
-    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout, PeerStores peers) {
+    /** As {@link #StorageNode(BlockDevice.DirectIo, PeerStores)}, recording into {@code journal}. */
+    public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers, ConfigJournal journal) {
+        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), peers, journal);
+    }
+
+    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout, PeerStores peers,
+            ConfigJournal journal) {
+        this.journal = journal;
         this.syncPools = new SyncPools(peerTimeout);
         this.pools = new ServerPools(sync);
         this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
@@ -68,14 +82,8 @@ public final class StorageNode implements AutoCloseable {
                 .file("rmr-server/pools/{pool}/sync", vars -> syncProgress(pool(vars)).describe(pool(vars).chunkSize()),
                         (vars, value) -> sync(pool(vars), value))
                 .readable("rmr-server/pools/{pool}/sync_progress", vars -> toJson(progressJson(pool(vars))))
-                .writable("brmr-server/ctl/create_store", (vars, value) -> {
-                    stores.create(value);
-                    return "";
-                })
-                .writable("brmr-server/ctl/add_store", (vars, value) -> {
-                    stores.add(value);
-                    return "";
-                })
+                .writable("brmr-server/ctl/create_store", (vars, value) -> recordStore(stores.create(value)))
+                .writable("brmr-server/ctl/add_store", (vars, value) -> recordStore(stores.add(value)))
                 .names("brmr-server/stores/{pool}", vars -> stores.pools())
                 .readable("brmr-server/stores/{pool}/state", vars -> storeState(store(vars), storeFailure(vars.get("pool"))))
                 .readable("brmr-server/stores/{pool}/mapped_size",
@@ -88,11 +96,21 @@ public final class StorageNode implements AutoCloseable {
                     return uuid == null ? "unset" : uuid.toString();
                 })
                 .writable("brmr-server/stores/{pool}/remove_store", (vars, value) -> {
-                    stores.remove(vars.get("pool"), value);
+                    boolean had = stores.store(vars.get("pool")).isPresent();
+                    try {
+                        stores.remove(vars.get("pool"), value);
+                    } finally {
+                        forgetStoreIfGone(had, vars.get("pool"));
+                    }
                     return "";
                 })
                 .writable("brmr-server/stores/{pool}/delete_store", (vars, value) -> {
-                    stores.delete(vars.get("pool"), value);
+                    boolean had = stores.store(vars.get("pool")).isPresent();
+                    try {
+                        stores.delete(vars.get("pool"), value);
+                    } finally {
+                        forgetStoreIfGone(had, vars.get("pool"));
+                    }
                     return "";
                 })
                 .writable("brmr-server/stores/{pool}/discard_my_data", (vars, value) -> {
@@ -114,6 +132,9 @@ public final class StorageNode implements AutoCloseable {
                     var address = SessionPath.parse(args.text("path"));
                     SyncPool pool = syncPool(vars);
                     ControlException.refusing(() -> pool.addSession(session, address));
+                    journal.record(new JournalEntry(JournalEntry.Kind.SESSION, syncSessionKey(pool.name(), session),
+                            "rmr-client/pools/" + pool.name() + "/add_sess", "sessname=" + session + " path="
+                            + args.text("path")));
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/leave_pool", (vars, value) -> {
@@ -121,13 +142,20 @@ public final class StorageNode implements AutoCloseable {
                     SyncPool leaving = syncPool(vars);
                     ControlException.refusing(() -> syncPools.leave(vars.get("pool")));
                     unlink(leaving);
+                    journal.forget(syncPoolKey(leaving.name()));
+                    journal.forgetIf(entry -> entry.kind() == JournalEntry.Kind.LINK
+                            && entry.value().equals(leaving.name()));
                     return "";
                 })
                 .names("rmr-client/pools/{pool}/sessions/{sess}",
                         vars -> syncPools.find(vars.get("pool")).map(p -> p.sessions().stream().map(Leg::name).toList())
                                 .orElse(List.of()))
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> syncPool(vars).peerTimeout().toString(),
-                        (vars, value) -> PeerTimeoutFile.write(syncPool(vars).peerTimeout(), value))
+                        (vars, value) -> {
+                            PeerTimeoutFile.write(syncPool(vars).peerTimeout(), value);
+                            journal.record(PeerTimeoutFile.entry(syncPoolKey(vars.get("pool")), value));
+                            return "";
+                        })
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> syncLeg(vars).state().label())
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/member_id",
                         vars -> String.valueOf(syncLeg(vars).memberId()))
@@ -137,6 +165,7 @@ public final class StorageNode implements AutoCloseable {
                             .optionalChoice("mode", "delete", "disassemble");
                     SyncPool pool = syncPool(vars);
                     ControlException.refusing(() -> pool.deleteSession(vars.get("sess")));
+                    journal.forget(syncSessionKey(pool.name(), vars.get("sess")));
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
@@ -187,6 +216,8 @@ public final class StorageNode implements AutoCloseable {
         if (!server.linked()) {
             link(server, sync);
         }
+        journal.record(new JournalEntry(JournalEntry.Kind.SYNC_POOL, syncPoolKey(name), "rmr-client/ctl/join_pool",
+                "poolname=" + name + " chunk_size=" + chunkSize + " sync=y"));
         return "";
     }
 
@@ -216,7 +247,41 @@ public final class StorageNode implements AutoCloseable {
                     + ", server pool " + server.name() + " uses " + server.chunkSize());
         }
         link(server, sync);
+        String addClt = "rmr-server/pools/" + server.name() + "/add_clt";
+        journal.record(new JournalEntry(JournalEntry.Kind.LINK, addClt, addClt, syncName));
         return "";
+    }
+
+    /** A store is re-added on restart, never created: its metadata is on the disk from now on. */
+    private String recordStore(BrmrStore store) {
+        String pool = store.metadata().poolName();
+        journal.record(new JournalEntry(JournalEntry.Kind.STORE, storeKey(pool), "brmr-server/ctl/add_store",
+                "device=" + store.deviceName() + " pool=" + pool + " mapped_size="
+                        + store.metadata().mappedSizeSectors() + " mode=add"));
+        return "";
+    }
+
+    /** A delete whose zeroing failed has still removed the store: a restart must not add it back. */
+    private void forgetStoreIfGone(boolean had, String pool) {
+        if (had && stores.store(pool).isEmpty()) {
+            journal.forget(storeKey(pool));
+        }
+    }
+
+    private static String serverPoolKey(String pool) {
+        return "rmr-server/pools/" + pool;
+    }
+
+    private static String syncPoolKey(String pool) {
+        return "rmr-client/pools/" + pool;
+    }
+
+    private static String syncSessionKey(String pool, String session) {
+        return syncPoolKey(pool) + "/sessions/" + session;
+    }
+
+    private static String storeKey(String pool) {
+        return "brmr-server/stores/" + pool;
     }
 
     private void link(ServerPool server, SyncPool sync) {
@@ -316,12 +381,15 @@ public final class StorageNode implements AutoCloseable {
         } catch (PoolException e) {
             throw ControlException.of(e);
         }
+        journal.record(new JournalEntry(JournalEntry.Kind.POOL, serverPoolKey(name), "rmr-server/ctl/join_pool",
+                "poolname=" + name + " member_id=" + memberId + " chunk_size=" + chunkSize));
         return "";
     }
 
     private String leavePool(ControlTree.Vars vars, String value) throws ControlException {
         ControlArgs.requireOne("leave_pool", value);
         ControlException.refusing(() -> pools.leave(vars.get("pool")));
+        journal.forget(serverPoolKey(vars.get("pool")));
         return "";
     }
 
@@ -390,7 +458,19 @@ public final class StorageNode implements AutoCloseable {
         Map<String, Object> node = new LinkedHashMap<>();
         node.put("node", "storage");
         node.put("pools", poolList);
+        node.put("restore", restored == null ? null : restored.toJson());
+        node.put("journal_error", journal.saveError().orElse(null));
         return toJson(node);
+    }
+
+    /** The journal this node records its accepted configuration into. */
+    public ConfigJournal journal() {
+        return journal;
+    }
+
+    /** What the start brought back from the journal, for {@code status}. */
+    public void restored(RestoreReport report) {
+        this.restored = report;
     }
 
     public SyncPools syncPools() {

@@ -59,7 +59,7 @@ public final class StoreOperations {
     }
 
     /** {@code create_store device= pool= mapped_size=}: a clean disk becomes the pool's store, state OPEN. */
-    public synchronized void create(String value) throws ControlException {
+    public synchronized BrmrStore create(String value) throws ControlException {
         ControlArgs args = ControlArgs.parse("create_store", value, List.of("device", "pool", "mapped_size"),
                 List.of());
         String pool = args.name("pool");
@@ -85,6 +85,7 @@ public final class StoreOperations {
             stores.put(pool, store);
             Logger.info("create_store: {} is the store of pool {} ({} sectors, layout {})", path, pool, mappedSize,
                     layout);
+            return store;
         } catch (ControlException | RuntimeException e) {
             closeQuietly(device);
             throw e;
@@ -92,7 +93,7 @@ public final class StoreOperations {
     }
 
     /** {@code add_store device= pool= [mapped_size=] [mode=add|replace]}. */
-    public synchronized void add(String value) throws ControlException {
+    public synchronized BrmrStore add(String value) throws ControlException {
         ControlArgs args = ControlArgs.parse("add_store", value, List.of("device", "pool"),
                 List.of("mapped_size", "mode"));
         String pool = args.name("pool");
@@ -110,6 +111,7 @@ public final class StoreOperations {
                     ? replace(area, device, path, pool, mappedSize.get(), chunkSize)
                     : readd(area, device, path, pool, mappedSize, chunkSize);
             stores.put(pool, store);
+            return store;
         } catch (ControlException | RuntimeException e) {
             closeQuietly(device);
             throw e;
