@@ -63,8 +63,15 @@ public final class RequestServer {
             try {
                 while (true) {
                     payloadBytes[0] = 0;
-                    Frame request = connection.receive(
-                            (type, length) -> payloadBytes[0] = budget.acquire(length, connection::isOpen));
+                    Frame request;
+                    try {
+                        request = connection.receive(
+                                (type, length) -> payloadBytes[0] = budget.acquire(length, connection::isOpen));
+                    } catch (IOException | ProtocolException | RuntimeException | Error e) {
+                        // the budget is shared with the listener's other connections, so nothing may leak from it
+                        budget.release(payloadBytes[0]);
+                        throw e;
+                    }
                     int held = payloadBytes[0];
                     try {
                         held += budget.acquire(handler.replyBytes(request.message()), connection::isOpen);
