@@ -31,6 +31,9 @@ public final class FramedConnection implements AutoCloseable {
     private final InputStream in;
     private final OutputStream out;
     private final ReentrantLock sendLock = new ReentrantLock();
+    private final long openedNanos = System.nanoTime();
+    /** When the payload being read started to arrive (System.nanoTime), or 0 between frames. */
+    private volatile long payloadSinceNanos;
     private volatile boolean established = true;
     private volatile int frameLimit = RmrCodec.MAX_PAYLOAD;
     private volatile ByteBudget.Share inFlight = ByteBudget.unlimited().newShare();
@@ -103,14 +106,29 @@ public final class FramedConnection implements AutoCloseable {
      * its payload is read, and {@code admission} then sees the payload length before it is read.
      */
     public Frame receive(PayloadAdmission admission) throws IOException, ProtocolException {
-        return RmrCodec.read(in, (type, length) -> {
-            int limit = frameLimit;
-            if (length > limit) {
-                throw new ProtocolException(type + " payload of " + length + " bytes exceeds the limit of " + limit
-                        + (established ? "" : " before the session is established"));
-            }
-            admission.admit(type, length);
-        });
+        try {
+            return RmrCodec.read(in, (type, length) -> {
+                int limit = frameLimit;
+                if (length > limit) {
+                    throw new ProtocolException(type + " payload of " + length + " bytes exceeds the limit of " + limit
+                            + (established ? "" : " before the session is established"));
+                }
+                admission.admit(type, length);
+                payloadSinceNanos = Math.max(1, System.nanoTime());
+            });
+        } finally {
+            payloadSinceNanos = 0;
+        }
+    }
+
+    /** When the connection was set up (System.nanoTime). */
+    public long openedNanos() {
+        return openedNanos;
+    }
+
+    /** When the payload {@link #receive} is reading started (System.nanoTime), or 0 when it reads none. */
+    public long payloadSinceNanos() {
+        return payloadSinceNanos;
     }
 
     /**

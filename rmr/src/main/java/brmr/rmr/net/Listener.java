@@ -9,9 +9,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.tinylog.Logger;
 
@@ -22,17 +20,19 @@ import org.tinylog.Logger;
 public final class Listener implements AutoCloseable {
     /**
      * What one listener lets its peers hold: open connections, the time from accept until the
-     * session is established, and the bytes of requests in flight (per connection and in all).
+     * session is established, the time one frame's payload may take to arrive once its bytes are
+     * reserved, and the bytes of requests in flight (per connection and in all).
      */
-    public record Limits(int maxConnections, Duration handshakeTimeout, int inFlightBytes,
+    public record Limits(int maxConnections, Duration handshakeTimeout, Duration payloadTimeout, int inFlightBytes,
             int inFlightBytesPerConnection) {
-        /** Sized for a 1 GiB heap: a few largest requests per connection, six in all. */
-        public static final Limits DEFAULT = new Limits(256, Duration.ofSeconds(10), 6 * RmrCodec.MAX_PAYLOAD,
-                2 * RmrCodec.MAX_PAYLOAD);
+        /** Sized for a 1 GiB heap: two largest requests per connection, six in all. */
+        public static final Limits DEFAULT = new Limits(256, Duration.ofSeconds(10), Duration.ofSeconds(30),
+                6 * RmrCodec.MAX_PAYLOAD, 2 * RmrCodec.MAX_PAYLOAD);
 
         public Limits {
-            if (!handshakeTimeout.isPositive()) {
-                throw new IllegalArgumentException("handshake timeout must be positive, got " + handshakeTimeout);
+            if (!handshakeTimeout.isPositive() || !payloadTimeout.isPositive()) {
+                throw new IllegalArgumentException("timeouts must be positive, got handshake " + handshakeTimeout
+                        + " and payload " + payloadTimeout);
             }
             if (inFlightBytesPerConnection < RmrCodec.MAX_PAYLOAD) {
                 throw new IllegalArgumentException("in-flight bytes per connection " + inFlightBytesPerConnection
@@ -50,6 +50,7 @@ public final class Listener implements AutoCloseable {
     /** Accepted connections, so that close() can close them; closed ones are dropped at the next accept. */
     private final Set<FramedConnection> accepted = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
+    private final Thread watchdog;
     private volatile boolean closed;
 
     private Listener(ServerSocket serverSocket, Limits limits, Consumer<FramedConnection> onConnection) {
@@ -60,6 +61,7 @@ public final class Listener implements AutoCloseable {
         this.budget = new ByteBudget(limits.inFlightBytes(), limits.inFlightBytesPerConnection());
         this.onConnection = onConnection;
         this.acceptor = Thread.ofVirtual().name("rmr-accept-" + address.getPort()).unstarted(this::acceptConnections);
+        this.watchdog = Thread.ofVirtual().name("rmr-watchdog-" + address.getPort()).unstarted(this::closeOverdue);
     }
 
     /** Binds {@code bind} (port 0 picks a free port) and starts accepting, with the {@link Limits#DEFAULT} limits. */
@@ -88,6 +90,7 @@ public final class Listener implements AutoCloseable {
         }
         Listener listener = new Listener(serverSocket, limits, onConnection);
         listener.acceptor.start();
+        listener.watchdog.start();
         Logger.info("listening for RMR sessions on {}", listener.address);
         return listener;
     }
@@ -109,8 +112,10 @@ public final class Listener implements AutoCloseable {
         } catch (IOException e) {
             Logger.debug("closing the listening socket on {}: {}", address, e.getMessage());
         }
+        watchdog.interrupt();
         try {
             acceptor.join();
+            watchdog.join();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
@@ -145,8 +150,6 @@ public final class Listener implements AutoCloseable {
             connection.countInFlight(budget.newShare());
             accepted.add(connection);
             Logger.debug("RMR connection from {} on {}", connection.peer(), address);
-            CompletableFuture.delayedExecutor(limits.handshakeTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .execute(() -> closeIfNotEstablished(connection));
             Thread.ofVirtual().name("rmr-connection-" + connection.peer()).start(() -> handOver(connection));
         }
     }
@@ -159,12 +162,39 @@ public final class Listener implements AutoCloseable {
         }
     }
 
-    private void closeIfNotEstablished(FramedConnection connection) {
-        if (connection.isOpen() && !connection.isEstablished()) {
-            Logger.info("{} did not establish a session within {} ms; closing the connection", connection.peer(),
-                    limits.handshakeTimeout().toMillis());
-            connection.close();
+    /**
+     * Until the listener closes: closes connections that did not establish a session within the
+     * handshake timeout, and those whose frame stopped arriving midway (its bytes are reserved in the budget).
+     */
+    private void closeOverdue() {
+        long periodMillis = Math.clamp(Math.min(limits.handshakeTimeout().toMillis(),
+                limits.payloadTimeout().toMillis()) / 4, 10, 1000);
+        while (!closed) {
+            try {
+                Thread.sleep(periodMillis);
+            } catch (InterruptedException e) {
+                return;
+            }
+            long now = System.nanoTime();
+            for (FramedConnection connection : accepted) {
+                String why = overdue(connection, now);
+                if (why != null && connection.isOpen()) {
+                    Logger.info("{} {}; closing the connection", connection.peer(), why);
+                    connection.close();
+                }
+            }
         }
+    }
+
+    private String overdue(FramedConnection connection, long now) {
+        if (!connection.isEstablished() && now - connection.openedNanos() > limits.handshakeTimeout().toNanos()) {
+            return "did not establish a session within " + limits.handshakeTimeout().toMillis() + " ms";
+        }
+        long payloadSince = connection.payloadSinceNanos();
+        if (payloadSince != 0 && now - payloadSince > limits.payloadTimeout().toNanos()) {
+            return "did not send the rest of a frame within " + limits.payloadTimeout().toMillis() + " ms";
+        }
+        return null;
     }
 
     private void handOver(FramedConnection connection) {

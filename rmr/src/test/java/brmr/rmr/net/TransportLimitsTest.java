@@ -27,7 +27,7 @@ import org.junit.jupiter.api.Test;
 
 /** What a listener lets a peer hold: frame sizes before Hello, connections, time, bytes in flight. */
 class TransportLimitsTest {
-    private static final Listener.Limits SMALL = new Listener.Limits(3, Duration.ofMillis(300),
+    private static final Listener.Limits SMALL = new Listener.Limits(3, Duration.ofMillis(300), Duration.ofMillis(300),
             RmrCodec.MAX_PAYLOAD, RmrCodec.MAX_PAYLOAD);
 
     @Test
@@ -54,7 +54,7 @@ class TransportLimitsTest {
 
     @Test
     void connectionsBeyondTheCapAreClosedAtOnce() throws Exception {
-        try (Listener listener = Listener.open(LOOPBACK, new Listener.Limits(2, TIMEOUT, RmrCodec.MAX_PAYLOAD,
+        try (Listener listener = Listener.open(LOOPBACK, new Listener.Limits(2, TIMEOUT, TIMEOUT, RmrCodec.MAX_PAYLOAD,
                 RmrCodec.MAX_PAYLOAD), connection -> RequestServer.serve(connection, establishingOn(connection)));
                 RpcChannel first = new RpcChannel(FramedConnection.connect(listener.address(), TIMEOUT),
                         new ClosedRecorder());
@@ -100,6 +100,24 @@ class TransportLimitsTest {
                 assertEquals(new Ok(), after.callAndWait(new Ping(), TIMEOUT));
                 assertEquals(new Ok(), after.callAndWait(new Write(0, List.of(), new byte[RmrCodec.MAX_DATA_BYTES]),
                         TIMEOUT), "the bytes of the frame cut short were not given back");
+            }
+        }
+    }
+
+    @Test
+    void aFrameThatStopsArrivingMidwayIsClosedAndItsBytesGivenBack() throws Exception {
+        try (Listener listener = Listener.open(LOOPBACK, SMALL, connection -> RequestServer.serve(connection,
+                establishingOn(connection)));
+                Socket stalled = connect(listener)) {
+            stalled.getOutputStream().write(FrameBytes.encode(1, new Ping()));
+            assertEquals(new Frame(1, new Ok()), RmrCodec.read(stalled.getInputStream()));
+            stalled.getOutputStream().write(FrameBytes.headerDeclaring(new Data(new byte[0]), RmrCodec.MAX_PAYLOAD));
+            assertEquals(-1, stalled.getInputStream().read(), "the stalled connection was not closed");
+            try (RpcChannel after = new RpcChannel(FramedConnection.connect(listener.address(), TIMEOUT),
+                    new ClosedRecorder())) {
+                assertEquals(new Ok(), after.callAndWait(new Ping(), TIMEOUT));
+                assertEquals(new Ok(), after.callAndWait(new Write(0, List.of(), new byte[RmrCodec.MAX_DATA_BYTES]),
+                        TIMEOUT), "the bytes of the stalled frame were not given back");
             }
         }
     }
