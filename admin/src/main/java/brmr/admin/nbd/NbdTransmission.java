@@ -110,7 +110,8 @@ final class NbdTransmission {
     /** Blocks the reader until the request's data fits in the connection's budget; returns the permits taken. */
     private int reserveMemory(NbdRequest request) throws IOException {
         boolean transfersData = request.type() == NbdCodec.CMD_WRITE || request.type() == NbdCodec.CMD_READ;
-        int permits = transfersData ? (int) Math.max(1, Math.min(request.length(), NbdBlockSizes.MAXIMUM_PAYLOAD)) : 1;
+        long data = transfersData ? Math.min(request.length(), NbdBlockSizes.MAXIMUM_PAYLOAD) : 0;
+        int permits = (int) Math.max(ByteBudget.REQUEST_OVERHEAD_BYTES, data);
         return inFlightBytes.acquire(permits, connection::isOpen);
     }
 

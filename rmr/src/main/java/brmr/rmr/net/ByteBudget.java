@@ -12,6 +12,11 @@ import java.util.function.BooleanSupplier;
  * its connection) until replies have gone out: backpressure, not failure.
  */
 public final class ByteBudget {
+    /**
+     * What a request costs besides its data (its thread, its reply in the making): the least it is
+     * charged, so that a peer pipelining empty requests without taking replies is bounded too.
+     */
+    public static final int REQUEST_OVERHEAD_BYTES = 4096;
     /** How often a waiting reader checks that its connection is still open. */
     private static final long RECHECK_MILLIS = 200;
 

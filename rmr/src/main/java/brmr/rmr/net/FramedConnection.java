@@ -34,6 +34,7 @@ public final class FramedConnection implements AutoCloseable {
     private final long openedNanos = System.nanoTime();
     /** When the payload being read started to arrive (System.nanoTime), or 0 between frames. */
     private volatile long payloadSinceNanos;
+    // volatile, no lock: set by the listener and the session's handler, read by the receiving thread
     private volatile boolean established = true;
     private volatile int frameLimit = RmrCodec.MAX_PAYLOAD;
     private volatile ByteBudget.Share inFlight = ByteBudget.unlimited().newShare();

@@ -66,7 +66,8 @@ public final class RequestServer {
                     Frame request;
                     try {
                         request = connection.receive(
-                                (type, length) -> payloadBytes[0] = budget.acquire(length, connection::isOpen));
+                                (type, length) -> payloadBytes[0] = budget.acquire(
+                                        Math.max(length, ByteBudget.REQUEST_OVERHEAD_BYTES), connection::isOpen));
                     } catch (IOException | ProtocolException | RuntimeException | Error e) {
                         // the budget is shared with the listener's other connections, so nothing may leak from it
                         budget.release(payloadBytes[0]);
