@@ -74,6 +74,15 @@ final class NbdTransmission {
             throw new NbdProtocolException("write of " + request.length() + " bytes exceeds the advertised maximum "
                     + NbdBlockSizes.MAXIMUM_PAYLOAD);
         }
+        if (carriesData) {
+            int refused = modificationError(request, true, NbdCodec.ENOSPC);
+            if (refused != 0) {
+                // checked before any allocation: the data is consumed to keep the stream in step, never held
+                in.skipNBytes(request.length());
+                reply(request, refused, NO_DATA, 0);
+                return;
+            }
+        }
         int permits = reserveMemory(request);
         byte[] payload;
         try {
