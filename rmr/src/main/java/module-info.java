@@ -7,6 +7,7 @@ module brmr.rmr {
     exports brmr.rmr.adapter to brmr.admin;
     exports brmr.rmr.client to brmr.admin;
     exports brmr.rmr.map to brmr.admin;
+    exports brmr.rmr.net to brmr.admin;
     exports brmr.rmr.protocol to brmr.admin;
     exports brmr.rmr.server to brmr.admin;
     exports brmr.rmr.sync to brmr.admin;

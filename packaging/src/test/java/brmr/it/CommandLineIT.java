@@ -64,7 +64,8 @@ class CommandLineIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"brmr-server --listen nowhere", "brmr-client --nbd nowhere",
-        "brmr-server --peer-timeout 0", "brmrctl --socket", "brmrctl frobnicate", "brmrctl read",
+        "brmr-server --peer-timeout 0", "brmr-server --max-memory 1.5g", "brmr-client --max-memory=lots",
+        "brmrctl --socket", "brmrctl frobnicate", "brmrctl read",
         "brmrctl --socket /nonexistent/brmr.sock read rmr-server/ctl"})
     void everyErrorIsOneLineEndingInANewline(String commandLine) {
         String[] words = commandLine.split(" ");

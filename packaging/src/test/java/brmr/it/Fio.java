@@ -127,6 +127,11 @@ final class Fio implements AutoCloseable {
         return false;
     }
 
+    /** Waits up to {@code limit} for fio to end; true when it has. */
+    boolean endsWithin(Duration limit) throws InterruptedException {
+        return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
     /** Waits for fio to end on its own; kills it and fails at the deadline. */
     Report await(Duration limit) throws IOException, InterruptedException {
         if (!process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS)) {

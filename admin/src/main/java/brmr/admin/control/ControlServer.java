@@ -12,6 +12,7 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.function.Supplier;
@@ -19,6 +20,10 @@ import org.tinylog.Logger;
 
 /** Serves a daemon's control files on a Unix domain socket that only its owner may use. */
 public final class ControlServer implements AutoCloseable {
+    /** File-type bits of a stat mode, and the type of a socket (POSIX). */
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFSOCK = 0140000;
+
     private final Path socket;
     private final ControlTree tree;
     private final Supplier<String> status;
@@ -31,9 +36,12 @@ public final class ControlServer implements AutoCloseable {
         this.status = status;
     }
 
-    /** Binds the socket, refusing one that a live daemon still answers on. */
+    /** Binds the socket, refusing one that a live daemon still answers on and any file that is not a socket. */
     public void start() throws IOException {
-        if (Files.exists(socket)) {
+        if (Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
+            if (!isSocket(socket)) {
+                throw new IOException("--socket " + socket + ": exists and is not a socket; refusing to replace it");
+            }
             if (ControlClient.answers(socket)) {
                 throw new IOException("another daemon is already serving " + socket);
             }
@@ -44,6 +52,11 @@ public final class ControlServer implements AutoCloseable {
         channel.bind(UnixDomainSocketAddress.of(socket));
         Files.setPosixFilePermissions(socket, PosixFilePermissions.fromString("rw-------"));
         acceptor = Thread.ofVirtual().name("control-accept").start(this::acceptLoop);
+    }
+
+    private static boolean isSocket(Path path) throws IOException {
+        int mode = (int) Files.getAttribute(path, "unix:mode", LinkOption.NOFOLLOW_LINKS);
+        return (mode & S_IFMT) == S_IFSOCK;
     }
 
     private void acceptLoop() {

@@ -3,9 +3,7 @@ package brmr.admin.daemon;
 import brmr.admin.control.ControlServer;
 import brmr.admin.control.ControlTree;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,14 +24,17 @@ public final class Daemon {
         this.program = program;
     }
 
-    /** Creates the owner-only state directory and sends the log to {@code <state-dir>/<program>.log}. */
+    /**
+     * Prepares the state directory (see {@link StateDirectory#prepare}) and sends the log to
+     * {@code <state-dir>/<program>.log} (0640).
+     */
     public static Daemon start(String program, Path stateDir) throws IOException {
-        Files.createDirectories(stateDir);
-        Files.setPosixFilePermissions(stateDir, PosixFilePermissions.fromString("rwx------"));
+        StateDirectory.prepare(stateDir);
+        Path log = StateDirectory.logFile(stateDir, program);
         Configuration.replace(Map.of(
                 "autoshutdown", "false",
                 "writer1", "file",
-                "writer1.file", stateDir.resolve(program + ".log").toString(),
+                "writer1.file", log.toString(),
                 "writer1.append", "true",
                 "writer1.level", "info",
                 "writer1.format", "{date: yyyy-MM-dd HH:mm:ss.SSS} {level} [{thread}] {message}",

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 /** Command-line options shared by the daemons: {@code --state-dir}, {@code --socket}, {@code --listen} and friends. */
 public final class DaemonOptions {
@@ -26,6 +27,14 @@ public final class DaemonOptions {
             super(message);
         }
     }
+
+    /**
+     * Every daemon takes it: the launcher turns it into the JVM's heap cap ({@code -Xmx}), so the daemon
+     * only checks it the same way the launcher does and lists it in the usage.
+     */
+    static final Option MAX_MEMORY = new Option("max-memory", "SIZE", "heap cap, e.g. 512m or 2g (default 1g; "
+            + "applied by the launcher)");
+    private static final Pattern MEMORY_SIZE = Pattern.compile("[1-9][0-9]*[kKmMgG]");
 
     /** An option as the usage lists it: {@code --name VALUE  what it does}. */
     public record Option(String name, String value, String description) {
@@ -47,7 +56,11 @@ public final class DaemonOptions {
             System.exit(0);
         }
         try {
-            return parse(program, args, options.stream().map(Option::name).toList());
+            List<String> names = new ArrayList<>(options.stream().map(Option::name).toList());
+            names.add(MAX_MEMORY.name());
+            DaemonOptions parsed = parse(program, args, names);
+            parsed.checkMaxMemory();
+            return parsed;
         } catch (UsageException e) {
             System.err.print(e.getMessage() + "\n" + usage(program, summary, options));
             System.exit(2);
@@ -59,6 +72,7 @@ public final class DaemonOptions {
     static String usage(String program, String summary, List<Option> options) {
         StringBuilder text = new StringBuilder("usage: " + program + " [OPTION]...\n" + summary + "\n");
         List<Option> all = new ArrayList<>(options);
+        all.add(MAX_MEMORY);
         all.add(new Option("help", "", "print this help and exit"));
         all.add(new Option("version", "", "print the version and commit and exit"));
         for (Option option : all) {
@@ -99,6 +113,14 @@ public final class DaemonOptions {
             }
         }
         return new DaemonOptions(program, values);
+    }
+
+    /** Refuses a {@code --max-memory} the launcher would have refused; the value itself is the launcher's business. */
+    void checkMaxMemory() throws UsageException {
+        String value = values.get(MAX_MEMORY.name());
+        if (value != null && !MEMORY_SIZE.matcher(value).matches()) {
+            throw new UsageException(program + ": --max-memory: '" + value + "' is not a size such as 512m or 2g");
+        }
     }
 
     public Path stateDir() {

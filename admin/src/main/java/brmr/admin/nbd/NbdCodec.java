@@ -195,6 +195,9 @@ final class NbdCodec {
     }
 
     static String decodeServerEntry(byte[] data) {
+        if (data.length < 4) {
+            throw new IllegalArgumentException("server entry of " + data.length + " bytes has no name length");
+        }
         ByteBuffer buffer = ByteBuffer.wrap(data);
         int length = buffer.getInt();
         if (length < 0 || length > buffer.remaining()) {
@@ -217,6 +220,9 @@ final class NbdCodec {
     }
 
     static NbdInfo decodeInfo(byte[] data) {
+        if (data.length < 2) {
+            throw new IllegalArgumentException("info of " + data.length + " bytes has no type");
+        }
         ByteBuffer buffer = ByteBuffer.wrap(data);
         int type = Short.toUnsignedInt(buffer.getShort());
         return switch (type) {

@@ -1,5 +1,6 @@
 package brmr.admin.nbd;
 
+import brmr.rmr.net.ByteBudget;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.Closeable;
@@ -17,14 +18,56 @@ final class NbdConnection implements Closeable {
 
     private final Socket socket;
     private final ExportLookup exports;
+    private final ByteBudget.Share inFlightBytes;
     private final String peer;
+    private final long acceptedNanos = System.nanoTime();
     private volatile boolean closing;
     private volatile String exportName;
+    /** When the reply being written started (System.nanoTime), or 0 while none is. */
+    private volatile long replySinceNanos;
 
-    NbdConnection(Socket socket, ExportLookup exports) {
+    NbdConnection(Socket socket, ExportLookup exports, ByteBudget.Share inFlightBytes) {
         this.socket = socket;
         this.exports = exports;
+        this.inFlightBytes = inFlightBytes;
         this.peer = String.valueOf(socket.getRemoteSocketAddress());
+    }
+
+    boolean isOpen() {
+        return !socket.isClosed();
+    }
+
+    void replyStarted() {
+        replySinceNanos = Math.max(1, System.nanoTime());
+    }
+
+    void replyEnded() {
+        replySinceNanos = 0;
+    }
+
+    /**
+     * Closes a connection that has not chosen an export within the handshake timeout, or whose
+     * client has not taken a reply within the reply timeout (it holds budget the others need).
+     * Returns true when it closed it.
+     */
+    boolean closeIfOverdue(long nowNanos, NbdLimits limits) {
+        String why = null;
+        long replySince = replySinceNanos;
+        if (exportName == null && nowNanos - acceptedNanos > limits.handshakeTimeout().toNanos()) {
+            why = "did not finish the handshake within " + limits.handshakeTimeout().toMillis() + " ms";
+        } else if (replySince != 0 && nowNanos - replySince > limits.replyTimeout().toNanos()) {
+            why = "has not taken a reply for " + limits.replyTimeout().toMillis() + " ms";
+        }
+        if (why == null || !isOpen()) {
+            return false;
+        }
+        Logger.warn("NBD client {} {}; closing the connection", peer, why);
+        try {
+            close();
+        } catch (IOException e) {
+            Logger.debug("NBD connection {} did not close cleanly: {}", peer, e.toString());
+        }
+        return true;
     }
 
     String peer() {
@@ -49,7 +92,7 @@ final class NbdConnection implements Closeable {
                 exportName = chosen.get().export().name();
                 Logger.info("NBD client {} uses export '{}' ({} bytes{})", peer, exportName, chosen.get().size(),
                         chosen.get().readOnly() ? ", read-only" : "");
-                new NbdTransmission(in, out, chosen.get(), peer, this).run();
+                new NbdTransmission(in, out, chosen.get(), peer, this, inFlightBytes).run();
             }
         } catch (NbdProtocolException e) {
             Logger.warn("NBD protocol violation by {}: {}; closing the connection", peer, e.getMessage());
@@ -61,7 +104,8 @@ final class NbdConnection implements Closeable {
             } else {
                 Logger.warn("NBD connection from {} failed: {}", peer, e.toString());
             }
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
+            // an Error (e.g. OutOfMemoryError) ends this connection only; the server serves the others
             Logger.error(e, "NBD connection from {} failed unexpectedly", peer);
         }
         Logger.info("NBD connection from {} closed", peer);

@@ -1,5 +1,7 @@
 package brmr.admin.nbd;
 
+import brmr.rmr.net.ByteBudget;
+import brmr.rmr.net.ConnectionCap;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -18,15 +20,26 @@ import org.tinylog.Logger;
 public final class NbdServer implements AutoCloseable {
     private final InetSocketAddress bind;
     private final ExportLookup exports;
+    private final NbdLimits limits;
+    private final ByteBudget budget;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
+    /** Guarded by {@code this}, as is {@code closed}. */
     private ServerSocket serverSocket;
     private Thread acceptor;
+    private Thread watchdog;
+    private ConnectionCap cap;
     private boolean closed;
 
     /** Serves what {@code exports} holds at the time each client asks; see {@link ExportLookup#find}. */
     public NbdServer(InetSocketAddress bind, ExportLookup exports) {
+        this(bind, exports, NbdLimits.DEFAULT);
+    }
+
+    public NbdServer(InetSocketAddress bind, ExportLookup exports, NbdLimits limits) {
         this.bind = Objects.requireNonNull(bind, "bind");
         this.exports = Objects.requireNonNull(exports, "exports");
+        this.limits = Objects.requireNonNull(limits, "limits");
+        this.budget = new ByteBudget(limits.inFlightBytes(), limits.inFlightBytesPerConnection());
     }
 
     /** Binds the listening socket (port 0 picks a free one) and starts accepting clients. */
@@ -43,7 +56,9 @@ public final class NbdServer implements AutoCloseable {
             throw new IOException("cannot listen for NBD on " + bind + ": " + e.getMessage(), e);
         }
         serverSocket = listening;
+        cap = new ConnectionCap("NBD server on " + listening.getLocalSocketAddress(), limits.maxConnections());
         acceptor = Thread.ofVirtual().name("nbd-accept-" + listening.getLocalPort()).start(this::acceptClients);
+        watchdog = Thread.ofVirtual().name("nbd-watchdog-" + listening.getLocalPort()).start(this::closeOverdue);
         Logger.info("NBD server listening on {}", address());
     }
 
@@ -73,6 +88,7 @@ public final class NbdServer implements AutoCloseable {
     public void close() {
         ServerSocket listening;
         Thread accepting;
+        Thread watching;
         synchronized (this) {
             if (closed) {
                 return;
@@ -80,10 +96,13 @@ public final class NbdServer implements AutoCloseable {
             closed = true;
             listening = serverSocket;
             accepting = acceptor;
+            watching = watchdog;
+            notifyAll();
         }
         if (listening == null) {
             return;
         }
+        joinUninterruptibly(watching);
         try {
             listening.close();
         } catch (IOException e) {
@@ -109,7 +128,11 @@ public final class NbdServer implements AutoCloseable {
                 }
                 return;
             }
-            NbdConnection connection = new NbdConnection(socket, exports);
+            if (!cap.admits(connections.size(), socket.getRemoteSocketAddress())) {
+                closeQuietly(socket);
+                continue;
+            }
+            NbdConnection connection = new NbdConnection(socket, exports, budget.newShare());
             Thread thread = Thread.ofVirtual().name("nbd-" + connection.peer()).unstarted(() -> {
                 try {
                     connection.serve();
@@ -119,6 +142,38 @@ public final class NbdServer implements AutoCloseable {
             });
             connections.put(connection, thread);
             thread.start();
+        }
+    }
+
+    /** Until the server closes, closes connections stuck in the handshake or on a reply the client does not take. */
+    private void closeOverdue() {
+        long periodMillis = Math.clamp(Math.min(limits.handshakeTimeout().toMillis(), limits.replyTimeout().toMillis())
+                / 4, 10, 1000);
+        while (true) {
+            synchronized (this) {
+                try {
+                    wait(periodMillis);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (closed) {
+                    return;
+                }
+            }
+            long now = System.nanoTime();
+            for (NbdConnection connection : List.copyOf(connections.keySet())) {
+                connection.closeIfOverdue(now, limits);
+            }
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            Logger.debug("closing the refused NBD connection from {}: {}", socket.getRemoteSocketAddress(),
+                    e.toString());
         }
     }
 

@@ -1,17 +1,15 @@
 package brmr.admin.nbd;
 
-import java.io.Closeable;
+import brmr.rmr.net.ByteBudget;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.io.InterruptedIOException;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.locks.ReentrantLock;
 import org.tinylog.Logger;
 
@@ -23,8 +21,6 @@ import org.tinylog.Logger;
  * export, so everything the client saw completed before sending the flush is covered.
  */
 final class NbdTransmission {
-    /** Caps the read and write data held in memory per connection; the reader waits when it is reached. */
-    static final int MAXIMUM_IN_FLIGHT_BYTES = 4 * NbdBlockSizes.MAXIMUM_PAYLOAD;
     private static final int ALLOWED_FLAGS = NbdCodec.CMD_FLAG_FUA | NbdCodec.CMD_FLAG_NO_HOLE;
     private static final byte[] NO_DATA = new byte[0];
 
@@ -33,19 +29,21 @@ final class NbdTransmission {
     private final NegotiatedExport negotiated;
     private final NbdExport export;
     private final String peer;
-    private final Closeable connection;
     private final ReentrantLock replyLock = new ReentrantLock();
-    private final Semaphore inFlightBytes = new Semaphore(MAXIMUM_IN_FLIGHT_BYTES);
+    /** Caps the read and write data this connection holds in memory; the reader waits when it is reached. */
+    private final ByteBudget.Share inFlightBytes;
+    private final NbdConnection connection;
     private final Set<CompletableFuture<Void>> unfinishedWrites = ConcurrentHashMap.newKeySet();
 
     NbdTransmission(DataInputStream in, DataOutputStream out, NegotiatedExport negotiated, String peer,
-            Closeable connection) {
+            NbdConnection connection, ByteBudget.Share inFlightBytes) {
         this.in = in;
         this.out = out;
         this.negotiated = negotiated;
         this.export = negotiated.export();
         this.peer = peer;
         this.connection = connection;
+        this.inFlightBytes = inFlightBytes;
     }
 
     /** Serves requests until NBD_CMD_DISC or end of stream, then waits for those in flight. */
@@ -76,8 +74,24 @@ final class NbdTransmission {
             throw new NbdProtocolException("write of " + request.length() + " bytes exceeds the advertised maximum "
                     + NbdBlockSizes.MAXIMUM_PAYLOAD);
         }
+        if (carriesData) {
+            int refused = modificationError(request, true, NbdCodec.ENOSPC);
+            if (refused != 0) {
+                // checked before any allocation: the data is consumed to keep the stream in step, never held
+                in.skipNBytes(request.length());
+                reply(request, refused, NO_DATA, 0);
+                return;
+            }
+        }
         int permits = reserveMemory(request);
-        byte[] payload = carriesData ? readPayload(request) : NO_DATA;
+        byte[] payload;
+        try {
+            payload = carriesData ? readPayload(request) : NO_DATA;
+        } catch (IOException | RuntimeException | Error e) {
+            // the budget is shared with the daemon's other connections, so nothing may leak from it
+            inFlightBytes.release(permits);
+            throw e;
+        }
         CompletableFuture<Void> done = new CompletableFuture<>();
         if (modifiesData(request.type())) {
             unfinishedWrites.add(done);
@@ -89,6 +103,11 @@ final class NbdTransmission {
         handlers.execute(() -> {
             try {
                 serve(request, payload, writesBefore);
+            } catch (Error e) {
+                // e.g. OutOfMemoryError: the client waits for a reply that will not come, so it must see the end
+                Logger.error(e, "NBD {} for {} failed; closing the connection", NbdCodec.commandName(request.type()),
+                        peer);
+                closeBrokenStream();
             } finally {
                 unfinishedWrites.remove(done);
                 done.complete(null);
@@ -100,14 +119,9 @@ final class NbdTransmission {
     /** Blocks the reader until the request's data fits in the connection's budget; returns the permits taken. */
     private int reserveMemory(NbdRequest request) throws IOException {
         boolean transfersData = request.type() == NbdCodec.CMD_WRITE || request.type() == NbdCodec.CMD_READ;
-        int permits = transfersData ? (int) Math.max(1, Math.min(request.length(), NbdBlockSizes.MAXIMUM_PAYLOAD)) : 1;
-        try {
-            inFlightBytes.acquire(permits);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new InterruptedIOException("interrupted while waiting for requests in flight");
-        }
-        return permits;
+        long data = transfersData ? Math.min(request.length(), NbdBlockSizes.MAXIMUM_PAYLOAD) : 0;
+        int permits = (int) Math.max(ByteBudget.REQUEST_OVERHEAD_BYTES, data);
+        return inFlightBytes.acquire(permits, connection::isOpen);
     }
 
     private byte[] readPayload(NbdRequest request) throws IOException {
@@ -256,6 +270,7 @@ final class NbdTransmission {
 
     private void reply(NbdRequest request, int error, byte[] data, int length) {
         replyLock.lock();
+        connection.replyStarted();
         try {
             NbdCodec.writeSimpleReply(out, new NbdCodec.SimpleReply(error, request.cookie()), data, 0, length);
             out.flush();
@@ -263,6 +278,7 @@ final class NbdTransmission {
             Logger.debug("NBD reply to {} not sent: {}", peer, e.toString());
             closeBrokenStream();
         } finally {
+            connection.replyEnded();
             replyLock.unlock();
         }
     }

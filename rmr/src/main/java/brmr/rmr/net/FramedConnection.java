@@ -2,6 +2,7 @@ package brmr.rmr.net;
 
 import brmr.rmr.protocol.Frame;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.PayloadAdmission;
 import brmr.rmr.protocol.ProtocolException;
 import brmr.rmr.protocol.RmrCodec;
 import java.io.BufferedInputStream;
@@ -22,12 +23,21 @@ import java.util.concurrent.locks.ReentrantLock;
  */
 public final class FramedConnection implements AutoCloseable {
     private static final int BUFFER_BYTES = 64 * 1024;
+    /** The largest payload an accepted connection takes before its session is established (a Hello is far smaller). */
+    public static final int HANDSHAKE_FRAME_BYTES = 4096;
 
     private final Socket socket;
     private final String peer;
     private final InputStream in;
     private final OutputStream out;
     private final ReentrantLock sendLock = new ReentrantLock();
+    private final long openedNanos = System.nanoTime();
+    /** When the payload being read started to arrive (System.nanoTime), or 0 between frames. */
+    private volatile long payloadSinceNanos;
+    // volatile, no lock: set by the listener and the session's handler, read by the receiving thread
+    private volatile boolean established = true;
+    private volatile int frameLimit = RmrCodec.MAX_PAYLOAD;
+    private volatile ByteBudget.Share inFlight = ByteBudget.unlimited().newShare();
 
     /** Takes over a connected socket; closes it when setting it up fails. */
     public FramedConnection(Socket socket) throws IOException {
@@ -89,7 +99,70 @@ public final class FramedConnection implements AutoCloseable {
      * @throws ProtocolException the peer sent something that is not a valid frame
      */
     public Frame receive() throws IOException, ProtocolException {
-        return RmrCodec.read(in);
+        return receive((type, length) -> { });
+    }
+
+    /**
+     * As {@link #receive()}; a frame over the connection's {@link #frameLimit} is refused before
+     * its payload is read, and {@code admission} then sees the payload length before it is read.
+     */
+    public Frame receive(PayloadAdmission admission) throws IOException, ProtocolException {
+        try {
+            return RmrCodec.read(in, (type, length) -> {
+                int limit = frameLimit;
+                if (length > limit) {
+                    throw new ProtocolException(type + " payload of " + length + " bytes exceeds the limit of " + limit
+                            + (established ? "" : " before the session is established"));
+                }
+                admission.admit(type, length);
+                payloadSinceNanos = Math.max(1, System.nanoTime());
+            });
+        } finally {
+            payloadSinceNanos = 0;
+        }
+    }
+
+    /** When the connection was set up (System.nanoTime). */
+    public long openedNanos() {
+        return openedNanos;
+    }
+
+    /** When the payload {@link #receive} is reading started (System.nanoTime), or 0 when it reads none. */
+    public long payloadSinceNanos() {
+        return payloadSinceNanos;
+    }
+
+    /**
+     * Until {@link #establish()}, takes only handshake-sized frames ({@link #HANDSHAKE_FRAME_BYTES}):
+     * what a server does with a connection it has just accepted from an unknown peer.
+     */
+    public void restrictToHandshake() {
+        established = false;
+        frameLimit = HANDSHAKE_FRAME_BYTES;
+    }
+
+    /** The peer has been accepted (e.g. its Hello): frames up to {@link RmrCodec#MAX_PAYLOAD} from now on. */
+    public void establish() {
+        frameLimit = RmrCodec.MAX_PAYLOAD;
+        established = true;
+    }
+
+    public boolean isEstablished() {
+        return established;
+    }
+
+    /** The largest payload {@link #receive} takes now. */
+    public int frameLimit() {
+        return frameLimit;
+    }
+
+    /** Requests received on this connection hold their bytes in {@code share} until answered (see RequestServer). */
+    public void countInFlight(ByteBudget.Share share) {
+        inFlight = share;
+    }
+
+    public ByteBudget.Share inFlight() {
+        return inFlight;
     }
 
     /** The remote address, e.g. {@code 127.0.0.1:7001}. */

@@ -33,6 +33,14 @@ public final class RequestServer {
          * broke the protocol, another IOException when the connection broke or was closed locally.
          */
         void closed(Throwable cause);
+
+        /**
+         * The bytes the reply to {@code request} will hold (e.g. a read's data), charged to the
+         * connection's budget before the request is handled; the request's own payload is charged anyway.
+         */
+        default long replyBytes(Message request) {
+            return 0;
+        }
     }
 
     private RequestServer() {
@@ -48,20 +56,45 @@ public final class RequestServer {
     public static void serve(FramedConnection connection, Handler handler) {
         Objects.requireNonNull(handler, "handler");
         Throwable cause = null;
+        ByteBudget.Share budget = connection.inFlight();
+        // written by the admission and read right after receive(), both on this thread
+        int[] payloadBytes = new int[1];
         try (ExecutorService requests = Executors.newVirtualThreadPerTaskExecutor()) {
             try {
                 while (true) {
-                    Frame request = connection.receive();
-                    requests.execute(() -> answer(connection, request, handler));
+                    payloadBytes[0] = 0;
+                    Frame request;
+                    try {
+                        request = connection.receive(
+                                (type, length) -> payloadBytes[0] = budget.acquire(
+                                        Math.max(length, ByteBudget.REQUEST_OVERHEAD_BYTES), connection::isOpen));
+                    } catch (IOException | ProtocolException | RuntimeException | Error e) {
+                        // the budget is shared with the listener's other connections, so nothing may leak from it
+                        budget.release(payloadBytes[0]);
+                        throw e;
+                    }
+                    int held = payloadBytes[0];
+                    try {
+                        held += budget.acquire(handler.replyBytes(request.message()), connection::isOpen);
+                    } catch (IOException e) {
+                        budget.release(held);
+                        throw e;
+                    }
+                    int heldBytes = held;
+                    requests.execute(() -> answer(connection, request, handler, budget, heldBytes));
                 }
             } catch (ProtocolException e) {
                 cause = e;
                 refuse(connection, e);
             } catch (IOException e) {
                 cause = e;
-            } catch (RuntimeException | Error e) {
+            } catch (RuntimeException e) {
                 cause = e;
                 throw e;
+            } catch (Error e) {
+                // e.g. OutOfMemoryError: this connection ends, the daemon and its other connections go on
+                cause = e;
+                Logger.error(e, "reading from {} failed; closing the connection", connection.peer());
             } finally {
                 connection.close();
             }
@@ -70,15 +103,26 @@ public final class RequestServer {
         }
     }
 
-    private static void answer(FramedConnection connection, Frame request, Handler handler) {
-        Message reply = reply(connection.peer(), request.message(), handler);
+    /** Handles one request and sends the reply, then gives its bytes back to the budget. */
+    private static void answer(FramedConnection connection, Frame request, Handler handler, ByteBudget.Share budget,
+            int heldBytes) {
         try {
-            connection.send(request.requestId(), reply);
-        } catch (IllegalArgumentException e) {
-            Logger.error("reply {} to {} cannot be encoded: {}", reply, connection.peer(), e.getMessage());
-            sendFailure(connection, request.requestId(), "the reply cannot be encoded: " + e.getMessage());
-        } catch (IOException e) {
-            Logger.debug("reply {} to {} dropped: {}", reply, connection.peer(), e.getMessage());
+            Message reply = reply(connection.peer(), request.message(), handler);
+            try {
+                connection.send(request.requestId(), reply);
+            } catch (IllegalArgumentException e) {
+                Logger.error("reply {} to {} cannot be encoded: {}", reply, connection.peer(), e.getMessage());
+                sendFailure(connection, request.requestId(), "the reply cannot be encoded: " + e.getMessage());
+            } catch (IOException e) {
+                Logger.debug("reply {} to {} dropped: {}", reply, connection.peer(), e.getMessage());
+            }
+        } catch (Error e) {
+            // the peer waits for a reply that will not come, so it must see the connection end
+            Logger.error(e, "{} from {} failed; closing the connection", request.message().getClass().getSimpleName(),
+                    connection.peer());
+            connection.close();
+        } finally {
+            budget.release(heldBytes);
         }
     }
 

@@ -49,6 +49,7 @@ import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -79,8 +80,10 @@ public final class RmrCodec {
      */
     public static final int VERSION = 3;
     public static final int HEADER_BYTES = 20;
-    /** The largest payload: 64 MiB of data plus room for the fields around it. */
-    public static final int MAX_PAYLOAD = (64 << 20) + 4096;
+    /** The most data one Read, Write or Data carries. */
+    public static final int MAX_DATA_BYTES = 64 << 20;
+    /** The largest payload: {@link #MAX_DATA_BYTES} of data plus room for the fields around it. */
+    public static final int MAX_PAYLOAD = MAX_DATA_BYTES + 4096;
     /** Pool and pool-state names, as in the store metadata. */
     public static final int MAX_NAME_BYTES = 64;
     /**
@@ -100,6 +103,8 @@ public final class RmrCodec {
     static final int LENGTH_OFFSET = 16;
 
     private static final int MAX_LIST_SIZE = 0xFFFF;
+    /** Arrays in a payload start this large and double as their bytes arrive. */
+    private static final int FIRST_PIECE_BYTES = 64 * 1024;
     private static final byte[] NO_TRAILING_ARRAY = new byte[0];
 
     private RmrCodec() {
@@ -228,6 +233,15 @@ public final class RmrCodec {
      * @throws ProtocolException the bytes are not a valid frame, or the stream ended inside one
      */
     public static Frame read(InputStream in) throws IOException, ProtocolException {
+        return read(in, (type, length) -> { });
+    }
+
+    /**
+     * Reads one frame, letting {@code admission} see its type and payload length after the header
+     * and before any byte of the payload is read or allocated: it may refuse the frame with a
+     * {@link ProtocolException} or wait (e.g. for room in a budget of bytes in flight).
+     */
+    public static Frame read(InputStream in, PayloadAdmission admission) throws IOException, ProtocolException {
         byte[] header = in.readNBytes(HEADER_BYTES);
         if (header.length == 0) {
             throw new EOFException("the peer closed the connection");
@@ -256,6 +270,7 @@ public final class RmrCodec {
             throw new ProtocolException(type.recordName + " payload of " + length + " bytes exceeds the limit of "
                     + MAX_PAYLOAD);
         }
+        admission.admit(type.recordName, length);
         PayloadReader payload = new PayloadReader(new DataInputStream(in), type.recordName, length);
         try {
             Message message = readFields(type, payload);
@@ -647,19 +662,30 @@ public final class RmrCodec {
         long[] longs(String field) throws IOException, ProtocolException {
             long count = u32(field);
             claim(8 * count, field);
-            long[] values = new long[(int) count];
-            for (int i = 0; i < values.length; i++) {
+            long[] values = new long[(int) Math.min(count, FIRST_PIECE_BYTES / Long.BYTES)];
+            for (int i = 0; i < count; i++) {
+                if (i == values.length) {
+                    values = Arrays.copyOf(values, (int) Math.min(count, 2L * values.length));
+                }
                 values[i] = in.readLong();
             }
             return values;
         }
 
+        /** Grows the array as the bytes arrive, so a declared length costs nothing until its bytes come. */
         byte[] bytes(String field) throws IOException, ProtocolException {
             long length = u32(field);
             claim(length, field);
-            byte[] bytes = new byte[(int) length];
-            in.readFully(bytes);
-            return bytes;
+            byte[] bytes = new byte[(int) Math.min(length, FIRST_PIECE_BYTES)];
+            int filled = 0;
+            while (true) {
+                in.readFully(bytes, filled, bytes.length - filled);
+                filled = bytes.length;
+                if (filled == length) {
+                    return bytes;
+                }
+                bytes = Arrays.copyOf(bytes, (int) Math.min(length, 2L * filled));
+            }
         }
     }
 }

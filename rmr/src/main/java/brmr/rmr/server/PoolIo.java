@@ -4,6 +4,7 @@ import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.map.DirtyMap;
 import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.protocol.RmrCodec;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -62,6 +63,10 @@ final class PoolIo {
 
     byte[] read(long offset, int length) throws RequestException {
         checkRange(offset, length);
+        if (length > RmrCodec.MAX_DATA_BYTES) {
+            throw new RequestException(Status.INVALID, "read of " + length + " bytes exceeds the limit of "
+                    + RmrCodec.MAX_DATA_BYTES);
+        }
         ensureClean(offset, length);
         return store.call("data read", disk -> readStore(disk, offset, length));
     }

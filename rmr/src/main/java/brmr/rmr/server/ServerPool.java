@@ -35,6 +35,8 @@ import org.tinylog.Logger;
 public final class ServerPool {
     /** How long a compute session's join waits for the requests of the session it replaces. */
     static final Duration STALE_DRAIN = Duration.ofSeconds(3);
+    /** WriteZeroes writes at most this many zero bytes at a time (a whole number of sectors). */
+    private static final int ZEROES_PIECE_BYTES = 1 << 20;
 
     private final String name;
     private final int memberId;
@@ -528,8 +530,16 @@ public final class ServerPool {
         current.io().write(offset, data);
     }
 
+    /** Range-checked before anything is allocated, then written in pieces so that a long range costs one piece of memory. */
     void writeZeroes(long offset, int length, List<Integer> missingMembers) throws RequestException {
-        write(offset, new byte[length], missingMembers);
+        requireServing().io().checkRange(offset, length);
+        byte[] zeroes = new byte[Math.min(length, ZEROES_PIECE_BYTES)];
+        for (long done = 0; done < length; done += zeroes.length) {
+            if (length - done < zeroes.length) {
+                zeroes = new byte[(int) (length - done)];
+            }
+            write(offset + done, zeroes, missingMembers);
+        }
     }
 
     /** A peer reports that members lack chunks: remember it durably; who is in service does not change. */

@@ -95,6 +95,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             throw e;
         }
         pool = target;
+        connection.establish();
         Logger.info("session {} from {} joined pool {} as {}", h.session(), connection.peer(), h.pool(), h.role());
         return ok;
     }
@@ -173,6 +174,16 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             case Message.Leave leave -> new Message.Ok();
             default -> throw new RequestException(Status.PROTOCOL, request.getClass().getSimpleName()
                     + " is not a request of a sync session");
+        };
+    }
+
+    @Override
+    public long replyBytes(Message request) {
+        Message.Hello h = hello;
+        return switch (request) {
+            case Message.Read r -> Math.max(0, r.length());
+            case Message.ReadChunk _ -> h == null ? 0 : Math.max(0, h.chunkSize());
+            default -> 0;
         };
     }
 

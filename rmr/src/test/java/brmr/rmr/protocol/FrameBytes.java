@@ -25,4 +25,11 @@ public final class FrameBytes {
         copy[RmrCodec.VERSION_OFFSET] = (byte) version;
         return copy;
     }
+
+    /** The header of {@code message}'s frame alone, declaring a payload of {@code payloadBytes} (e.g. far more than follows). */
+    public static byte[] headerDeclaring(Message message, long payloadBytes) {
+        byte[] header = java.util.Arrays.copyOf(encode(0, message), RmrCodec.HEADER_BYTES);
+        java.nio.ByteBuffer.wrap(header).putInt(RmrCodec.LENGTH_OFFSET, (int) payloadBytes);
+        return header;
+    }
 }

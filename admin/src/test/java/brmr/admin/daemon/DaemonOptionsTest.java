@@ -1,0 +1,34 @@
+package brmr.admin.daemon;
+
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DaemonOptionsTest {
+    private static final List<String> NAMES = List.of("state-dir", DaemonOptions.MAX_MEMORY.name());
+
+    @Test
+    void maxMemoryTakesWhatTheLauncherTurnsIntoAHeapCap() throws Exception {
+        for (String size : List.of("1g", "512m", "2G", "65536k")) {
+            DaemonOptions options = DaemonOptions.parse("brmr-server", new String[] {"--max-memory", size}, NAMES);
+            assertDoesNotThrow(options::checkMaxMemory);
+        }
+        for (String size : List.of("1", "0g", "1.5g", "1gb", "-1g", "lots")) {
+            DaemonOptions options = DaemonOptions.parse("brmr-server", new String[] {"--max-memory=" + size}, NAMES);
+            DaemonOptions.UsageException refused = assertThrows(DaemonOptions.UsageException.class,
+                    options::checkMaxMemory);
+            assertEquals("brmr-server: --max-memory: '" + size + "' is not a size such as 512m or 2g",
+                    refused.getMessage());
+        }
+    }
+
+    @Test
+    void usageListsMaxMemory() {
+        String usage = DaemonOptions.usage("brmr-client", "summary", List.of());
+        assertTrue(usage.contains("--max-memory SIZE"), usage);
+    }
+}
