@@ -2,10 +2,13 @@ package brmr.admin.client;
 
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.admin.metrics.ClientMetrics;
+import brmr.admin.metrics.MetricsServer;
 import brmr.rmr.client.PeerTimeout;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 
 /** {@code brmr-client}: the compute-client daemon; serves mapped pools as NBD exports. */
 public final class ClientDaemon {
@@ -22,16 +25,19 @@ public final class ClientDaemon {
             new DaemonOptions.Option("nbd", "HOST:PORT", "where mapped devices are served over NBD (default "
                     + DEFAULT_NBD + ")"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a storage node silent this long is failed, 1..300 "
-                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"),
+            MetricsServer.OPTION);
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The compute-client daemon: its pools' legs to "
                 + "the storage nodes, and the mapped devices over NBD.", args, OPTIONS);
         InetSocketAddress nbd;
         PeerTimeout peerTimeout;
+        Optional<InetSocketAddress> metricsAt;
         try {
             nbd = options.address("nbd", DEFAULT_NBD);
             peerTimeout = options.peerTimeout();
+            metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -42,8 +48,10 @@ public final class ClientDaemon {
             ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()));
             node.start();
             daemon.closeOnStop(node);
+            String metrics = MetricsServer.startIfAsked(metricsAt, daemon, new ClientMetrics(node.pools()));
+            daemon.events(new ClientStates(node));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
-                    "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort());
+                    "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort() + metrics);
         } catch (IOException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);

@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /** Command-line options shared by the daemons: {@code --state-dir}, {@code --socket}, {@code --listen} and friends. */
 public final class DaemonOptions {
@@ -118,6 +119,11 @@ public final class DaemonOptions {
             case "off" -> BlockDevice.DirectIo.OFF;
             default -> throw new UsageException(program + ": --direct-io: '" + value + "' is not auto, on or off");
         };
+    }
+
+    /** A {@code HOST:PORT} option without a default, e.g. {@code --metrics}: empty when not given. */
+    public Optional<InetSocketAddress> optionalAddress(String name) throws UsageException {
+        return values.containsKey(name) ? Optional.of(address(name, null)) : Optional.empty();
     }
 
     /** A {@code HOST:PORT} option; port 0 picks a free port. */

@@ -3,6 +3,8 @@ package brmr.admin.server;
 import brmr.admin.client.SessionPath;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.admin.metrics.MetricsServer;
+import brmr.admin.metrics.StorageMetrics;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
@@ -10,6 +12,7 @@ import brmr.device.BlockDevice;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 
 /** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
@@ -31,7 +34,8 @@ public final class StorageDaemon {
                     + SyncSettings.DEFAULT.queueDepth() + ")"),
             new DaemonOptions.Option("sync-rate-mib", "N", "sync and verify rate limit in MiB/s (default 0: none)"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
-                    + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + PeerTimeout.DEFAULT.toSeconds() + ")"),
+            MetricsServer.OPTION);
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
@@ -40,10 +44,12 @@ public final class StorageDaemon {
         BlockDevice.DirectIo directIo;
         InetSocketAddress listen;
         PeerTimeout peerTimeout;
+        Optional<InetSocketAddress> metricsAt;
         try {
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
             peerTimeout = options.peerTimeout();
+            metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
                     (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
@@ -60,8 +66,11 @@ public final class StorageDaemon {
             daemon.closeOnStop(node);
             PoolServer sessions = PoolServer.start(listen, node.pools());
             daemon.closeOnStop(sessions);
+            String metrics = MetricsServer.startIfAsked(metricsAt, daemon,
+                    new StorageMetrics(node.pools(), node.syncPools(), node.stores()));
+            daemon.events(new StorageStates(node));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
-                    "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());
+                    "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort() + metrics);
         } catch (IOException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);
