@@ -29,7 +29,7 @@ public final class ClientMetrics implements Supplier<String> {
                     "Chunks the client knows the member lacks (reads avoid them there).", dirty, "pool", name,
                     "member", String.valueOf(member)));
             for (Leg leg : pool.legs()) {
-                IoMetrics.states(out, "brmr_client_session_state", "The session (leg) to a storage node: 1 for its "
+                out.states("brmr_client_session_state", "The session (leg) to a storage node: 1 for its "
                         + "current state.", leg.state().label(), SESSION_STATES, "pool", name, "session", leg.name());
                 out.gauge("brmr_client_session_member_id", "The member id of the storage node behind the session, "
                         + "-1 before it answered.", leg.memberId(), "pool", name, "session", leg.name());

@@ -31,6 +31,14 @@ public final class Exposition {
         return this;
     }
 
+    /** A state as a set of gauges, one per possible value: 1 for the current one, 0 for the others. */
+    public Exposition states(String name, String help, String current, Iterable<String> all, String... labels) {
+        for (String state : all) {
+            gauge(name, help, state.equals(current) ? 1 : 0, with(labels, "state", state));
+        }
+        return this;
+    }
+
     /** One sample of a counter; its name ends in {@code _total}. */
     public Exposition counter(String name, String help, double value, String... labels) {
         if (!name.endsWith("_total")) {
@@ -91,7 +99,8 @@ public final class Exposition {
         return line.append(' ').append(number(value)).toString();
     }
 
-    private static String[] with(String[] labels, String name, String value) {
+    /** {@code labels} with one more name-value pair at the end. */
+    static String[] with(String[] labels, String name, String value) {
         String[] all = Arrays.copyOf(labels, labels.length + 2);
         all[labels.length] = name;
         all[labels.length + 1] = value;

@@ -2,7 +2,6 @@ package brmr.admin.metrics;
 
 import brmr.rmr.IoOp;
 import brmr.rmr.IoStats;
-import java.util.Arrays;
 
 /** The IO families of one {@link IoStats}, per op: operations, bytes, errors and the latency histogram. */
 final class IoMetrics {
@@ -15,9 +14,7 @@ final class IoMetrics {
      */
     static void add(Exposition out, String prefix, String where, IoStats stats, String... labels) {
         for (IoOp op : IoOp.values()) {
-            String[] withOp = Arrays.copyOf(labels, labels.length + 2);
-            withOp[labels.length] = "op";
-            withOp[labels.length + 1] = op.label();
+            String[] withOp = Exposition.with(labels, "op", op.label());
             out.counter(prefix + "_io_operations_total", "Block IO operations completed over " + where
                     + ", failed or not.", stats.operations(op), withOp);
             out.counter(prefix + "_io_bytes_total", "Bytes of the block IO operations over " + where
@@ -26,17 +23,6 @@ final class IoMetrics {
                     stats.errors(op), withOp);
             out.histogram(prefix + "_io_latency_seconds", "Time from request to reply of block IO operations over "
                     + where + ".", stats.latency(op), withOp);
-        }
-    }
-
-    /** A state as a set of gauges, one per possible value: 1 for the current one, 0 for the others. */
-    static void states(Exposition out, String name, String help, String current, Iterable<String> all,
-            String... labels) {
-        for (String state : all) {
-            String[] withState = Arrays.copyOf(labels, labels.length + 2);
-            withState[labels.length] = "state";
-            withState[labels.length + 1] = state;
-            out.gauge(name, help, state.equals(current) ? 1 : 0, withState);
         }
     }
 }

@@ -43,7 +43,7 @@ public final class StorageMetrics implements Supplier<String> {
             String name = pool.name();
             out.gauge("brmr_server_pool_member_id", "This node's member id in the pool.", pool.memberId(), "pool",
                     name);
-            IoMetrics.states(out, "brmr_server_pool_state", "The server pool's state: 1 for the current one.",
+            out.states("brmr_server_pool_state", "The server pool's state: 1 for the current one.",
                     pool.state().label(), POOL_STATES, "pool", name);
             out.gauge("brmr_server_pool_chunk_size_bytes", "The pool's chunk size.", pool.chunkSize(), "pool", name);
             store(out, pool);
@@ -78,7 +78,7 @@ public final class StorageMetrics implements Supplier<String> {
     }
 
     private static void sync(Exposition out, String pool, SyncProgress progress) {
-        IoMetrics.states(out, "brmr_server_sync_state", "The pool's sync thread: 1 for its current state.",
+        out.states("brmr_server_sync_state", "The pool's sync thread: 1 for its current state.",
                 progress.state().name().toLowerCase(Locale.ROOT), SYNC_STATES, "pool", pool);
         out.gauge("brmr_server_sync_synced_chunks", "Chunks the sync thread fetched since it started.",
                 progress.synced(), "pool", pool);
@@ -93,7 +93,7 @@ public final class StorageMetrics implements Supplier<String> {
 
     private static void syncSessions(Exposition out, SyncPool sync) {
         for (Leg leg : sync.sessions()) {
-            IoMetrics.states(out, "brmr_server_sync_session_state", "A sync session to a peer: 1 for its current "
+            out.states("brmr_server_sync_session_state", "A sync session to a peer: 1 for its current "
                     + "state.", leg.state().label(), SESSION_STATES, "pool", sync.name(), "session", leg.name());
         }
     }

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import brmr.rmr.LatencyHistogram;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class ExpositionTest {
@@ -69,6 +70,14 @@ class ExpositionTest {
                 # TYPE brmr_b gauge
                 brmr_b{pool="p1"} 2
                 """, text);
+    }
+
+    @Test
+    void aStateIsOneGaugePerPossibleValueWithOneSet() {
+        String text = new Exposition().states("brmr_s", "S.", "normal", List.of("created", "normal"),
+                "pool", "p1").render();
+        assertEquals("# HELP brmr_s S.\n# TYPE brmr_s gauge\nbrmr_s{pool=\"p1\",state=\"created\"} 0\n"
+                + "brmr_s{pool=\"p1\",state=\"normal\"} 1\n", text);
     }
 
     @Test
