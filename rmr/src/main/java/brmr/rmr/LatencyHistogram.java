@@ -1,7 +1,6 @@
 package brmr.rmr;
 
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLongArray;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -20,8 +19,11 @@ public final class LatencyHistogram {
         }
     }
 
-    /** Per bucket (not cumulative): operations whose duration fell into it; the last is above every bound. */
-    private final AtomicLongArray buckets = new AtomicLongArray(BOUNDS_SECONDS.length + 1);
+    /**
+     * Per bucket (not cumulative): operations whose duration fell into it; the last is above every bound.
+     * Adders rather than one atomic array: legs completing at once mostly hit the same bucket.
+     */
+    private final LongAdder[] buckets = new LongAdder[BOUNDS_SECONDS.length + 1];
     private final LongAdder sumNanos = new LongAdder();
 
     /**
@@ -31,12 +33,18 @@ public final class LatencyHistogram {
     public record Snapshot(double[] bounds, long[] cumulative, long count, double sumSeconds) {
     }
 
+    public LatencyHistogram() {
+        for (int i = 0; i < buckets.length; i++) {
+            buckets[i] = new LongAdder();
+        }
+    }
+
     public void record(long nanos) {
         int bucket = 0;
         while (bucket < BOUNDS_NANOS.length && nanos > BOUNDS_NANOS[bucket]) {
             bucket++;
         }
-        buckets.incrementAndGet(bucket);
+        buckets[bucket].increment();
         sumNanos.add(nanos);
     }
 
@@ -45,10 +53,10 @@ public final class LatencyHistogram {
         long[] cumulative = new long[BOUNDS_SECONDS.length];
         long running = 0;
         for (int i = 0; i < BOUNDS_SECONDS.length; i++) {
-            running += buckets.get(i);
+            running += buckets[i].sum();
             cumulative[i] = running;
         }
-        long count = running + buckets.get(BOUNDS_SECONDS.length);
+        long count = running + buckets[BOUNDS_SECONDS.length].sum();
         return new Snapshot(BOUNDS_SECONDS.clone(), cumulative, count, sumNanos.sum() / 1e9);
     }
 }
