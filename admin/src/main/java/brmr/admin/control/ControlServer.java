@@ -124,10 +124,22 @@ public final class ControlServer implements AutoCloseable {
                 });
             } catch (IOException e) {
                 Logger.debug("events stream ended: {}", e.getMessage());
+            } catch (RuntimeException e) {
+                Logger.error(e, "events stream failed");
+                // the subscriber sees its stream end rather than wait on a silent one
+                closeQuietly(client);
             } finally {
                 streams.remove(client);
             }
         });
+    }
+
+    private static void closeQuietly(SocketChannel client) {
+        try {
+            client.close();
+        } catch (IOException e) {
+            Logger.debug("closing an events stream: {}", e.getMessage());
+        }
     }
 
     private ControlCodec.Response handle(String line) {
