@@ -99,4 +99,28 @@ class MetricsIT {
             }
         }
     }
+
+    @Test
+    void theInitialSyncShowsInTheDirtyChunksAndTheSyncProgressOfTheNodeThatLacksThem() throws Exception {
+        Qemu.requireTools("promtool");
+        try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions().initialSync()
+                .serverOptions("--metrics", "127.0.0.1:0").start()) {
+            double chunks = pool.chunkCount();
+            String lacking = scrape(pool.daemon(2));
+            assertEquals(chunks, sample(lacking, "brmr_server_pool_dirty_chunks{pool=\"p1\",member=\"2\"}"));
+            assertEquals(1, sample(lacking, "brmr_server_sync_state{pool=\"p1\",state=\"idle\"}"));
+            assertEquals(chunks, sample(lacking, "brmr_server_sync_remaining_chunks{pool=\"p1\"}"));
+            assertEquals(1, sample(lacking, "brmr_server_sync_session_state{pool=\"p1\",session=\""
+                    + LocalPool.syncSession(2, 1) + "\",state=\"normal\"}"));
+
+            Recovery.syncToTheEnd(pool, 2);
+            String synced = scrape(pool.daemon(2));
+            assertEquals(0, sample(synced, "brmr_server_pool_dirty_chunks{pool=\"p1\",member=\"2\"}"));
+            assertEquals(1, sample(synced, "brmr_server_sync_state{pool=\"p1\",state=\"done\"}"));
+            assertEquals(chunks, sample(synced, "brmr_server_sync_synced_chunks{pool=\"p1\"}"));
+            assertEquals(0, sample(synced, "brmr_server_sync_remaining_chunks{pool=\"p1\"}"));
+            assertEquals(1, sample(synced, "brmr_server_sync_progress_ratio{pool=\"p1\"}"));
+            promtoolAccepts("node2-synced", synced);
+        }
+    }
 }
