@@ -14,15 +14,12 @@ import java.io.RandomAccessFile;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.util.List;
-import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** What events and metrics report of a storage node's pool and store, before and after the store fails. */
 class StorageStatesTest {
-    private static final long DISK_BYTES = 16L << 20;
-
     @TempDir
     Path dir;
 
@@ -39,13 +36,7 @@ class StorageStatesTest {
 
     @Test
     void aStoreThatFailsShowsAsAChangeOfPoolAndStoreAndInTheMetrics() throws Exception {
-        Path disk = dir.resolve("d.img");
-        try (RandomAccessFile raf = new RandomAccessFile(disk.toFile(), "rw")) {
-            raf.setLength(DISK_BYTES);
-        }
-        node.tree().write("rmr-server/ctl/join_pool", "poolname=p1 member_id=2");
-        node.tree().write("brmr-server/ctl/create_store", "device=" + disk + " pool=p1 mapped_size=20480");
-        node.stores().require("p1").persistMapped(UUID.randomUUID());
+        Path disk = StorageNodeTest.mappedStore(node, dir);
         StorageStates states = new StorageStates(node);
         StateSnapshot before = states.get();
         assertEquals(List.of(
