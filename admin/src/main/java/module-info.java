@@ -2,5 +2,6 @@
 module brmr.admin {
     requires brmr.rmr;
     requires com.fasterxml.jackson.jr.ob;
+    requires jdk.httpserver;
     requires org.tinylog.api;
 }

@@ -66,7 +66,8 @@ class CommandLineIT {
     @ValueSource(strings = {"brmr-server --listen nowhere", "brmr-client --nbd nowhere",
         "brmr-server --peer-timeout 0", "brmr-server --max-memory 1.5g", "brmr-client --max-memory=lots",
         "brmrctl --socket", "brmrctl frobnicate", "brmrctl read",
-        "brmrctl --socket /nonexistent/brmr.sock read rmr-server/ctl"})
+        "brmrctl --socket /nonexistent/brmr.sock read rmr-server/ctl", "brmr-server --metrics nowhere",
+        "brmr-client --metrics 127.0.0.1:70000", "brmrctl events now", "brmrctl --socket /nonexistent/brmr.sock events"})
     void everyErrorIsOneLineEndingInANewline(String commandLine) {
         String[] words = commandLine.split(" ");
         CommandResult result = run(words[0], java.util.Arrays.copyOfRange(words, 1, words.length));

@@ -3,10 +3,13 @@ package brmr.admin.client;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import brmr.admin.daemon.JournalRestore;
+import brmr.admin.metrics.ClientMetrics;
+import brmr.admin.metrics.MetricsServer;
 import brmr.rmr.client.PeerTimeout;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 
 /** {@code brmr-client}: the compute-client daemon; serves mapped pools as NBD exports. */
 public final class ClientDaemon {
@@ -24,7 +27,8 @@ public final class ClientDaemon {
                     + DEFAULT_NBD + ")"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a storage node silent this long is failed, 1..300 "
                     + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"),
-            DaemonOptions.restoreOption());
+            DaemonOptions.restoreOption(),
+            MetricsServer.OPTION);
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The compute-client daemon: its pools' legs to "
@@ -32,10 +36,12 @@ public final class ClientDaemon {
         InetSocketAddress nbd;
         PeerTimeout peerTimeout;
         boolean restore;
+        Optional<InetSocketAddress> metricsAt;
         try {
             restore = options.restore();
             nbd = options.address("nbd", DEFAULT_NBD);
             peerTimeout = options.peerTimeout();
+            metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -50,8 +56,10 @@ public final class ClientDaemon {
             daemon.closeOnStop(node);
             daemon.closeOnStop(journal);
             node.restored(journal.replay(node.tree()));
+            String metrics = MetricsServer.startIfAsked(metricsAt, daemon, new ClientMetrics(node.pools()));
+            daemon.events(new ClientStates(node));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
-                    "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort());
+                    "nbd=" + node.nbdAddress().getHostString() + ":" + node.nbdAddress().getPort() + metrics);
         } catch (IOException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);

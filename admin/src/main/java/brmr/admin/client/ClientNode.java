@@ -115,8 +115,14 @@ public final class ClientNode implements AutoCloseable {
         return tree;
     }
 
-    private synchronized List<MappedDevice> exports() {
+    /** The mapped devices: NBD serves them, events report them. */
+    synchronized List<MappedDevice> exports() {
         return new ArrayList<>(devices.values());
+    }
+
+    /** The client's pools, for metrics and events. */
+    public ClientPools pools() {
+        return pools;
     }
 
     private synchronized List<String> deviceNames() {

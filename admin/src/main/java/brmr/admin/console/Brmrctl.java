@@ -37,6 +37,8 @@ public final class Brmrctl {
                                     (a live bar on a terminal; --wait blocks until it ends; --json)
               verify POOL           online verify progress of a pool: chunks compared, differing chunks
                                     (as sync; --wait exits 0 if none differ, 2 if some do, 1 if it stopped)
+              events                the daemon's pools, sessions, stores and syncs, then each change as it
+                                    happens, one line each (--json: one object per field) until Ctrl-C
               (no command)          console: reads commands and runbook lines from standard input
             The socket comes from --socket, else $BRMR_SOCKET, else %s.
             """.formatted(DEFAULT_SOCKET);
@@ -150,6 +152,7 @@ public final class Brmrctl {
             case "status" -> rest.isEmpty() ? status() : usage("status");
             case "examine" -> rest.size() != 1 ? usage("examine DEVICE") : examine(Path.of(rest.getFirst()));
             case "sync" -> rest.size() != 1 ? usage("sync POOL [--wait] [--json]") : syncProgress(rest.getFirst());
+            case "events" -> rest.isEmpty() ? EventsCommand.run(this) : usage("events [--json]");
             case "verify" -> rest.size() != 1 ? usage("verify POOL [--wait] [--json]")
                     : verifyProgress(rest.getFirst());
             default -> {

@@ -1,5 +1,6 @@
 package brmr.admin.control;
 
+import brmr.admin.events.EventFeed;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -51,6 +52,17 @@ public final class ControlClient implements AutoCloseable {
             throw new IOException("the daemon closed the control connection");
         }
         return ControlCodec.decodeResponse(line);
+    }
+
+    /** Asks for the daemon's events and hands each to {@code sink}; returns when the daemon ends the stream. */
+    public void events(EventFeed.Sink sink) throws IOException, ControlException {
+        out.write((ControlCodec.encode(new ControlCodec.Request("events", null, null)) + "\n")
+                .getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        String line;
+        while ((line = in.readLine()) != null) {
+            sink.accept(ControlCodec.decodeEvent(line));
+        }
     }
 
     @Override

@@ -1,5 +1,7 @@
 package brmr.admin.control;
 
+import brmr.admin.events.EventFeed;
+import brmr.admin.events.StateSnapshot;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -15,6 +17,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.tinylog.Logger;
 
@@ -27,13 +31,22 @@ public final class ControlServer implements AutoCloseable {
     private final Path socket;
     private final ControlTree tree;
     private final Supplier<String> status;
+    /** The daemon's objects for {@code events}; null when it serves none. */
+    private final Supplier<StateSnapshot> states;
+    /** Connections streaming events, closed when the server closes; a concurrent set. */
+    private final Set<SocketChannel> streams = ConcurrentHashMap.newKeySet();
     private ServerSocketChannel channel;
     private Thread acceptor;
 
     public ControlServer(Path socket, ControlTree tree, Supplier<String> status) {
+        this(socket, tree, status, null);
+    }
+
+    public ControlServer(Path socket, ControlTree tree, Supplier<String> status, Supplier<StateSnapshot> states) {
         this.socket = socket;
         this.tree = tree;
         this.status = status;
+        this.states = states;
     }
 
     /** Binds the socket, refusing one that a live daemon still answers on and any file that is not a socket. */
@@ -80,13 +93,65 @@ public final class ControlServer implements AutoCloseable {
                         StandardCharsets.UTF_8));
                 OutputStream out = Channels.newOutputStream(client)) {
             String line;
-            while ((line = in.readLine()) != null) {
-                ControlCodec.Response response = handle(line);
-                out.write((ControlCodec.encode(response) + "\n").getBytes(StandardCharsets.UTF_8));
-                out.flush();
+            Thread feed = null;
+            try {
+                while ((line = in.readLine()) != null) {
+                    if (feed != null) {
+                        // an events stream only goes out; reading on tells when the subscriber leaves
+                        continue;
+                    }
+                    if (states != null && isEvents(line)) {
+                        feed = stream(client, out);
+                        continue;
+                    }
+                    ControlCodec.Response response = handle(line);
+                    out.write((ControlCodec.encode(response) + "\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                }
+            } finally {
+                if (feed != null) {
+                    feed.interrupt();
+                }
             }
         } catch (IOException e) {
             Logger.debug("control connection ended: {}", e.getMessage());
+        }
+    }
+
+    private static boolean isEvents(String line) {
+        try {
+            return ControlCodec.decodeRequest(line).op().equals("events");
+        } catch (ControlException e) {
+            return false;
+        }
+    }
+
+    /** Streams events to the connection until the subscriber leaves or the server closes. */
+    private Thread stream(SocketChannel client, OutputStream out) {
+        streams.add(client);
+        return Thread.ofVirtual().name("control-events").start(() -> {
+            try {
+                EventFeed.run(states, event -> {
+                    out.write((ControlCodec.encode(event) + "\n").getBytes(StandardCharsets.UTF_8));
+                    out.flush();
+                });
+            } catch (IOException e) {
+                Logger.debug("events stream ended: {}", e.getMessage());
+            } catch (RuntimeException e) {
+                Logger.error(e, "events stream failed");
+                // the subscriber sees its stream end rather than wait on a silent one
+                closeQuietly(client);
+            } finally {
+                streams.remove(client);
+            }
+        });
+    }
+
+    private static void closeQuietly(SocketChannel client) {
+        try {
+            client.close();
+        } catch (IOException e) {
+            Logger.debug("closing an events stream: {}", e.getMessage());
         }
     }
 
@@ -102,7 +167,9 @@ public final class ControlServer implements AutoCloseable {
                 }
                 case "list" -> String.join("\n", tree.list(request.path() == null ? "" : request.path()));
                 case "status" -> status.get();
-                default -> throw new ControlException("op", "'" + request.op() + "' is not read, write, list or status");
+                case "events" -> throw new ControlException("op", "this daemon streams no events");
+                default -> throw new ControlException("op", "'" + request.op()
+                        + "' is not read, write, list, status or events");
             };
             return ControlCodec.Response.success(output);
         } catch (ControlException e) {
@@ -126,6 +193,9 @@ public final class ControlServer implements AutoCloseable {
         if (channel != null) {
             channel.close();
             Files.deleteIfExists(socket);
+        }
+        for (SocketChannel stream : streams) {
+            stream.close();
         }
         if (acceptor != null) {
             try {

@@ -2,6 +2,7 @@ package brmr.admin.daemon;
 
 import brmr.admin.control.ControlServer;
 import brmr.admin.control.ControlTree;
+import brmr.admin.events.StateSnapshot;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +20,8 @@ public final class Daemon {
     private final String program;
     private final List<AutoCloseable> resources = new ArrayList<>();
     private final CountDownLatch stopped = new CountDownLatch(1);
+    /** The objects {@code brmrctl events} reports; set before serving, null for none. */
+    private Supplier<StateSnapshot> states;
 
     private Daemon(String program) {
         this.program = program;
@@ -46,6 +49,11 @@ public final class Daemon {
         return new Daemon(program);
     }
 
+    /** What the control socket's {@code events} stream reports; call before {@link #serveUntilStopped}. */
+    public void events(Supplier<StateSnapshot> snapshots) {
+        states = snapshots;
+    }
+
     /** Closed in reverse order when the daemon stops. */
     public void closeOnStop(AutoCloseable resource) {
         resources.add(resource);
@@ -57,7 +65,7 @@ public final class Daemon {
      */
     public void serveUntilStopped(Path socket, ControlTree tree, Supplier<String> status, String details)
             throws IOException {
-        ControlServer control = new ControlServer(socket, tree, status);
+        ControlServer control = new ControlServer(socket, tree, status, states);
         control.start();
         closeOnStop(control);
         System.out.println(program + " ready: socket=" + socket + " " + details + " pid=" + ProcessHandle.current().pid());

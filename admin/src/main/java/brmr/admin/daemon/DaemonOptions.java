@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.regex.Pattern;
 
 /** Command-line options shared by the daemons: {@code --state-dir}, {@code --socket}, {@code --listen} and friends. */
@@ -156,6 +157,11 @@ public final class DaemonOptions {
     public static Option restoreOption() {
         return new Option("restore", "yes|no", "re-apply the configuration kept in STATE-DIR/"
                 + ConfigJournal.FILE_NAME + " at start (default yes)");
+    }
+
+    /** A {@code HOST:PORT} option without a default, e.g. {@code --metrics}: empty when not given. */
+    public Optional<InetSocketAddress> optionalAddress(String name) throws UsageException {
+        return values.containsKey(name) ? Optional.of(address(name, null)) : Optional.empty();
     }
 
     /** A {@code HOST:PORT} option; port 0 picks a free port. */

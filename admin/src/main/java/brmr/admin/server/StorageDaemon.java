@@ -4,6 +4,8 @@ import brmr.admin.client.SessionPath;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
 import brmr.admin.daemon.JournalRestore;
+import brmr.admin.metrics.MetricsServer;
+import brmr.admin.metrics.StorageMetrics;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
@@ -11,6 +13,7 @@ import brmr.device.BlockDevice;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 
 /** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
@@ -33,7 +36,8 @@ public final class StorageDaemon {
             new DaemonOptions.Option("sync-rate-mib", "N", "sync and verify rate limit in MiB/s (default 0: none)"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
                     + PeerTimeout.DEFAULT.toSeconds() + ")"),
-            DaemonOptions.restoreOption());
+            DaemonOptions.restoreOption(),
+            MetricsServer.OPTION);
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
@@ -43,11 +47,13 @@ public final class StorageDaemon {
         InetSocketAddress listen;
         PeerTimeout peerTimeout;
         boolean restore;
+        Optional<InetSocketAddress> metricsAt;
         try {
             restore = options.restore();
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
             peerTimeout = options.peerTimeout();
+            metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
                     (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
@@ -67,8 +73,11 @@ public final class StorageDaemon {
             daemon.closeOnStop(sessions);
             daemon.closeOnStop(journal);
             node.restored(journal.replay(node.tree()));
+            String metrics = MetricsServer.startIfAsked(metricsAt, daemon,
+                    new StorageMetrics(node.pools(), node.syncPools(), node.stores()));
+            daemon.events(new StorageStates(node));
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
-                    "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());
+                    "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort() + metrics);
         } catch (IOException e) {
             System.err.println(PROGRAM + ": " + e.getMessage());
             System.exit(1);

@@ -29,8 +29,8 @@ class StorageNodeTest {
 
     private final StorageNode node = new StorageNode(BlockDevice.DirectIo.OFF, pool -> List.of());
 
-    @Test
-    void aFailedStoreShowsInItsStateAndStatusUntilItIsRemovedAndAddedAgain() throws Exception {
+    /** Pool p1 joined as member 2 with a mapped store on a new 16 MiB file {@code d.img} in {@code dir}. */
+    static Path mappedStore(StorageNode node, Path dir) throws Exception {
         Path disk = dir.resolve("d.img");
         try (RandomAccessFile raf = new RandomAccessFile(disk.toFile(), "rw")) {
             raf.setLength(DISK_BYTES);
@@ -38,6 +38,12 @@ class StorageNodeTest {
         node.tree().write("rmr-server/ctl/join_pool", "poolname=p1 member_id=2");
         node.tree().write("brmr-server/ctl/create_store", "device=" + disk + " pool=p1 mapped_size=20480");
         node.stores().require("p1").persistMapped(UUID.randomUUID());
+        return disk;
+    }
+
+    @Test
+    void aFailedStoreShowsInItsStateAndStatusUntilItIsRemovedAndAddedAgain() throws Exception {
+        Path disk = mappedStore(node, dir);
         ServerPool pool = node.pools().get("p1");
         try (RandomAccessFile raf = new RandomAccessFile(disk.toFile(), "rw")) {
             raf.setLength(DATA_OFFSET);

@@ -1,5 +1,6 @@
 package brmr.rmr.client;
 
+import brmr.rmr.IoOp;
 import brmr.rmr.PoolException;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
@@ -20,9 +21,21 @@ final class Calls {
      * times out) answers with an IO_ERROR Failure naming why.
      */
     static Map<Leg, Message> all(List<Leg> targets, Message request) {
+        return all(targets, request, null, 0);
+    }
+
+    /** As {@link #all(List, Message)}, recording each leg's reply as one {@code op} of {@code bytes} in its stats. */
+    static Map<Leg, Message> all(List<Leg> targets, Message request, IoOp op, long bytes) {
         Map<Leg, CompletableFuture<Message>> pending = new LinkedHashMap<>();
         for (Leg leg : targets) {
-            pending.put(leg, leg.callAsync(request));
+            long start = System.nanoTime();
+            CompletableFuture<Message> reply = leg.callAsync(request);
+            if (op != null) {
+                // timed where each reply lands, not where it is joined, so a slow leg does not bill the others
+                reply = reply.whenComplete((message, error) -> leg.ioStats().record(op, bytes,
+                        System.nanoTime() - start, error == null && !(message instanceof Message.Failure)));
+            }
+            pending.put(leg, reply);
         }
         Map<Leg, Message> replies = new LinkedHashMap<>();
         pending.forEach((leg, future) -> {

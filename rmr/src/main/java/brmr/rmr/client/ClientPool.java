@@ -429,6 +429,11 @@ public final class ClientPool {
         return known.summary();
     }
 
+    /** Per member: the chunks this client believes it lacks (for metrics). */
+    public Map<Integer, Long> knownDirtyCounts() {
+        return known.dirtyCounts();
+    }
+
     private void refreshLoop() {
         long ticks = 0;
         while (!closed) {

@@ -91,6 +91,13 @@ final class KnownDirty {
         return members;
     }
 
+    /** Per member the client has heard of: how many chunks it believes that member lacks. */
+    synchronized Map<Integer, Long> dirtyCounts() {
+        Map<Integer, Long> counts = new TreeMap<>();
+        maps.forEach((member, map) -> counts.put(member, map.dirtyCount()));
+        return counts;
+    }
+
     synchronized String summary() {
         return MapSummary.format(maps.values());
     }

@@ -1,5 +1,6 @@
 package brmr.rmr.client;
 
+import brmr.rmr.IoStats;
 import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
@@ -52,6 +53,7 @@ public final class Leg {
     private volatile StoreParams params;
     private volatile boolean enabledOnce;
     private volatile String lastError;
+    private final IoStats ioStats = new IoStats();
     /** Guarded by this: at most one reconnect loop per leg. */
     private Thread reconnecting;
     /** Guarded by this: set by {@link #reconnectNow()} to cut the loop's back-off short. */
@@ -113,6 +115,11 @@ public final class Leg {
 
     public String lastError() {
         return lastError;
+    }
+
+    /** The block IO the compute client sent over this leg. */
+    public IoStats ioStats() {
+        return ioStats;
     }
 
     /** The writer epoch the storage node had recorded when this leg last joined. */

@@ -1,5 +1,6 @@
 package brmr.rmr.client;
 
+import brmr.rmr.IoOp;
 import brmr.rmr.PoolException;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
@@ -89,15 +90,19 @@ final class ReplicatedIo {
         for (int i = 0; i < candidates.size(); i++) {
             Leg leg = candidates.get((start + i) % candidates.size());
             Message reply;
+            long sent = System.nanoTime();
             try {
                 reply = leg.call(new Message.Read(offset, length));
             } catch (IOException e) {
+                leg.ioStats().record(IoOp.READ, length, System.nanoTime() - sent, false);
                 errors.add(leg.name() + ": " + e.getMessage());
                 failed.accept(leg, e.getMessage());
                 continue;
             }
-            if (reply instanceof Message.Data data && data.data().length == length) {
-                System.arraycopy(data.data(), 0, buffer, bufferOffset, length);
+            byte[] read = reply instanceof Message.Data data && data.data().length == length ? data.data() : null;
+            leg.ioStats().record(IoOp.READ, length, System.nanoTime() - sent, read != null);
+            if (read != null) {
+                System.arraycopy(read, 0, buffer, bufferOffset, length);
                 return;
             }
             errors.add(leg.name() + ": " + Calls.describe(reply));
@@ -149,7 +154,7 @@ final class ReplicatedIo {
             List<Leg> took = new ArrayList<>();
             List<Integer> missedNow = new ArrayList<>();
             List<String> errors = new ArrayList<>();
-            for (Map.Entry<Leg, Message> reply : Calls.all(inService, request.apply(notInService)).entrySet()) {
+            for (Map.Entry<Leg, Message> reply : Calls.all(inService, request.apply(notInService), IoOp.WRITE, length).entrySet()) {
                 Leg leg = reply.getKey();
                 if (reply.getValue() instanceof Message.Ok) {
                     took.add(leg);
@@ -238,7 +243,7 @@ final class ReplicatedIo {
         }
         List<Leg> flushed = new ArrayList<>();
         List<String> errors = new ArrayList<>();
-        for (Map.Entry<Leg, Message> reply : Calls.all(inService, new Message.Flush()).entrySet()) {
+        for (Map.Entry<Leg, Message> reply : Calls.all(inService, new Message.Flush(), IoOp.FLUSH, 0).entrySet()) {
             if (reply.getValue() instanceof Message.Ok) {
                 flushed.add(reply.getKey());
             } else {

@@ -1,5 +1,7 @@
 package brmr.rmr.server;
 
+import brmr.rmr.IoOp;
+import brmr.rmr.IoStats;
 import brmr.rmr.PoolException;
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.RegisterMode;
@@ -46,6 +48,8 @@ public final class ServerPool {
     /** The sync sessions to peers; written under this, read anywhere. */
     private volatile PeerLink peers = PeerLink.NONE;
     private final VerifyThread verify = new VerifyThread(new PoolVerifyView(this));
+    /** The compute client's IO this pool served. */
+    private final IoStats ioStats = new IoStats();
     /** Guarded by this. */
     private PoolState state = PoolState.EMPTY;
     /** What a registration sees of this pool. */
@@ -73,6 +77,11 @@ public final class ServerPool {
 
     public int chunkSize() {
         return chunkSize;
+    }
+
+    /** The compute client's reads, writes and flushes this pool served. */
+    public IoStats ioStats() {
+        return ioStats;
     }
 
     public synchronized PoolState state() {
@@ -509,7 +518,7 @@ public final class ServerPool {
     }
 
     byte[] read(long offset, int length) throws RequestException {
-        return requireServing().io().read(offset, length);
+        return ioStats.time(IoOp.READ, length, () -> requireServing().io().read(offset, length));
     }
 
     /**
@@ -517,6 +526,13 @@ public final class ServerPool {
      * ({@code missingMembers}) are durably marked dirty for them and out of service.
      */
     void write(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
+        ioStats.time(IoOp.WRITE, data.length, () -> {
+            writeServing(offset, data, missingMembers);
+            return null;
+        });
+    }
+
+    private void writeServing(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
         Registration current = requireServing();
         current.unmapGuard().changed();
         current.io().checkRange(offset, data.length);
@@ -600,7 +616,10 @@ public final class ServerPool {
     }
 
     void flush() throws RequestException {
-        requireServing().io().flush();
+        ioStats.time(IoOp.FLUSH, 0, () -> {
+            requireServing().io().flush();
+            return null;
+        });
     }
 
     /** Sync: a whole chunk for a peer that lacks it; only a chunk this member holds clean is given out. */
