@@ -1,5 +1,6 @@
 package brmr.rmr.net;
 
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -18,21 +19,32 @@ import org.tinylog.Logger;
 public final class Listener implements AutoCloseable {
     private final ServerSocket serverSocket;
     private final InetSocketAddress address;
+    private final TransportSecurity security;
     private final Consumer<FramedConnection> onConnection;
     /** Accepted connections, so that close() can close them; closed ones are dropped at the next accept. */
     private final Set<FramedConnection> accepted = ConcurrentHashMap.newKeySet();
     private final Thread acceptor;
     private volatile boolean closed;
 
-    private Listener(ServerSocket serverSocket, Consumer<FramedConnection> onConnection) {
+    private Listener(ServerSocket serverSocket, TransportSecurity security, Consumer<FramedConnection> onConnection) {
         this.serverSocket = serverSocket;
+        this.security = security;
         this.address = (InetSocketAddress) serverSocket.getLocalSocketAddress();
         this.onConnection = onConnection;
         this.acceptor = Thread.ofVirtual().name("rmr-accept-" + address.getPort()).unstarted(this::acceptConnections);
     }
 
-    /** Binds {@code bind} (port 0 picks a free port) and starts accepting. */
+    /** Binds {@code bind} (port 0 picks a free port) and starts accepting plain TCP connections. */
     public static Listener open(InetSocketAddress bind, Consumer<FramedConnection> onConnection) throws IOException {
+        return open(bind, TransportSecurity.PLAIN, onConnection);
+    }
+
+    /**
+     * Binds {@code bind} and starts accepting connections protected by {@code security}: with TLS, a peer
+     * whose certificate the CA did not sign never reaches {@code onConnection}.
+     */
+    public static Listener open(InetSocketAddress bind, TransportSecurity security,
+            Consumer<FramedConnection> onConnection) throws IOException {
         Objects.requireNonNull(onConnection, "onConnection");
         ServerSocket serverSocket = new ServerSocket();
         try {
@@ -43,9 +55,9 @@ public final class Listener implements AutoCloseable {
             throw new IOException("cannot listen for RMR sessions on " + bind.getHostString() + ":" + bind.getPort()
                     + ": " + e.getMessage(), e);
         }
-        Listener listener = new Listener(serverSocket, onConnection);
+        Listener listener = new Listener(serverSocket, security, onConnection);
         listener.acceptor.start();
-        Logger.info("listening for RMR sessions on {}", listener.address);
+        Logger.info("listening for RMR sessions on {} ({})", listener.address, security);
         return listener;
     }
 
@@ -86,18 +98,29 @@ public final class Listener implements AutoCloseable {
                 }
                 return;
             }
-            FramedConnection connection;
-            try {
-                connection = new FramedConnection(socket);
-            } catch (IOException e) {
-                Logger.warn("cannot set up the connection from {}: {}", socket.getRemoteSocketAddress(), e.getMessage());
-                continue;
-            }
-            accepted.removeIf(c -> !c.isOpen());
-            accepted.add(connection);
-            Logger.debug("RMR connection from {} on {}", connection.peer(), address);
-            Thread.ofVirtual().name("rmr-connection-" + connection.peer()).start(() -> handOver(connection));
+            Thread.ofVirtual().name("rmr-connection-" + socket.getRemoteSocketAddress())
+                    .start(() -> setUp(socket));
         }
+    }
+
+    /** Runs on the connection's own thread, so that a slow TLS handshake holds up no other peer. */
+    private void setUp(Socket socket) {
+        FramedConnection connection;
+        try {
+            connection = new FramedConnection(security.accepted(socket, TransportSecurity.ClientCertificate.REQUIRED));
+        } catch (IOException e) {
+            Logger.warn("cannot set up the connection from {}: {}", socket.getRemoteSocketAddress(), e.getMessage());
+            return;
+        }
+        accepted.removeIf(c -> !c.isOpen());
+        accepted.add(connection);
+        if (closed) {
+            // close() may have run during the handshake, before this connection was in the set
+            connection.close();
+            return;
+        }
+        Logger.debug("RMR connection from {} on {}", connection.peer(), address);
+        handOver(connection);
     }
 
     private void handOver(FramedConnection connection) {
