@@ -2,10 +2,13 @@ package brmr.admin.client;
 
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.admin.nbd.NbdTlsMode;
 import brmr.rmr.client.PeerTimeout;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** {@code brmr-client}: the compute-client daemon; serves mapped pools as NBD exports. */
 public final class ClientDaemon {
@@ -15,23 +18,29 @@ public final class ClientDaemon {
     }
 
     private static final String DEFAULT_NBD = "127.0.0.1:10809";
-    private static final List<DaemonOptions.Option> OPTIONS = List.of(
+    private static final List<DaemonOptions.Option> OPTIONS = Stream.concat(Stream.of(
             new DaemonOptions.Option("state-dir", "DIR", "state directory: log, default socket (default /var/lib/brmr/"
                     + PROGRAM + ")"),
             new DaemonOptions.Option("socket", "PATH", "control socket for brmrctl (default STATE-DIR/control.sock)"),
             new DaemonOptions.Option("nbd", "HOST:PORT", "where mapped devices are served over NBD (default "
                     + DEFAULT_NBD + ")"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a storage node silent this long is failed, 1..300 "
-                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"),
+            new DaemonOptions.Option("nbd-tls", "off|optional|require", "NBD_OPT_STARTTLS on the export with the "
+                    + "--tls-* credentials (default off)")), DaemonOptions.TLS_OPTIONS.stream()).toList();
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The compute-client daemon: its pools' legs to "
                 + "the storage nodes, and the mapped devices over NBD.", args, OPTIONS);
         InetSocketAddress nbd;
         PeerTimeout peerTimeout;
+        TransportSecurity security;
+        NbdTlsMode nbdTls;
         try {
             nbd = options.address("nbd", DEFAULT_NBD);
             peerTimeout = options.peerTimeout();
+            security = options.transportSecurity();
+            nbdTls = options.nbdTls(security);
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -39,7 +48,8 @@ public final class ClientDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()));
+            ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()),
+                    security, nbdTls);
             node.start();
             daemon.closeOnStop(node);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,

@@ -4,14 +4,17 @@ import brmr.admin.control.ControlArgs;
 import brmr.admin.control.ControlException;
 import brmr.admin.control.ControlTree;
 import brmr.admin.nbd.NbdServer;
+import brmr.admin.nbd.NbdTlsMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.PoolException;
 import brmr.rmr.client.ClientPool;
 import brmr.rmr.client.ClientPools;
 import brmr.rmr.client.Leg;
+import brmr.rmr.client.LegConnector;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.tls.TransportSecurity;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -39,16 +42,18 @@ public final class ClientNode implements AutoCloseable {
 
     /** A client with a new identity of its own (tests). */
     public ClientNode(InetSocketAddress nbdAddress) {
-        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID());
+        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID(), TransportSecurity.PLAIN, NbdTlsMode.OFF);
     }
 
     /**
      * {@code peerTimeout}: the daemon's {@code --peer-timeout}, each pool's {@code peer_timeout} starts
-     * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}).
+     * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}); {@code security}
+     * protects the legs' sessions and, as {@code nbdTls} says, the NBD export.
      */
-    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId) {
-        this.pools = new ClientPools(peerTimeout, clientId);
-        this.nbd = new NbdServer(nbdAddress, this::exports);
+    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId,
+            TransportSecurity security, NbdTlsMode nbdTls) {
+        this.pools = new ClientPools(LegConnector.tcp(security), peerTimeout, clientId);
+        this.nbd = new NbdServer(nbdAddress, this::exports, nbdTls, security);
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-client/pools/{pool}", vars -> pools.all().stream().map(ClientPool::name).toList())
                 .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> addSession(pool(vars), value))

@@ -1,10 +1,7 @@
 package brmr.admin.nbd;
 
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.Closeable;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Socket;
@@ -13,17 +10,19 @@ import org.tinylog.Logger;
 
 /** One client connection: negotiation, then transmission, until either side ends it. */
 final class NbdConnection implements Closeable {
-    private static final int STREAM_BUFFER = 64 * 1024;
-
     private final Socket socket;
     private final ExportLookup exports;
+    private final NbdTlsMode tlsMode;
+    private final TransportSecurity security;
     private final String peer;
     private volatile boolean closing;
     private volatile String exportName;
 
-    NbdConnection(Socket socket, ExportLookup exports) {
+    NbdConnection(Socket socket, ExportLookup exports, NbdTlsMode tlsMode, TransportSecurity security) {
         this.socket = socket;
         this.exports = exports;
+        this.tlsMode = tlsMode;
+        this.security = security;
         this.peer = String.valueOf(socket.getRemoteSocketAddress());
     }
 
@@ -41,15 +40,13 @@ final class NbdConnection implements Closeable {
         Logger.info("NBD connection from {} opened", peer);
         try (socket) {
             socket.setTcpNoDelay(true);
-            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), STREAM_BUFFER));
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(),
-                    STREAM_BUFFER));
-            Optional<NegotiatedExport> chosen = new NbdNegotiation(in, out, exports, peer).run();
+            NbdStreams streams = new NbdStreams(socket);
+            Optional<NegotiatedExport> chosen = new NbdNegotiation(streams, exports, peer, tlsMode, security).run();
             if (chosen.isPresent()) {
                 exportName = chosen.get().export().name();
                 Logger.info("NBD client {} uses export '{}' ({} bytes{})", peer, exportName, chosen.get().size(),
                         chosen.get().readOnly() ? ", read-only" : "");
-                new NbdTransmission(in, out, chosen.get(), peer, this).run();
+                new NbdTransmission(streams.in(), streams.out(), chosen.get(), peer, this).run();
             }
         } catch (NbdProtocolException e) {
             Logger.warn("NBD protocol violation by {}: {}; closing the connection", peer, e.getMessage());
@@ -67,7 +64,7 @@ final class NbdConnection implements Closeable {
         Logger.info("NBD connection from {} closed", peer);
     }
 
-    /** Closes the socket, which ends {@link #serve()} once requests in flight have finished. */
+    /** Closes the TCP socket (under TLS too), which ends {@link #serve()} once requests in flight have finished. */
     @Override
     public void close() throws IOException {
         closing = true;

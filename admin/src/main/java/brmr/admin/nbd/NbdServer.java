@@ -1,5 +1,6 @@
 package brmr.admin.nbd;
 
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -18,15 +19,27 @@ import org.tinylog.Logger;
 public final class NbdServer implements AutoCloseable {
     private final InetSocketAddress bind;
     private final ExportLookup exports;
+    private final NbdTlsMode tlsMode;
+    private final TransportSecurity security;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     private ServerSocket serverSocket;
     private Thread acceptor;
     private boolean closed;
 
-    /** Serves what {@code exports} holds at the time each client asks; see {@link ExportLookup#find}. */
+    /** Serves what {@code exports} holds at the time each client asks; see {@link ExportLookup#find}. No TLS. */
     public NbdServer(InetSocketAddress bind, ExportLookup exports) {
+        this(bind, exports, NbdTlsMode.OFF, TransportSecurity.PLAIN);
+    }
+
+    /** As {@link #NbdServer(InetSocketAddress, ExportLookup)}, offering NBD_OPT_STARTTLS with {@code security}. */
+    public NbdServer(InetSocketAddress bind, ExportLookup exports, NbdTlsMode tlsMode, TransportSecurity security) {
+        if (tlsMode != NbdTlsMode.OFF && !security.isEnabled()) {
+            throw new IllegalArgumentException("NBD TLS mode " + tlsMode.label() + " needs TLS credentials");
+        }
         this.bind = Objects.requireNonNull(bind, "bind");
         this.exports = Objects.requireNonNull(exports, "exports");
+        this.tlsMode = tlsMode;
+        this.security = security;
     }
 
     /** Binds the listening socket (port 0 picks a free one) and starts accepting clients. */
@@ -44,7 +57,7 @@ public final class NbdServer implements AutoCloseable {
         }
         serverSocket = listening;
         acceptor = Thread.ofVirtual().name("nbd-accept-" + listening.getLocalPort()).start(this::acceptClients);
-        Logger.info("NBD server listening on {}", address());
+        Logger.info("NBD server listening on {} (TLS {})", address(), tlsMode.label());
     }
 
     /** The address actually bound; only valid after {@link #start()}. */
@@ -109,7 +122,7 @@ public final class NbdServer implements AutoCloseable {
                 }
                 return;
             }
-            NbdConnection connection = new NbdConnection(socket, exports);
+            NbdConnection connection = new NbdConnection(socket, exports, tlsMode, security);
             Thread thread = Thread.ofVirtual().name("nbd-" + connection.peer()).unstarted(() -> {
                 try {
                     connection.serve();

@@ -6,10 +6,12 @@ import brmr.admin.daemon.DaemonOptions;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
+import brmr.rmr.tls.TransportSecurity;
 import brmr.device.BlockDevice;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.stream.Stream;
 
 /** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
@@ -19,7 +21,7 @@ public final class StorageDaemon {
     private StorageDaemon() {
     }
 
-    private static final List<DaemonOptions.Option> OPTIONS = List.of(
+    private static final List<DaemonOptions.Option> OPTIONS = Stream.concat(Stream.of(
             new DaemonOptions.Option("state-dir", "DIR", "state directory: log, default socket (default /var/lib/brmr/"
                     + PROGRAM + ")"),
             new DaemonOptions.Option("socket", "PATH", "control socket for brmrctl (default STATE-DIR/control.sock)"),
@@ -31,7 +33,7 @@ public final class StorageDaemon {
                     + SyncSettings.DEFAULT.queueDepth() + ")"),
             new DaemonOptions.Option("sync-rate-mib", "N", "sync and verify rate limit in MiB/s (default 0: none)"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
-                    + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + PeerTimeout.DEFAULT.toSeconds() + ")")), DaemonOptions.TLS_OPTIONS.stream()).toList();
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
@@ -40,10 +42,12 @@ public final class StorageDaemon {
         BlockDevice.DirectIo directIo;
         InetSocketAddress listen;
         PeerTimeout peerTimeout;
+        TransportSecurity security;
         try {
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
             peerTimeout = options.peerTimeout();
+            security = options.transportSecurity();
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
                     (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
@@ -54,11 +58,11 @@ public final class StorageDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            StorageNode node = new StorageNode(directIo, sync, peerTimeout);
+            StorageNode node = new StorageNode(directIo, sync, peerTimeout, security);
             daemon.closeOnStop(node.syncPools());
             // closed after the sessions: a store is drained of IO in flight before its descriptor closes
             daemon.closeOnStop(node);
-            PoolServer sessions = PoolServer.start(listen, node.pools());
+            PoolServer sessions = PoolServer.start(listen, node.pools(), security);
             daemon.closeOnStop(sessions);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());

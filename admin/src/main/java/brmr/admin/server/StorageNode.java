@@ -11,6 +11,7 @@ import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
 import brmr.rmr.PoolException;
 import brmr.rmr.client.Leg;
+import brmr.rmr.client.LegConnector;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.RequestException;
 import brmr.rmr.server.SyncProgress;
@@ -21,6 +22,7 @@ import brmr.rmr.sync.SyncPools;
 import brmr.rmr.map.DirtyMap;
 import brmr.rmr.server.ServerPool;
 import brmr.rmr.server.ServerPools;
+import brmr.rmr.tls.TransportSecurity;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -40,18 +42,20 @@ public final class StorageNode implements AutoCloseable {
     private final StoreOperations stores;
     private final ControlTree tree = new ControlTree();
 
-    /** A storage node that asks its peers over its own sync sessions. */
-    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout) {
-        this(directIo, sync, peerTimeout, null);
+    /** A storage node that asks its peers over its own sync sessions, protected by {@code security}. */
+    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
+            TransportSecurity security) {
+        this(directIo, sync, peerTimeout, security, null);
     }
 
     /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers) {
-        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), peers);
+        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), TransportSecurity.PLAIN, peers);
     }
 
-    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout, PeerStores peers) {
-        this.syncPools = new SyncPools(peerTimeout);
+    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
+            TransportSecurity security, PeerStores peers) {
+        this.syncPools = new SyncPools(LegConnector.tcp(security), peerTimeout);
         this.pools = new ServerPools(sync);
         this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
         syncFiles();
