@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real NBD and disk tools the tests drive; without root it only says what is missing.
 # fio (with its built-in nbd engine) drives DiskFailureIT and FrozenPeerIT; mount brings losetup and the
-# tmpfs mount/umount of DiskFailureIT; procps brings the kill that freezes a node in FrozenPeerIT.
+# tmpfs mount/umount of DiskFailureIT; procps brings the kill that freezes a node in FrozenPeerIT; openssl makes
+# the throwaway certificates of the TLS tests (scripts/test-certs.sh).
 set -euo pipefail
-packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps)
+packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -38,6 +38,7 @@ public final class ClientNode implements AutoCloseable {
     /** Guarded by this: mapped devices by their number N of {@code brmrN}. */
     private final Map<Integer, MappedDevice> devices = new TreeMap<>();
     private final NbdServer nbd;
+    private final NbdTlsMode nbdTls;
     private final ControlTree tree = new ControlTree();
 
     /** A client with a new identity of its own (tests). */
@@ -54,6 +55,7 @@ public final class ClientNode implements AutoCloseable {
             TransportSecurity security, NbdTlsMode nbdTls) {
         this.pools = new ClientPools(LegConnector.tcp(security), peerTimeout, clientId);
         this.nbd = new NbdServer(nbdAddress, this::exports, nbdTls, security);
+        this.nbdTls = nbdTls;
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-client/pools/{pool}", vars -> pools.all().stream().map(ClientPool::name).toList())
                 .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> addSession(pool(vars), value))
@@ -123,7 +125,9 @@ public final class ClientNode implements AutoCloseable {
 
     private String nbdUri(String exportName) {
         InetSocketAddress address = nbd.address();
-        return "nbd://" + address.getHostString() + ":" + address.getPort() + "/" + exportName;
+        // nbds:// tells NBD clients that TLS is required, as the export then insists on it
+        String scheme = nbdTls == NbdTlsMode.REQUIRE ? "nbds://" : "nbd://";
+        return scheme + address.getHostString() + ":" + address.getPort() + "/" + exportName;
     }
 
 
