@@ -6,12 +6,13 @@
 #   plain      no TLS anywhere
 #   rmr-tls    --tls-cert/--tls-key/--tls-ca on every daemon: the client's legs run mutual TLS 1.3;
 #              the NBD export stays plain, so the difference to `plain` is the cost of TLS on RMR
-#   all-tls    as rmr-tls, and the client exports with --nbd-tls require (fio connects over nbds://)
-# Each pool is filled once with sequential 1 MiB writes (untimed), then two fio jobs run through
-# fio's nbd engine for BENCH_SECONDS each:
+#   all-tls    as rmr-tls, and the client exports with --nbd-tls require
+# Each pool is first filled with BENCH_SIZE_MIB of random data by nbdcopy (timed: the `fill` column;
+# over nbds:// with tls-certificates=DIR in all-tls), then two fio jobs run through fio's nbd engine
+# for BENCH_SECONDS each (not in all-tls: fio's nbd engine refuses the tls-certificates= of a URI):
 #   seq-write   1 MiB sequential writes      rand-write  4 KiB random writes
 # Prints MiB/s, IOPS and mean completion latency per job and mode, the ratio to `plain`, and the CPU
-# seconds the three daemons used during the timed jobs. Certificates are throwaway ones from
+# time the three daemons used per IO during each job (less sensitive than MiB/s to other load). Certificates are throwaway ones from
 # scripts/test-certs.sh (EC P-256, so TLS_AES_128_GCM_SHA256 or TLS_AES_256_GCM_SHA384 with ECDHE).
 #
 # How to run (needs fio with the nbd engine, openssl, python3 and the image; losetup for loop devices):
@@ -32,17 +33,16 @@ IODEPTH=${BENCH_IODEPTH:-16}
 MODES=(plain rmr-tls all-tls)
 JOBS=(seq-write rand-write)
 
-# run_fio MODE JOB: one fio job against URI; JSON to WORK/results/MODE.JOB.json. "prefill" is untimed.
+# run_fio MODE JOB: one timed fio job against URI; JSON to WORK/results/MODE.JOB.json.
 run_fio() {
   local mode=$1 job=$2 out=$WORK/results/$1.$2
-  local args=(--name="$job" --ioengine=nbd --uri="$FIO_URI" --size="${SIZE_MIB}M" --iodepth="$IODEPTH"
-    --direct=1 --numjobs=1 --output-format=json --output="$out.json")
+  local args=(--name="$job" --ioengine=nbd --uri="$URI" --size="${SIZE_MIB}M" --iodepth="$IODEPTH"
+    --direct=1 --numjobs=1 --output-format=json --output="$out.json" --time_based --runtime="$RUNTIME")
   case $job in
-    prefill | seq-write) args+=(--rw=write --bs=1M) ;;
+    seq-write) args+=(--rw=write --bs=1M) ;;
     rand-write) args+=(--rw=randwrite --bs=4k --norandommap --randrepeat=0) ;;
   esac
-  [ "$job" = prefill ] || args+=(--time_based --runtime="$RUNTIME")
-  run_bg "$out.log" fio "${args[@]}" || { cat "$out.log" >&2; die "fio $job in mode $mode ($FIO_URI) failed"; }
+  run_bg "$out.log" fio "${args[@]}" || { cat "$out.log" >&2; die "fio $job in mode $mode ($URI) failed"; }
 }
 
 # daemon_cpu: CPU seconds used so far by the two storage nodes and the client together.
@@ -65,16 +65,21 @@ bench_mode() {
   start_storage "$RUN" 1 32
   start_storage "$RUN" 2 32
   start_client "$RUN"
-  FIO_URI=$URI
-  [[ $URI != nbds://* ]] || FIO_URI="$URI?tls-certificates=$CERTS"
-  log "$mode: $FIO_URI -- prefill ${SIZE_MIB} MiB"
-  run_fio "$mode" prefill
-  cpu_before=$(daemon_cpu)
-  for job in "${JOBS[@]}"; do
+  local target=$URI t0 t1
+  [[ $URI != nbds://* ]] || target="$URI?tls-certificates=$CERTS"
+  log "$mode: $target -- fill ${SIZE_MIB} MiB with nbdcopy"
+  t0=$(now)
+  run_bg "$RUN/fill.log" nbdcopy "$DATA_FILE" "$target" || { cat "$RUN/fill.log" >&2; die "nbdcopy to $target failed"; }
+  t1=$(now)
+  calc "$SIZE_MIB / ($t1 - $t0)" .1f > "$WORK/results/$mode.fill"
+  local jobs=("${JOBS[@]}")
+  [ "$mode" != all-tls ] || jobs=()
+  for job in ${jobs[@]+"${jobs[@]}"}; do
     log "$mode: $job (${RUNTIME}s)"
+    cpu_before=$(daemon_cpu)
     run_fio "$mode" "$job"
+    calc "$(daemon_cpu) - $cpu_before" > "$WORK/results/$mode.$job.cpu"
   done
-  echo "$(calc "$(daemon_cpu) - $cpu_before" .1f)" > "$WORK/results/$mode.cpu"
   stop_processes
   detach_loops
   rm -rf "$RUN"
@@ -87,32 +92,43 @@ import json, os, sys
 
 results, modes, jobs, runtime = sys.argv[1], sys.argv[2].split(), sys.argv[3].split(), int(sys.argv[4])
 
+def text(name):
+    with open(os.path.join(results, name)) as f:
+        return f.read().strip()
+
 def figures(mode, job):
+    if not os.path.exists(os.path.join(results, f"{mode}.{job}.json")):
+        return None
     with open(os.path.join(results, f"{mode}.{job}.json")) as f:
         j = json.load(f)["jobs"][0]
     if j["error"]:
         sys.exit(f"fio reported error {j['error']} for {mode} {job}")
     w = j["write"]
-    return w["bw_bytes"] / 2**20, w["iops"], w["clat_ns"]["mean"] / 1000
+    cpu_us_per_io = float(text(f"{mode}.{job}.cpu")) * 1e6 / w["total_ios"] if w["total_ios"] else 0
+    return w["bw_bytes"] / 2**20, w["iops"], w["clat_ns"]["mean"] / 1000, cpu_us_per_io
 
 rows = {(m, j): figures(m, j) for m in modes for j in jobs}
-table = [["mode"] + [h for j in jobs for h in (f"{j} MiB/s", "IOPS", "lat us", "vs plain")] + ["daemon CPU s"]]
+table = [["mode", "fill MiB/s", "vs plain"]
+         + [h for j in jobs for h in (f"{j} MiB/s", "IOPS", "lat us", "vs plain", "CPU us/IO")]]
+base_fill = float(text(f"{modes[0]}.fill"))
 for m in modes:
-    row = [m]
+    fill = float(text(f"{m}.fill"))
+    row = [m, f"{fill:.1f}", f"{fill / base_fill:.2f}"]
     for j in jobs:
-        mib, iops, lat = rows[(m, j)]
+        if rows[(m, j)] is None:
+            row += ["-"] * 5
+            continue
+        mib, iops, lat, cpu = rows[(m, j)]
         base = rows[(modes[0], j)][0]
-        row += [f"{mib:.1f}", f"{iops:.0f}", f"{lat:.0f}", f"{mib / base:.2f}" if base else "-"]
-    with open(os.path.join(results, f"{m}.cpu")) as f:
-        row.append(f.read().strip())
+        row += [f"{mib:.1f}", f"{iops:.0f}", f"{lat:.0f}", f"{mib / base:.2f}" if base else "-", f"{cpu:.0f}"]
     table.append(row)
 widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
 for n, r in enumerate(table):
     print("  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths))))
     if n == 0:
         print("  ".join("-" * w for w in widths))
-print(f"(vs plain: MiB/s over plain's; daemon CPU s: both storage nodes and the client during the "
-      f"{len(jobs)} x {runtime} s of timed jobs)")
+print(f"(fill: nbdcopy of random data over the whole device; vs plain: MiB/s over plain's; CPU us/IO: CPU time "
+      f"of both storage nodes and the client during the {runtime} s job over the IOs it completed)")
 PY
 }
 
@@ -131,6 +147,8 @@ main() {
   ensure_image
   CERTS=$WORK/certs
   bash scripts/test-certs.sh "$CERTS"
+  DATA_FILE=$WORK/data.img
+  head -c $((SIZE_MIB << 20)) /dev/urandom > "$DATA_FILE"
   log "${SIZE_MIB} MiB device, ${RUNTIME}s per job, iodepth $IODEPTH, chunk_size $CHUNK_SIZE," \
     "disks $([ "$USE_LOOP" = 1 ] && echo "on loop devices" || echo "plain files") under $WORK"
   for mode in "${MODES[@]}"; do

@@ -25,11 +25,19 @@ import java.util.regex.Pattern;
 final class PemFiles {
     /** PEM files are small; this bounds what a wrong path (e.g. a disk image) makes us read. */
     private static final long MAXIMUM_BYTES = 1 << 20;
-    private static final Pattern BLOCK = Pattern.compile(
-            "-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]*)-----END \\1-----");
+    private static final Pattern BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----(.*?)-----END \\1-----",
+            Pattern.DOTALL);
     private static final List<String> KEY_ALGORITHMS = List.of("RSA", "EC", "EdDSA");
 
-    private record Block(String label, byte[] der) {
+    /** One {@code -----BEGIN LABEL-----} block; its body is decoded only when it is used. */
+    private record Block(String option, Path file, String label, String body) {
+        byte[] der() throws TlsSetupException {
+            try {
+                return Base64.getMimeDecoder().decode(body);
+            } catch (IllegalArgumentException e) {
+                throw new TlsSetupException(option, file + ": not PEM: bad base64 in a " + label + " block");
+            }
+        }
     }
 
     private PemFiles() {
@@ -96,11 +104,7 @@ final class PemFiles {
         List<Block> blocks = new ArrayList<>();
         Matcher matcher = BLOCK.matcher(text);
         while (matcher.find()) {
-            try {
-                blocks.add(new Block(matcher.group(1), Base64.getMimeDecoder().decode(matcher.group(2))));
-            } catch (IllegalArgumentException e) {
-                throw new TlsSetupException(option, file + ": not PEM: bad base64 in a " + matcher.group(1) + " block");
-            }
+            blocks.add(new Block(option, file, matcher.group(1), matcher.group(2)));
         }
         if (blocks.isEmpty()) {
             throw new TlsSetupException(option, file + ": not PEM (no -----BEGIN ...----- block)");

@@ -67,6 +67,12 @@ class TransportSecurityTest {
         Path pkcs1 = dir.resolve("pkcs1.pem");
         openssl("pkey", "-in", rsa.toString(), "-traditional", "-out", pkcs1.toString());
         assertRefused("tls-key", "a PKCS#1 RSA key, not PKCS#8", file("node-cert.pem"), pkcs1, file("ca-cert.pem"));
+        Path legacyEncrypted = dir.resolve("legacy.pem");
+        openssl("rsa", "-in", rsa.toString(), "-traditional", "-aes256", "-passout", "pass:secret", "-out",
+                legacyEncrypted.toString());
+        assertTrue(Files.readString(legacyEncrypted).contains("Proc-Type: 4,ENCRYPTED"), "a PEM block with headers");
+        assertRefused("tls-key", "a PKCS#1 RSA key, not PKCS#8", file("node-cert.pem"), legacyEncrypted,
+                file("ca-cert.pem"));
         assertRefused("tls-key", "does not match the certificate", file("node-cert.pem"), rsa, file("ca-cert.pem"));
     }
 
