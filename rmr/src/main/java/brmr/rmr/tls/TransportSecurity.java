@@ -32,6 +32,8 @@ public final class TransportSecurity {
     /** No TLS: sockets are used as they are. */
     public static final TransportSecurity PLAIN = new TransportSecurity(null);
     private static final String PROTOCOL = "TLSv1.3";
+    private static final String[] CIPHER_SUITES = {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384",
+        "TLS_CHACHA20_POLY1305_SHA256"};
 
     /** Whether the accepting side insists on a client certificate. */
     public enum ClientCertificate {
@@ -129,6 +131,9 @@ public final class TransportSecurity {
     private SSLParameters parameters() {
         SSLParameters parameters = context.getDefaultSSLParameters();
         parameters.setProtocols(new String[] {PROTOCOL});
+        // AES-128 first: 10 rounds instead of AES-256's 14 on every byte of the data path
+        parameters.setCipherSuites(CIPHER_SUITES);
+        parameters.setUseCipherSuitesOrder(true);
         return parameters;
     }
 
