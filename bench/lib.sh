@@ -12,6 +12,8 @@ LOOP_DIO=${BENCH_LOOP_DIO:-0}
 JAVA_OPTIONS=${BENCH_JAVA_OPTIONS:-}
 SOURCE_IMAGE=${BRMR_IMAGE:-$REPO/packaging/target/brmr}
 IMAGE=""
+SERVER_OPTIONS=()   # extra options of every brmr-server (e.g. --tls-cert ...), set by a bench script
+CLIENT_OPTIONS=()   # extra options of the brmr-client
 POOL=p1
 SECTORS=$((SIZE_MIB * 2048))
 READY_TIMEOUT=60
@@ -236,7 +238,8 @@ wait_state() {
 # NODE_ADDR[MEMBER], NODE_PID[MEMBER] and NODE_FILE[MEMBER] (the backing file of its disk).
 start_storage() {
   local dir=$1/node$2 member=$2 depth=$3
-  start_daemon "$dir" brmr-server --listen 127.0.0.1:0 --direct-io on --sync-queue-depth "$depth"
+  start_daemon "$dir" brmr-server --listen 127.0.0.1:0 --direct-io on --sync-queue-depth "$depth" \
+    ${SERVER_OPTIONS[@]+"${SERVER_OPTIONS[@]}"}
   NODE_ADDR[member]=$(ready_field listen)
   NODE_PID[member]=$PID
   make_disk "$1/disk$member.img" "$(store_bytes)"
@@ -261,7 +264,7 @@ join_sync() {
 # URI to the NBD export and CLIENT_PID.
 start_client() {
   local dir=$1/client member
-  start_daemon "$dir" brmr-client --nbd 127.0.0.1:0
+  start_daemon "$dir" brmr-client --nbd 127.0.0.1:0 ${CLIENT_OPTIONS[@]+"${CLIENT_OPTIONS[@]}"}
   CLIENT_PID=$PID
   ctl "$dir" write rmr-client/ctl/join_pool "poolname=$POOL chunk_size=$CHUNK_SIZE"
   for member in 1 2; do
@@ -272,7 +275,7 @@ start_client() {
   done
   ctl "$dir" write brmr-client/ctl/map_device "pool=$POOL size=$SECTORS assume_clean=1"
   URI=$(ctl_read "$dir" brmr-client/ctl/devices/brmr0/nbd)
-  [[ $URI == nbd://* ]] || die "unexpected NBD address from the client: '$URI'"
+  [[ $URI == nbd://* || $URI == nbds://* ]] || die "unexpected NBD address from the client: '$URI'"
 }
 
 # fill RUNDIR: writes the random data over the whole device through NBD.

@@ -2,9 +2,10 @@
 # Installs the real NBD and disk tools the tests drive; without root it only says what is missing.
 # fio (with its built-in nbd engine) drives DiskFailureIT and FrozenPeerIT; mount brings losetup and the
 # tmpfs mount/umount of DiskFailureIT; procps brings the kill that freezes a node in FrozenPeerIT; prometheus
-# brings promtool, which checks the daemons' /metrics in MetricsIT.
+# brings promtool, which checks the daemons' /metrics in MetricsIT; openssl makes the throwaway certificates of
+# the TLS tests (scripts/test-certs.sh).
 set -euo pipefail
-packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps prometheus)
+packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps prometheus openssl)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,4 +11,5 @@ module brmr.rmr {
     exports brmr.rmr.protocol to brmr.admin;
     exports brmr.rmr.server to brmr.admin;
     exports brmr.rmr.sync to brmr.admin;
+    exports brmr.rmr.tls to brmr.admin;
 }

@@ -23,7 +23,11 @@ final class Qemu {
 
     /** qemu-io with the given commands (e.g. "write -P 0xab 0 1M"); asserts it succeeded and returns its output. */
     static String io(String uri, String... commands) {
-        CommandResult result = ioResult(uri, commands);
+        return succeeded(ioResult(uri, commands));
+    }
+
+    /** Asserts a qemu-io run succeeded, every pattern check included, and returns its output. */
+    static String succeeded(CommandResult result) {
         assertEquals(0, result.exit(), result::toString);
         if (result.out().contains("Pattern verification failed") || result.out().contains("failed:")) {
             throw new AssertionError("qemu-io reported a failure: " + result);

@@ -5,11 +5,14 @@ import brmr.admin.daemon.DaemonOptions;
 import brmr.admin.daemon.JournalRestore;
 import brmr.admin.metrics.ClientMetrics;
 import brmr.admin.metrics.MetricsServer;
+import brmr.admin.nbd.NbdTlsMode;
 import brmr.rmr.client.PeerTimeout;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /** {@code brmr-client}: the compute-client daemon; serves mapped pools as NBD exports. */
 public final class ClientDaemon {
@@ -19,7 +22,7 @@ public final class ClientDaemon {
     }
 
     private static final String DEFAULT_NBD = "127.0.0.1:10809";
-    private static final List<DaemonOptions.Option> OPTIONS = List.of(
+    private static final List<DaemonOptions.Option> OPTIONS = Stream.concat(Stream.of(
             new DaemonOptions.Option("state-dir", "DIR", "state directory: log, default socket (default /var/lib/brmr/"
                     + PROGRAM + ")"),
             new DaemonOptions.Option("socket", "PATH", "control socket for brmrctl (default STATE-DIR/control.sock)"),
@@ -28,7 +31,9 @@ public final class ClientDaemon {
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a storage node silent this long is failed, 1..300 "
                     + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"),
             DaemonOptions.restoreOption(),
-            MetricsServer.OPTION);
+            MetricsServer.OPTION,
+            new DaemonOptions.Option("nbd-tls", "off|optional|require", "NBD_OPT_STARTTLS on the export with the "
+                    + "--tls-* credentials (default off)")), DaemonOptions.TLS_OPTIONS.stream()).toList();
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The compute-client daemon: its pools' legs to "
@@ -37,11 +42,15 @@ public final class ClientDaemon {
         PeerTimeout peerTimeout;
         boolean restore;
         Optional<InetSocketAddress> metricsAt;
+        TransportSecurity security;
+        NbdTlsMode nbdTls;
         try {
             restore = options.restore();
             nbd = options.address("nbd", DEFAULT_NBD);
             peerTimeout = options.peerTimeout();
             metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
+            security = options.transportSecurity();
+            nbdTls = options.nbdTls(security);
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -51,7 +60,7 @@ public final class ClientDaemon {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
             JournalRestore journal = JournalRestore.open(options.stateDir(), restore);
             ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()),
-                    journal.journal());
+                    security, nbdTls, journal.journal());
             node.start();
             daemon.closeOnStop(node);
             daemon.closeOnStop(journal);

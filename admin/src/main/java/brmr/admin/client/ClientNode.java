@@ -7,14 +7,17 @@ import brmr.admin.daemon.ConfigJournal;
 import brmr.admin.daemon.JournalEntry;
 import brmr.admin.daemon.RestoreReport;
 import brmr.admin.nbd.NbdServer;
+import brmr.admin.nbd.NbdTlsMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.PoolException;
 import brmr.rmr.client.ClientPool;
 import brmr.rmr.client.ClientPools;
 import brmr.rmr.client.Leg;
+import brmr.rmr.client.LegConnector;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.client.SessionState;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.tls.TransportSecurity;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -40,6 +43,7 @@ public final class ClientNode implements AutoCloseable {
     /** Guarded by this: mapped devices by their number N of {@code brmrN}. */
     private final Map<Integer, MappedDevice> devices = new TreeMap<>();
     private final NbdServer nbd;
+    private final NbdTlsMode nbdTls;
     private final ControlTree tree = new ControlTree();
     /** The joins, sessions and maps this client accepted, for its next start. */
     private final ConfigJournal journal;
@@ -47,18 +51,22 @@ public final class ClientNode implements AutoCloseable {
 
     /** A client with a new identity of its own (tests). */
     public ClientNode(InetSocketAddress nbdAddress) {
-        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID(), ConfigJournal.inMemory());
+        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID(), TransportSecurity.PLAIN, NbdTlsMode.OFF,
+                ConfigJournal.inMemory());
     }
 
     /**
      * {@code peerTimeout}: the daemon's {@code --peer-timeout}, each pool's {@code peer_timeout} starts
-     * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}); {@code journal}:
-     * where the accepted configuration is kept for the next start.
+     * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}); {@code security}
+     * protects the legs' sessions and, as {@code nbdTls} says, the NBD export; {@code journal}: where the
+     * accepted configuration is kept for the next start.
      */
-    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId, ConfigJournal journal) {
+    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId,
+            TransportSecurity security, NbdTlsMode nbdTls, ConfigJournal journal) {
         this.journal = journal;
-        this.pools = new ClientPools(peerTimeout, clientId);
-        this.nbd = new NbdServer(nbdAddress, this::exports);
+        this.pools = new ClientPools(LegConnector.tcp(security), peerTimeout, clientId);
+        this.nbd = new NbdServer(nbdAddress, this::exports, nbdTls, security);
+        this.nbdTls = nbdTls;
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-client/pools/{pool}", vars -> pools.all().stream().map(ClientPool::name).toList())
                 .writable("rmr-client/pools/{pool}/add_sess", (vars, value) -> addSession(pool(vars), value))
@@ -140,7 +148,9 @@ public final class ClientNode implements AutoCloseable {
 
     private String nbdUri(String exportName) {
         InetSocketAddress address = nbd.address();
-        return "nbd://" + address.getHostString() + ":" + address.getPort() + "/" + exportName;
+        // nbds:// tells NBD clients that TLS is required, as the export then insists on it
+        String scheme = nbdTls == NbdTlsMode.REQUIRE ? "nbds://" : "nbd://";
+        return scheme + address.getHostString() + ":" + address.getPort() + "/" + exportName;
     }
 
 

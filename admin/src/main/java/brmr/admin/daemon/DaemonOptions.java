@@ -1,7 +1,10 @@
 package brmr.admin.daemon;
 
+import brmr.admin.nbd.NbdTlsMode;
 import brmr.device.BlockDevice;
 import brmr.rmr.client.PeerTimeout;
+import brmr.rmr.tls.TlsSetupException;
+import brmr.rmr.tls.TransportSecurity;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -14,6 +17,12 @@ import java.util.regex.Pattern;
 
 /** Command-line options shared by the daemons: {@code --state-dir}, {@code --socket}, {@code --listen} and friends. */
 public final class DaemonOptions {
+    /** The options of mutual TLS on RMR sessions; both daemons take them, all three or none. */
+    public static final List<Option> TLS_OPTIONS = List.of(
+            new Option("tls-cert", "FILE", "PEM certificate: mutual TLS 1.3 on RMR sessions (with --tls-key, --tls-ca)"),
+            new Option("tls-key", "FILE", "PEM private key of --tls-cert, unencrypted PKCS#8 (as openssl genpkey writes)"),
+            new Option("tls-ca", "FILE", "PEM certificate(s) of the CA that must have signed every peer's certificate"));
+
     private final String program;
     private final Map<String, String> values;
 
@@ -200,6 +209,41 @@ public final class DaemonOptions {
             throw new UsageException(program + ": --" + name + ": " + number + " is out of range " + min + ".." + max);
         }
         return number;
+    }
+
+    /**
+     * {@code --tls-cert}, {@code --tls-key} and {@code --tls-ca}: mutual TLS with these credentials, or
+     * {@link TransportSecurity#PLAIN} when none is given.
+     */
+    public TransportSecurity transportSecurity() throws UsageException {
+        List<String> names = TLS_OPTIONS.stream().map(Option::name).toList();
+        List<String> given = names.stream().filter(values::containsKey).toList();
+        if (given.isEmpty()) {
+            return TransportSecurity.PLAIN;
+        }
+        for (String name : names) {
+            if (!given.contains(name)) {
+                throw new UsageException(program + ": --" + name + ": missing; --" + given.getFirst()
+                        + " needs all of --tls-cert, --tls-key and --tls-ca");
+            }
+        }
+        try {
+            return TransportSecurity.fromPem(Path.of(values.get("tls-cert")), Path.of(values.get("tls-key")),
+                    Path.of(values.get("tls-ca")));
+        } catch (TlsSetupException e) {
+            throw new UsageException(program + ": " + e.getMessage());
+        }
+    }
+
+    /** {@code --nbd-tls off|optional|require} (default off); TLS on the export needs {@code security}. */
+    public NbdTlsMode nbdTls(TransportSecurity security) throws UsageException {
+        String value = values.getOrDefault("nbd-tls", NbdTlsMode.OFF.label());
+        NbdTlsMode mode = NbdTlsMode.named(value).orElseThrow(() -> new UsageException(program + ": --nbd-tls: '"
+                + value + "' is not off, optional or require"));
+        if (mode != NbdTlsMode.OFF && !security.isEnabled()) {
+            throw new UsageException(program + ": --nbd-tls: " + value + " needs --tls-cert, --tls-key and --tls-ca");
+        }
+        return mode;
     }
 
     /** {@code --peer-timeout SECONDS}: how long a peer may leave a request unanswered (default 5). */

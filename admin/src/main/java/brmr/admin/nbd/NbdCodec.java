@@ -28,6 +28,7 @@ final class NbdCodec {
     static final int OPT_EXPORT_NAME = 1;
     static final int OPT_ABORT = 2;
     static final int OPT_LIST = 3;
+    static final int OPT_STARTTLS = 5;
     static final int OPT_INFO = 6;
     static final int OPT_GO = 7;
     static final int OPT_STRUCTURED_REPLY = 8;
@@ -38,6 +39,7 @@ final class NbdCodec {
     static final int REP_FLAG_ERROR = 1 << 31;
     static final int REP_ERR_UNSUP = REP_FLAG_ERROR | 1;
     static final int REP_ERR_INVALID = REP_FLAG_ERROR | 3;
+    static final int REP_ERR_TLS_REQD = REP_FLAG_ERROR | 5;
     static final int REP_ERR_UNKNOWN = REP_FLAG_ERROR | 6;
     static final int REP_ERR_BLOCK_SIZE_REQD = REP_FLAG_ERROR | 8;
 

@@ -1,11 +1,8 @@
 package brmr.admin.nbd;
 
 import brmr.rmr.net.ByteBudget;
-import java.io.BufferedInputStream;
-import java.io.BufferedOutputStream;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.Closeable;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.net.Socket;
@@ -14,11 +11,11 @@ import org.tinylog.Logger;
 
 /** One client connection: negotiation, then transmission, until either side ends it. */
 final class NbdConnection implements Closeable {
-    private static final int STREAM_BUFFER = 64 * 1024;
-
     private final Socket socket;
     private final ExportLookup exports;
     private final ByteBudget.Share inFlightBytes;
+    private final NbdTlsMode tlsMode;
+    private final TransportSecurity security;
     private final String peer;
     private final long acceptedNanos = System.nanoTime();
     private volatile boolean closing;
@@ -26,10 +23,13 @@ final class NbdConnection implements Closeable {
     /** When the reply being written started (System.nanoTime), or 0 while none is. */
     private volatile long replySinceNanos;
 
-    NbdConnection(Socket socket, ExportLookup exports, ByteBudget.Share inFlightBytes) {
+    NbdConnection(Socket socket, ExportLookup exports, ByteBudget.Share inFlightBytes, NbdTlsMode tlsMode,
+            TransportSecurity security) {
         this.socket = socket;
         this.exports = exports;
         this.inFlightBytes = inFlightBytes;
+        this.tlsMode = tlsMode;
+        this.security = security;
         this.peer = String.valueOf(socket.getRemoteSocketAddress());
     }
 
@@ -84,15 +84,13 @@ final class NbdConnection implements Closeable {
         Logger.info("NBD connection from {} opened", peer);
         try (socket) {
             socket.setTcpNoDelay(true);
-            DataInputStream in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), STREAM_BUFFER));
-            DataOutputStream out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(),
-                    STREAM_BUFFER));
-            Optional<NegotiatedExport> chosen = new NbdNegotiation(in, out, exports, peer).run();
+            NbdStreams streams = new NbdStreams(socket);
+            Optional<NegotiatedExport> chosen = new NbdNegotiation(streams, exports, peer, tlsMode, security).run();
             if (chosen.isPresent()) {
                 exportName = chosen.get().export().name();
                 Logger.info("NBD client {} uses export '{}' ({} bytes{})", peer, exportName, chosen.get().size(),
                         chosen.get().readOnly() ? ", read-only" : "");
-                new NbdTransmission(in, out, chosen.get(), peer, this, inFlightBytes).run();
+                new NbdTransmission(streams.in(), streams.out(), chosen.get(), peer, this, inFlightBytes).run();
             }
         } catch (NbdProtocolException e) {
             Logger.warn("NBD protocol violation by {}: {}; closing the connection", peer, e.getMessage());
@@ -111,7 +109,7 @@ final class NbdConnection implements Closeable {
         Logger.info("NBD connection from {} closed", peer);
     }
 
-    /** Closes the socket, which ends {@link #serve()} once requests in flight have finished. */
+    /** Closes the TCP socket (under TLS too), which ends {@link #serve()} once requests in flight have finished. */
     @Override
     public void close() throws IOException {
         closing = true;

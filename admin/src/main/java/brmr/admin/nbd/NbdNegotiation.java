@@ -1,7 +1,6 @@
 package brmr.admin.nbd;
 
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,33 +13,53 @@ final class NbdNegotiation {
     static final int MAXIMUM_OPTION_LENGTH = 64 * 1024;
     private static final byte[] NO_DATA = new byte[0];
 
-    private final DataInputStream in;
-    private final DataOutputStream out;
+    private final NbdStreams streams;
     private final ExportLookup exports;
     private final String peer;
+    private final NbdTlsMode tlsMode;
+    private final TransportSecurity security;
     private boolean fixedNewstyle;
     private boolean noZeroes;
 
-    NbdNegotiation(DataInputStream in, DataOutputStream out, ExportLookup exports, String peer) {
-        this.in = in;
-        this.out = out;
+    NbdNegotiation(NbdStreams streams, ExportLookup exports, String peer, NbdTlsMode tlsMode,
+            TransportSecurity security) {
+        this.streams = streams;
         this.exports = exports;
         this.peer = peer;
+        this.tlsMode = tlsMode;
+        this.security = security;
     }
 
     /** Returns the export to serve, or empty when the client ended the session during negotiation. */
     Optional<NegotiatedExport> run() throws IOException {
-        NbdCodec.writeGreeting(out, NbdCodec.FLAG_FIXED_NEWSTYLE | NbdCodec.FLAG_NO_ZEROES);
-        out.flush();
-        int clientFlags = NbdCodec.readClientFlags(in);
+        NbdCodec.writeGreeting(streams.out(), NbdCodec.FLAG_FIXED_NEWSTYLE | NbdCodec.FLAG_NO_ZEROES);
+        streams.out().flush();
+        int clientFlags = NbdCodec.readClientFlags(streams.in());
         int known = NbdCodec.CLIENT_FLAG_FIXED_NEWSTYLE | NbdCodec.CLIENT_FLAG_NO_ZEROES;
         if ((clientFlags & ~known) != 0) {
             throw new NbdProtocolException("unknown client flags 0x" + Integer.toHexString(clientFlags));
         }
         fixedNewstyle = (clientFlags & NbdCodec.CLIENT_FLAG_FIXED_NEWSTYLE) != 0;
         noZeroes = (clientFlags & NbdCodec.CLIENT_FLAG_NO_ZEROES) != 0;
+        if (tlsMode == NbdTlsMode.REQUIRE && !fixedNewstyle) {
+            // TLS needs fixed newstyle, and this server serves nothing without TLS
+            Logger.warn("NBD client {} does not speak fixed newstyle, so it cannot start the TLS this export "
+                    + "requires; closing", peer);
+            return Optional.empty();
+        }
         while (true) {
-            NbdOption option = NbdCodec.readOption(in, MAXIMUM_OPTION_LENGTH);
+            NbdOption option = NbdCodec.readOption(streams.in(), MAXIMUM_OPTION_LENGTH);
+            if (tlsMode == NbdTlsMode.REQUIRE && !streams.isTls() && option.code() != NbdCodec.OPT_STARTTLS
+                    && option.code() != NbdCodec.OPT_ABORT) {
+                if (option.code() == NbdCodec.OPT_EXPORT_NAME) {
+                    // NBD_OPT_EXPORT_NAME has no error reply: the spec says to end the session
+                    Logger.warn("NBD client {} chose an export without TLS, which this server requires; closing",
+                            peer);
+                    return Optional.empty();
+                }
+                error(option, NbdCodec.REP_ERR_TLS_REQD, "this server requires TLS: send NBD_OPT_STARTTLS first");
+                continue;
+            }
             switch (option.code()) {
                 case NbdCodec.OPT_EXPORT_NAME -> {
                     return exportName(option);
@@ -50,6 +69,7 @@ final class NbdNegotiation {
                     return Optional.empty();
                 }
                 case NbdCodec.OPT_LIST -> list(option);
+                case NbdCodec.OPT_STARTTLS -> startTls(option);
                 case NbdCodec.OPT_INFO -> query(option, false);
                 case NbdCodec.OPT_GO -> {
                     Optional<NegotiatedExport> chosen = query(option, true);
@@ -71,8 +91,8 @@ final class NbdNegotiation {
             return Optional.empty();
         }
         NegotiatedExport negotiated = NegotiatedExport.of(export.get());
-        NbdCodec.writeExportNameReply(out, negotiated.exportInfo(), noZeroes);
-        out.flush();
+        NbdCodec.writeExportNameReply(streams.out(), negotiated.exportInfo(), noZeroes);
+        streams.out().flush();
         return Optional.of(negotiated);
     }
 
@@ -95,7 +115,7 @@ final class NbdNegotiation {
             List<String> names = new ArrayList<>(List.of(export.name()));
             names.addAll(export.aliases());
             for (String name : names) {
-                NbdCodec.writeOptionReply(out, option.code(), NbdCodec.REP_SERVER, NbdCodec.encodeServerEntry(name));
+                NbdCodec.writeOptionReply(streams.out(), option.code(), NbdCodec.REP_SERVER, NbdCodec.encodeServerEntry(name));
             }
         }
         reply(option, NbdCodec.REP_ACK, NO_DATA);
@@ -132,6 +152,22 @@ final class NbdNegotiation {
         return Optional.of(negotiated);
     }
 
+    private void startTls(NbdOption option) throws IOException {
+        if (tlsMode == NbdTlsMode.OFF || !fixedNewstyle) {
+            unsupported(option);
+        } else if (streams.isTls()) {
+            error(option, NbdCodec.REP_ERR_INVALID, "TLS is already in use");
+        } else if (option.data().length != 0) {
+            error(option, NbdCodec.REP_ERR_INVALID, "NBD_OPT_STARTTLS takes no data");
+        } else {
+            reply(option, NbdCodec.REP_ACK, NO_DATA);
+            // require: only holders of a certificate the CA signed may use the export; optional: checked if shown
+            streams.startTls(security, tlsMode == NbdTlsMode.REQUIRE ? TransportSecurity.ClientCertificate.REQUIRED
+                    : TransportSecurity.ClientCertificate.VERIFIED_IF_PRESENTED);
+            Logger.info("NBD client {} switched to TLS", peer);
+        }
+    }
+
     private void unsupported(NbdOption option) throws IOException {
         if (!fixedNewstyle) {
             throw new NbdProtocolException("option " + option.code() + " from a client without fixed newstyle");
@@ -141,7 +177,7 @@ final class NbdNegotiation {
     }
 
     private void info(NbdOption option, NbdInfo info) throws IOException {
-        NbdCodec.writeOptionReply(out, option.code(), NbdCodec.REP_INFO, NbdCodec.encodeInfo(info));
+        NbdCodec.writeOptionReply(streams.out(), option.code(), NbdCodec.REP_INFO, NbdCodec.encodeInfo(info));
     }
 
     private void error(NbdOption option, int errorType, String message) throws IOException {
@@ -149,7 +185,7 @@ final class NbdNegotiation {
     }
 
     private void reply(NbdOption option, int replyType, byte[] data) throws IOException {
-        NbdCodec.writeOptionReply(out, option.code(), replyType, data);
-        out.flush();
+        NbdCodec.writeOptionReply(streams.out(), option.code(), replyType, data);
+        streams.out().flush();
     }
 }

@@ -2,6 +2,7 @@ package brmr.admin.nbd;
 
 import brmr.rmr.net.ByteBudget;
 import brmr.rmr.net.ConnectionCap;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -22,6 +23,8 @@ public final class NbdServer implements AutoCloseable {
     private final ExportLookup exports;
     private final NbdLimits limits;
     private final ByteBudget budget;
+    private final NbdTlsMode tlsMode;
+    private final TransportSecurity security;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     /** Guarded by {@code this}, as is {@code closed}. */
     private ServerSocket serverSocket;
@@ -30,16 +33,28 @@ public final class NbdServer implements AutoCloseable {
     private ConnectionCap cap;
     private boolean closed;
 
-    /** Serves what {@code exports} holds at the time each client asks; see {@link ExportLookup#find}. */
+    /** Serves what {@code exports} holds at the time each client asks; see {@link ExportLookup#find}. No TLS. */
     public NbdServer(InetSocketAddress bind, ExportLookup exports) {
-        this(bind, exports, NbdLimits.DEFAULT);
+        this(bind, exports, NbdLimits.DEFAULT, NbdTlsMode.OFF, TransportSecurity.PLAIN);
     }
 
-    public NbdServer(InetSocketAddress bind, ExportLookup exports, NbdLimits limits) {
+    /** As {@link #NbdServer(InetSocketAddress, ExportLookup)}, offering NBD_OPT_STARTTLS with {@code security}. */
+    public NbdServer(InetSocketAddress bind, ExportLookup exports, NbdTlsMode tlsMode, TransportSecurity security) {
+        this(bind, exports, NbdLimits.DEFAULT, tlsMode, security);
+    }
+
+    /** Serves {@code exports} within {@code limits}, offering NBD_OPT_STARTTLS with {@code security} as {@code tlsMode} says. */
+    public NbdServer(InetSocketAddress bind, ExportLookup exports, NbdLimits limits, NbdTlsMode tlsMode,
+            TransportSecurity security) {
+        if (tlsMode != NbdTlsMode.OFF && !security.isEnabled()) {
+            throw new IllegalArgumentException("NBD TLS mode " + tlsMode.label() + " needs TLS credentials");
+        }
         this.bind = Objects.requireNonNull(bind, "bind");
         this.exports = Objects.requireNonNull(exports, "exports");
         this.limits = Objects.requireNonNull(limits, "limits");
         this.budget = new ByteBudget(limits.inFlightBytes(), limits.inFlightBytesPerConnection());
+        this.tlsMode = tlsMode;
+        this.security = security;
     }
 
     /** Binds the listening socket (port 0 picks a free one) and starts accepting clients. */
@@ -59,7 +74,7 @@ public final class NbdServer implements AutoCloseable {
         cap = new ConnectionCap("NBD server on " + listening.getLocalSocketAddress(), limits.maxConnections());
         acceptor = Thread.ofVirtual().name("nbd-accept-" + listening.getLocalPort()).start(this::acceptClients);
         watchdog = Thread.ofVirtual().name("nbd-watchdog-" + listening.getLocalPort()).start(this::closeOverdue);
-        Logger.info("NBD server listening on {}", address());
+        Logger.info("NBD server listening on {} (TLS {})", address(), tlsMode.label());
     }
 
     /** The address actually bound; only valid after {@link #start()}. */
@@ -132,7 +147,7 @@ public final class NbdServer implements AutoCloseable {
                 closeQuietly(socket);
                 continue;
             }
-            NbdConnection connection = new NbdConnection(socket, exports, budget.newShare());
+            NbdConnection connection = new NbdConnection(socket, exports, budget.newShare(), tlsMode, security);
             Thread thread = Thread.ofVirtual().name("nbd-" + connection.peer()).unstarted(() -> {
                 try {
                     connection.serve();

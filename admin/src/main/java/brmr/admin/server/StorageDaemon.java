@@ -9,11 +9,13 @@ import brmr.admin.metrics.StorageMetrics;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
+import brmr.rmr.tls.TransportSecurity;
 import brmr.device.BlockDevice;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
@@ -23,7 +25,7 @@ public final class StorageDaemon {
     private StorageDaemon() {
     }
 
-    private static final List<DaemonOptions.Option> OPTIONS = List.of(
+    private static final List<DaemonOptions.Option> OPTIONS = Stream.concat(Stream.of(
             new DaemonOptions.Option("state-dir", "DIR", "state directory: log, default socket (default /var/lib/brmr/"
                     + PROGRAM + ")"),
             new DaemonOptions.Option("socket", "PATH", "control socket for brmrctl (default STATE-DIR/control.sock)"),
@@ -37,7 +39,7 @@ public final class StorageDaemon {
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
                     + PeerTimeout.DEFAULT.toSeconds() + ")"),
             DaemonOptions.restoreOption(),
-            MetricsServer.OPTION);
+            MetricsServer.OPTION), DaemonOptions.TLS_OPTIONS.stream()).toList();
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
@@ -48,12 +50,14 @@ public final class StorageDaemon {
         PeerTimeout peerTimeout;
         boolean restore;
         Optional<InetSocketAddress> metricsAt;
+        TransportSecurity security;
         try {
             restore = options.restore();
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
             peerTimeout = options.peerTimeout();
             metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
+            security = options.transportSecurity();
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
                     (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
@@ -65,11 +69,11 @@ public final class StorageDaemon {
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
             JournalRestore journal = JournalRestore.open(options.stateDir(), restore);
-            StorageNode node = new StorageNode(directIo, sync, peerTimeout, journal.journal());
+            StorageNode node = new StorageNode(directIo, sync, peerTimeout, security, journal.journal());
             daemon.closeOnStop(node.syncPools());
             // closed after the sessions: a store is drained of IO in flight before its descriptor closes
             daemon.closeOnStop(node);
-            PoolServer sessions = PoolServer.start(listen, node.pools());
+            PoolServer sessions = PoolServer.start(listen, node.pools(), security);
             daemon.closeOnStop(sessions);
             daemon.closeOnStop(journal);
             node.restored(journal.replay(node.tree()));

@@ -14,6 +14,7 @@ import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
 import brmr.rmr.PoolException;
 import brmr.rmr.client.Leg;
+import brmr.rmr.client.LegConnector;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.RequestException;
 import brmr.rmr.server.SyncProgress;
@@ -24,6 +25,7 @@ import brmr.rmr.sync.SyncPools;
 import brmr.rmr.map.DirtyMap;
 import brmr.rmr.server.ServerPool;
 import brmr.rmr.server.ServerPools;
+import brmr.rmr.tls.TransportSecurity;
 import com.fasterxml.jackson.jr.ob.JSON;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -46,10 +48,13 @@ public final class StorageNode implements AutoCloseable {
     private final ConfigJournal journal;
     private volatile RestoreReport restored;
 
-    /** A storage node that asks its peers over its own sync sessions and keeps its configuration in {@code journal}. */
+    /**
+     * A storage node that asks its peers over its own sync sessions, protected by {@code security}, and
+     * keeps its configuration in {@code journal}.
+     */
     public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
-            ConfigJournal journal) {
-        this(directIo, sync, peerTimeout, null, journal);
+            TransportSecurity security, ConfigJournal journal) {
+        this(directIo, sync, peerTimeout, security, null, journal);
     }
 
     /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
@@ -59,13 +64,13 @@ public final class StorageNode implements AutoCloseable {
 
     /** As {@link #StorageNode(BlockDevice.DirectIo, PeerStores)}, recording into {@code journal}. */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers, ConfigJournal journal) {
-        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), peers, journal);
+        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), TransportSecurity.PLAIN, peers, journal);
     }
 
-    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout, PeerStores peers,
-            ConfigJournal journal) {
+    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
+            TransportSecurity security, PeerStores peers, ConfigJournal journal) {
         this.journal = journal;
-        this.syncPools = new SyncPools(peerTimeout);
+        this.syncPools = new SyncPools(LegConnector.tcp(security), peerTimeout);
         this.pools = new ServerPools(sync);
         this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
         syncFiles();

@@ -1,5 +1,6 @@
 package brmr.admin.nbd;
 
+import brmr.rmr.tls.TransportSecurity;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -34,7 +35,7 @@ class NbdLimitsTest {
 
     private InetSocketAddress serve(NbdLimits limits, NbdExport export) throws IOException {
         server = new NbdServer(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), () -> List.of(export),
-                limits);
+                limits, NbdTlsMode.OFF, TransportSecurity.PLAIN);
         server.start();
         return server.address();
     }

@@ -3,6 +3,7 @@ package brmr.rmr.client;
 import brmr.rmr.net.FramedConnection;
 import brmr.rmr.net.RpcChannel;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -20,9 +21,16 @@ public interface LegConnector {
     LegChannel open(InetSocketAddress address, Duration connectTimeout, Consumer<Throwable> onClosed)
             throws IOException;
 
-    /** RMR sessions over TCP. */
-    LegConnector TCP = (address, connectTimeout, onClosed) -> {
-        RpcChannel channel = new RpcChannel(FramedConnection.connect(address, connectTimeout), onClosed);
+    /** RMR sessions over plain TCP. */
+    LegConnector TCP = tcp(TransportSecurity.PLAIN);
+
+    /** RMR sessions over TCP protected by {@code security} (e.g. mutual TLS). */
+    static LegConnector tcp(TransportSecurity security) {
+        return (address, connectTimeout, onClosed) -> channel(new RpcChannel(
+                FramedConnection.connect(address, connectTimeout, security), onClosed));
+    }
+
+    private static LegChannel channel(RpcChannel channel) {
         return new LegChannel() {
             @Override
             public CompletableFuture<Message> call(Message request) {
@@ -34,5 +42,5 @@ public interface LegConnector {
                 channel.close();
             }
         };
-    };
+    }
 }

@@ -5,6 +5,7 @@ import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.PayloadAdmission;
 import brmr.rmr.protocol.ProtocolException;
 import brmr.rmr.protocol.RmrCodec;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
@@ -56,8 +57,17 @@ public final class FramedConnection implements AutoCloseable {
         }
     }
 
-    /** Opens a connection; {@code connectTimeout} bounds the TCP handshake only. */
+    /** Opens a plain TCP connection; {@code connectTimeout} bounds the TCP handshake only. */
     public static FramedConnection connect(InetSocketAddress address, Duration connectTimeout) throws IOException {
+        return connect(address, connectTimeout, TransportSecurity.PLAIN);
+    }
+
+    /**
+     * Opens a connection protected by {@code security}; {@code connectTimeout} bounds the TCP handshake,
+     * {@link TransportSecurity#HANDSHAKE_TIMEOUT} the TLS one.
+     */
+    public static FramedConnection connect(InetSocketAddress address, Duration connectTimeout,
+            TransportSecurity security) throws IOException {
         if (!connectTimeout.isPositive()) {
             throw new IllegalArgumentException("connect timeout must be positive, got " + connectTimeout);
         }
@@ -69,7 +79,7 @@ public final class FramedConnection implements AutoCloseable {
             throw new IOException("cannot connect to " + address.getHostString() + ":" + address.getPort() + ": "
                     + e.getMessage(), e);
         }
-        return new FramedConnection(socket);
+        return new FramedConnection(security.connected(socket, address));
     }
 
     /**

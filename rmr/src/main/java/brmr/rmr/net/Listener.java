@@ -1,6 +1,7 @@
 package brmr.rmr.net;
 
 import brmr.rmr.protocol.RmrCodec;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -10,6 +11,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.tinylog.Logger;
 
@@ -46,15 +48,20 @@ public final class Listener implements AutoCloseable {
     private final ConnectionCap cap;
     private final ByteBudget budget;
     private final InetSocketAddress address;
+    private final TransportSecurity security;
     private final Consumer<FramedConnection> onConnection;
     /** Accepted connections, so that close() can close them; closed ones are dropped at the next accept. */
     private final Set<FramedConnection> accepted = ConcurrentHashMap.newKeySet();
+    /** Connections accepted but still in their TLS handshake: they count against the cap too. */
+    private final AtomicInteger settingUp = new AtomicInteger();
     private final Thread acceptor;
     private final Thread watchdog;
     private volatile boolean closed;
 
-    private Listener(ServerSocket serverSocket, Limits limits, Consumer<FramedConnection> onConnection) {
+    private Listener(ServerSocket serverSocket, Limits limits, TransportSecurity security,
+            Consumer<FramedConnection> onConnection) {
         this.serverSocket = serverSocket;
+        this.security = security;
         this.address = (InetSocketAddress) serverSocket.getLocalSocketAddress();
         this.limits = limits;
         this.cap = new ConnectionCap("RMR listener on " + address, limits.maxConnections());
@@ -64,19 +71,32 @@ public final class Listener implements AutoCloseable {
         this.watchdog = Thread.ofVirtual().name("rmr-watchdog-" + address.getPort()).unstarted(this::closeOverdue);
     }
 
-    /** Binds {@code bind} (port 0 picks a free port) and starts accepting, with the {@link Limits#DEFAULT} limits. */
+    /** Binds {@code bind} (port 0 picks a free port) and starts accepting plain TCP connections within {@link Limits#DEFAULT}. */
     public static Listener open(InetSocketAddress bind, Consumer<FramedConnection> onConnection) throws IOException {
-        return open(bind, Limits.DEFAULT, onConnection);
+        return open(bind, Limits.DEFAULT, TransportSecurity.PLAIN, onConnection);
+    }
+
+    /** As {@link #open(InetSocketAddress, Limits, TransportSecurity, Consumer)} over plain TCP. */
+    public static Listener open(InetSocketAddress bind, Limits limits, Consumer<FramedConnection> onConnection)
+            throws IOException {
+        return open(bind, limits, TransportSecurity.PLAIN, onConnection);
+    }
+
+    /** As {@link #open(InetSocketAddress, Limits, TransportSecurity, Consumer)} within {@link Limits#DEFAULT}. */
+    public static Listener open(InetSocketAddress bind, TransportSecurity security,
+            Consumer<FramedConnection> onConnection) throws IOException {
+        return open(bind, Limits.DEFAULT, security, onConnection);
     }
 
     /**
-     * Binds {@code bind} and starts accepting. Each connection starts restricted to handshake-sized
-     * frames ({@link FramedConnection#restrictToHandshake}); the consumer's session calls
-     * {@link FramedConnection#establish} once it accepts the peer, or the connection is closed after
-     * the handshake timeout.
+     * Binds {@code bind} and starts accepting connections protected by {@code security}: with TLS, a peer
+     * whose certificate the CA did not sign never reaches {@code onConnection}. Each connection starts
+     * restricted to handshake-sized frames ({@link FramedConnection#restrictToHandshake}); the consumer's
+     * session calls {@link FramedConnection#establish} once it accepts the peer, or the connection is
+     * closed after the handshake timeout.
      */
-    public static Listener open(InetSocketAddress bind, Limits limits, Consumer<FramedConnection> onConnection)
-            throws IOException {
+    public static Listener open(InetSocketAddress bind, Limits limits, TransportSecurity security,
+            Consumer<FramedConnection> onConnection) throws IOException {
         Objects.requireNonNull(onConnection, "onConnection");
         Objects.requireNonNull(limits, "limits");
         ServerSocket serverSocket = new ServerSocket();
@@ -88,10 +108,10 @@ public final class Listener implements AutoCloseable {
             throw new IOException("cannot listen for RMR sessions on " + bind.getHostString() + ":" + bind.getPort()
                     + ": " + e.getMessage(), e);
         }
-        Listener listener = new Listener(serverSocket, limits, onConnection);
+        Listener listener = new Listener(serverSocket, limits, security, onConnection);
         listener.acceptor.start();
         listener.watchdog.start();
-        Logger.info("listening for RMR sessions on {}", listener.address);
+        Logger.info("listening for RMR sessions on {} ({})", listener.address, security);
         return listener;
     }
 
@@ -135,23 +155,36 @@ public final class Listener implements AutoCloseable {
                 return;
             }
             accepted.removeIf(c -> !c.isOpen());
-            if (!cap.admits(accepted.size(), socket.getRemoteSocketAddress())) {
+            if (!cap.admits(accepted.size() + settingUp.get(), socket.getRemoteSocketAddress())) {
                 closeQuietly(socket);
                 continue;
             }
-            FramedConnection connection;
-            try {
-                connection = new FramedConnection(socket);
-            } catch (IOException e) {
-                Logger.warn("cannot set up the connection from {}: {}", socket.getRemoteSocketAddress(), e.getMessage());
-                continue;
-            }
+            settingUp.incrementAndGet();
+            Thread.ofVirtual().name("rmr-connection-" + socket.getRemoteSocketAddress()).start(() -> setUp(socket));
+        }
+    }
+
+    /** Runs on the connection's own thread, so that a slow TLS handshake holds up no other peer. */
+    private void setUp(Socket socket) {
+        FramedConnection connection;
+        try {
+            connection = new FramedConnection(security.accepted(socket, TransportSecurity.ClientCertificate.REQUIRED));
             connection.restrictToHandshake();
             connection.countInFlight(budget.newShare());
             accepted.add(connection);
-            Logger.debug("RMR connection from {} on {}", connection.peer(), address);
-            Thread.ofVirtual().name("rmr-connection-" + connection.peer()).start(() -> handOver(connection));
+        } catch (IOException e) {
+            Logger.warn("cannot set up the connection from {}: {}", socket.getRemoteSocketAddress(), e.getMessage());
+            return;
+        } finally {
+            settingUp.decrementAndGet();
         }
+        if (closed) {
+            // close() may have run during the handshake, before this connection was in the set
+            connection.close();
+            return;
+        }
+        Logger.debug("RMR connection from {} on {}", connection.peer(), address);
+        handOver(connection);
     }
 
     private static void closeQuietly(Socket socket) {

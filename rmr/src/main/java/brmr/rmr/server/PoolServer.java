@@ -2,6 +2,7 @@ package brmr.rmr.server;
 
 import brmr.rmr.net.Listener;
 import brmr.rmr.net.RequestServer;
+import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 
@@ -14,7 +15,13 @@ public final class PoolServer implements AutoCloseable {
     }
 
     public static PoolServer start(InetSocketAddress bind, ServerPools pools) throws IOException {
-        return new PoolServer(Listener.open(bind,
+        return start(bind, pools, TransportSecurity.PLAIN);
+    }
+
+    /** With TLS, only peers whose certificate the CA signed get a session. */
+    public static PoolServer start(InetSocketAddress bind, ServerPools pools, TransportSecurity security)
+            throws IOException {
+        return new PoolServer(Listener.open(bind, security,
                 connection -> RequestServer.serve(connection, new ServerSession(pools, connection))));
     }
 
