@@ -130,9 +130,9 @@ class ReplicatedPoolIT {
             assertEquals("normal", pool.read(2, "state"));
             List<String> log = Files.readAllLines(pool.node(2).stateDir.resolve("brmr-server.log"));
             int restart = lastIndexOf(log, "brmr-server starting");
-            int joined = indexAfter(log, restart, "compute session s2 joined (ASSEMBLE), state NO_IO");
+            int joined = indexAfter(log, restart, "compute session s2 joined (ASSEMBLE), state no_io");
             int updated = indexAfter(log, joined, "map update applied");
-            int enabled = indexAfter(log, updated, "enabled by s2, state NORMAL");
+            int enabled = indexAfter(log, updated, "enabled by s2, state normal");
             assertTrue(restart < joined && joined < updated && updated < enabled, String.join("\n", log));
             assertEquals(pool.read(1, "map_summary"), pool.read(2, "map_summary"),
                     "both nodes know the same dirty set");
