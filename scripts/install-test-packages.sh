@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the real NBD and disk tools the tests drive; without root it only says what is missing.
 # fio (with its built-in nbd engine) drives DiskFailureIT and FrozenPeerIT; mount brings losetup and the
-# tmpfs mount/umount of DiskFailureIT; procps brings the kill that freezes a node in FrozenPeerIT.
+# tmpfs mount/umount of DiskFailureIT; procps brings the kill that freezes a node in FrozenPeerIT;
+# systemd brings systemd-analyze, which SystemdUnitsIT verifies the units with.
 set -euo pipefail
-packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps)
+packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

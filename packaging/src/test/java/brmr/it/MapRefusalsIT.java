@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Each map refusal of DESIGN.md section 5, between real processes, names the leg and the reason and maps nothing. */
+/** Each map refusal of docs/design.md section 5, between real processes, names the leg and the reason and maps nothing. */
 class MapRefusalsIT {
     @TempDir
     Path dir;
