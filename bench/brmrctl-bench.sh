@@ -8,8 +8,9 @@
 #   launcher  bin/brmrctl as shipped: serial GC, C1 only, the AOT cache lib/brmrctl.aot made at
 #             package time (without the cache if the image has none)
 #   plain     bin/java -m brmr.admin/brmr.admin.console.Brmrctl: the launcher before the AOT cache
-# It prints the median, minimum and maximum wall time of each in milliseconds (date +%s%N around the
-# call, output to /dev/null) and the load average, since a busy machine moves the medians a lot.
+# It prints the median, minimum and maximum wall time of each in milliseconds (bash's time around the
+# call, output to /dev/null), the median CPU time (user + system) of the call, and the load average:
+# on a busy machine the wall times wait for a CPU, while the CPU time stays what the call costs.
 #
 # How to run (needs the image packaging/target/brmr; built with mvn if missing):
 #   bench/brmrctl-bench.sh
@@ -24,21 +25,22 @@ RUNS=${BENCH_RUNS:-20}
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 [[ $RUNS =~ ^[1-9][0-9]*$ ]] || die "BENCH_RUNS must be a positive integer, got '$RUNS'"
 
-# millis CMD...: runs CMD with its output to /dev/null; prints its wall time in ms.
-millis() {
-  local t0 t1
-  t0=$(date +%s%N)
-  "$@" > /dev/null 2>&1 || die "$* failed"
-  t1=$(date +%s%N)
-  echo $(((t1 - t0) / 1000000))
+# timed OUT CMD...: runs CMD with its output to /dev/null; appends "WALL_MS CPU_MS" to OUT.
+timed() {
+  local out=$1 times
+  shift
+  times=$( { TIMEFORMAT='%R %U %S'; time "$@" > /dev/null 2>&1 || die "$* failed"; } 2>&1 )
+  awk '{ printf "%d %d\n", $1 * 1000, ($2 + $3) * 1000 }' <<< "$times" >> "$out"
 }
 
-# summary LABEL FILE: median, min and max of the numbers in FILE, one line.
+# summary LABEL FILE: median, min and max wall time and the median CPU time in FILE, one line.
 summary() {
-  sort -n "$2" | awk -v label="$1" '
+  local cpu
+  cpu=$(cut -d' ' -f2 "$2" | sort -n | awk '{ t[NR] = $1 } END { print (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2 }')
+  cut -d' ' -f1 "$2" | sort -n | awk -v label="$1" -v cpu="$cpu" '
     { t[NR] = $1 }
     END { m = (NR % 2) ? t[(NR + 1) / 2] : (t[NR / 2] + t[NR / 2 + 1]) / 2
-          printf "%-50s median %5.0f ms   min %5d ms   max %5d ms   (%d runs)\n", label, m, t[1], t[NR], NR }'
+          printf "%-50s wall median %5.0f ms  min %5d ms  max %5d ms   CPU median %4.0f ms  (%d runs)\n", label, m, t[1], t[NR], cpu, NR }'
 }
 
 # compare ARGS...: brmrctl ARGS through the launcher and the plain JVM, taking turns.
@@ -46,8 +48,8 @@ compare() {
   local socket=$RUN/node1/control.sock i
   : > "$WORK/launcher" && : > "$WORK/plain"
   for ((i = 0; i < RUNS; i++)); do
-    millis "$IMAGE/bin/brmrctl" --socket "$socket" "$@" >> "$WORK/launcher"
-    millis "$IMAGE/bin/java" -m brmr.admin/brmr.admin.console.Brmrctl --socket "$socket" "$@" >> "$WORK/plain"
+    timed "$WORK/launcher" "$IMAGE/bin/brmrctl" --socket "$socket" "$@"
+    timed "$WORK/plain" "$IMAGE/bin/java" -m brmr.admin/brmr.admin.console.Brmrctl --socket "$socket" "$@"
   done
   summary "launcher: brmrctl $*" "$WORK/launcher"
   summary "plain:    brmrctl $*" "$WORK/plain"
