@@ -48,6 +48,8 @@ public final class ServerPool {
     private final VerifyThread verify = new VerifyThread(new PoolVerifyView(this));
     /** Guarded by this. */
     private PoolState state = PoolState.EMPTY;
+    /** The client took this leg out of service on purpose ({@code Maintenance}); guarded by this. */
+    private boolean maintenance;
     /** What a registration sees of this pool. */
     private final Registration.Pool owner;
     /** The registered store and what belongs to it; null while EMPTY. Guarded by this. */
@@ -154,6 +156,7 @@ public final class ServerPool {
             gone.access().gate().close();
             registration = null;
             state = PoolState.EMPTY;
+            maintenance = false;
             ended = sessions.clear();
             notifyAll();
         }
@@ -268,9 +271,9 @@ public final class ServerPool {
         }
     }
 
-    /** A store just added (its client reconnects to it) or a joined session not yet enabled. */
+    /** A store just added (its client reconnects to it) or a joined session not yet enabled (nor in maintenance). */
     private boolean clientMayEnableSoon() {
-        if (registration == null || registration.access().failure().isPresent()) {
+        if (registration == null || registration.access().failure().isPresent() || maintenance) {
             return false;
         }
         return switch (state) {
@@ -384,6 +387,7 @@ public final class ServerPool {
             }
             stale = sessions.replace(link);
             state = mode == Message.JoinMode.CREATE ? PoolState.CREATED : PoolState.NO_IO;
+            maintenance = false;
         }
         if (stale != null) {
             stale.close();
@@ -447,6 +451,7 @@ public final class ServerPool {
             default -> throw new RequestException(Status.REFUSED, "pool " + name + " is " + state
                     + "; only a " + PoolState.CREATED + " or " + PoolState.NO_IO + " pool can be enabled");
         }
+        maintenance = false;
         notifyAll();
         Logger.info("pool {}: enabled by {}, state {}", name, link.name(), state);
     }
@@ -459,6 +464,7 @@ public final class ServerPool {
         if (state == PoolState.NORMAL || state == PoolState.CREATED) {
             state = PoolState.NO_IO;
         }
+        maintenance = true;
         Logger.info("pool {}: in maintenance by {}, state {}", name, link.name(), state);
     }
 
@@ -466,6 +472,7 @@ public final class ServerPool {
     synchronized void computeSessionEnded(SessionLink link) {
         if (sessions.end(link)) {
             state = registration != null ? PoolState.NO_IO : PoolState.EMPTY;
+            maintenance = false;
             notifyAll();
             Logger.info("pool {}: compute session {} ended, state {}", name, link.name(), state);
         }

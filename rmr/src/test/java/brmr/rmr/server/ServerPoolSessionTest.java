@@ -59,6 +59,11 @@ class ServerPoolSessionTest {
         pool.maintenance(link);
         assertEquals(PoolState.NO_IO, pool.state());
         assertEquals("no_io", pool.state().label());
+        long start = System.nanoTime();
+        assertEquals("pool p1 is no_io; sync runs only in normal",
+                assertThrows(RequestException.class, pool::startSync).getMessage());
+        assertTrue(System.nanoTime() - start < ServerPool.SYNC_START_WAIT.toNanos() / 2,
+                "a sync start in maintenance is refused at once, not after waiting for the client");
         pool.enable(link);
         assertEquals(PoolState.NORMAL, pool.state());
     }
