@@ -50,6 +50,7 @@ class GuideReplayIT {
     private final List<TestDisk> disks = new ArrayList<>();
     private final Map<String, TestDisk> disk = new LinkedHashMap<>();
     private int fioRuns;
+    private int starts;
 
     @BeforeEach
     void tools() {
@@ -80,12 +81,14 @@ class GuideReplayIT {
         return here;
     }
 
-    private void startNode(String who) throws IOException {
-        daemons.put(who, DaemonProcess.storageListening(dir.resolve(who.replace(' ', '-')), LISTEN.get(who)));
-    }
-
-    private void startClient() throws IOException {
-        daemons.put("client", DaemonProcess.client(dir.resolve("client")));
+    /**
+     * Starts the daemon of {@code who} with a state dir of its own for each start: as in the guide, the
+     * operator types the configuration of a restarted daemon again, and the new client is a new one.
+     */
+    private void start(String who) throws IOException {
+        Path stateDir = dir.resolve(who.replace(' ', '-') + "-" + ++starts);
+        daemons.put(who, who.equals("client") ? DaemonProcess.client(stateDir)
+                : DaemonProcess.storageListening(stateDir, LISTEN.get(who)));
     }
 
     private void kill(String who) {
@@ -140,9 +143,9 @@ class GuideReplayIT {
             disk.put(name, created);
         }
         GuideScript guide = GuideScript.load(GUIDE, this::substitute);
-        startNode("node 42");
-        startNode("node 43");
-        startClient();
+        start("node 42");
+        start("node 43");
+        start("client");
         for (String step : List.of("create", "sessions", "sync pools", "initial sync", "map", "io", "health",
                 "maintenance")) {
             replay(guide, step);
@@ -153,11 +156,11 @@ class GuideReplayIT {
                 () -> read(daemons.get("client"), "rmr-client/pools/" + POOL + "/sessions/psrv0@stg-rmr1/state"),
                 state -> Set.of("failed", "reconnecting").contains(state.strip()));
         replay(guide, "io");
-        startNode("node 43");
+        start("node 43");
         replay(guide, "node crash");
 
         kill("client");
-        startClient();
+        start("client");
         replay(guide, "client crash");
         replay(guide, "replace");
         replay(guide, "disassemble");
