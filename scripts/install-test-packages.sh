@@ -3,9 +3,9 @@
 # fio (with its built-in nbd engine) drives DiskFailureIT and FrozenPeerIT; mount brings losetup and the
 # tmpfs mount/umount of DiskFailureIT; procps brings the kill that freezes a node in FrozenPeerIT; prometheus
 # brings promtool, which checks the daemons' /metrics in MetricsIT; openssl makes the throwaway certificates of
-# the TLS tests (scripts/test-certs.sh).
+# the TLS tests (scripts/test-certs.sh); systemd brings systemd-analyze, which SystemdUnitsIT verifies the units with.
 set -euo pipefail
-packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps prometheus openssl)
+packages=(libnbd-bin qemu-utils nbdkit fio util-linux mount procps prometheus openssl systemd)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -9,7 +9,7 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The module layering of DESIGN.md section 7, checked on the compiled main classes of every module. */
+/** The module layering of docs/design.md section 7, checked on the compiled main classes of every module. */
 class ArchitectureTest {
     private static JavaClasses classes;
 

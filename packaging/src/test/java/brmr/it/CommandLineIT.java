@@ -3,15 +3,20 @@ package brmr.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The launchers of the image behave like Unix tools: {@code --help} and {@code --version} on stdout
  * with exit 0, an unknown option named with the usage on stderr and exit 2, every message ending in a
- * newline.
+ * newline. brmrctl starts from the AOT cache made at package time, and without it when it is missing or stale.
  */
 class CommandLineIT {
     private static final String VERSION = System.getProperty("brmr.version", "unknown");
@@ -52,6 +57,34 @@ class CommandLineIT {
         assertEquals("", result.out(), result::toString);
         assertTrue(result.err().startsWith(program + ": unknown option --bogus\nusage: " + program + " ")
                 && result.err().endsWith("\n"), result::toString);
+    }
+
+    @Test
+    void brmrctlStartsFromTheImagesAotCache() {
+        // AOTMode=on makes the JVM exit when it cannot use the cache the launcher names
+        List<String> command = Commands.of("env", "JDK_JAVA_OPTIONS=-XX:AOTMode=on", Image.launcher("brmrctl").toString(),
+                "--version");
+        CommandResult result = Commands.run(command);
+        assertEquals(0, result.exit(), result::toString);
+        assertTrue(result.out().startsWith("brmrctl " + VERSION + " "), result::toString);
+    }
+
+    @Test
+    void brmrctlWorksQuietlyWithAStaleOrMissingAotCache(@TempDir Path dir) throws IOException {
+        Path image = dir.resolve("brmr");
+        CommandResult copied = Commands.run(List.of("cp", "-a", Image.home().toString(), image.toString()));
+        assertEquals(0, copied.exit(), copied::toString);
+        Path cache = image.resolve("lib/brmrctl.aot");
+        Files.writeString(cache, "not an AOT cache");
+        CommandResult stale = Commands.run(List.of(image.resolve("bin/brmrctl").toString(), "--version"));
+        Files.delete(cache);
+        CommandResult missing = Commands.run(List.of(image.resolve("bin/brmrctl").toString(), "--version"));
+        for (CommandResult result : List.of(stale, missing)) {
+            assertEquals(0, result.exit(), result::toString);
+            assertEquals("", result.err(), result::toString);
+            assertTrue(result.out().startsWith("brmrctl " + VERSION + " ") && result.out().lines().count() == 1,
+                    result::toString);
+        }
     }
 
     @ParameterizedTest

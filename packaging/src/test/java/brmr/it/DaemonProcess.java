@@ -49,7 +49,12 @@ final class DaemonProcess implements AutoCloseable {
 
     /** A storage daemon on a given port, so that a restarted node is found where its client left it. */
     static DaemonProcess storage(Path stateDir, int port, String... options) throws IOException {
-        List<String> args = new ArrayList<>(List.of("--listen", "127.0.0.1:" + port));
+        return storageListening(stateDir, "127.0.0.1:" + port, options);
+    }
+
+    /** A storage daemon listening on {@code listen} (HOST:PORT), e.g. a loopback alias with the default port. */
+    static DaemonProcess storageListening(Path stateDir, String listen, String... options) throws IOException {
+        List<String> args = new ArrayList<>(List.of("--listen", listen));
         args.addAll(List.of(options));
         return start("brmr-server", stateDir, args.toArray(String[]::new));
     }

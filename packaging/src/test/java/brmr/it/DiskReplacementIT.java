@@ -114,7 +114,7 @@ class DiskReplacementIT {
             }
             legsIdentical(pool);
             String examined = ok(pool.daemon(2).ctl("examine", fresh.path().toString()));
-            assertTrue(examined.contains("flags:       MAPPED"), examined);
+            assertTrue(examined.contains("flags:       mapped"), examined);
             assertTrue(examined.contains("pool uuid:   " + ok(pool.daemon(1).ctl("read",
                     "brmr-server/stores/p1/pool_uuid")).strip()), examined);
         }

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Each map refusal of DESIGN.md section 5, between real processes, names the leg and the reason and maps nothing. */
+/** Each map refusal of docs/design.md section 5, between real processes, names the leg and the reason and maps nothing. */
 class MapRefusalsIT {
     @TempDir
     Path dir;
@@ -85,7 +85,7 @@ class MapRefusalsIT {
         eventually(Duration.ofSeconds(20), "session s2 of pa reconnecting",
                 () -> ok(client.ctl("read", "rmr-client/pools/pa/sessions/s2/state")).strip(), "reconnecting"::equals);
         refused(client.ctl("write", "brmr-client/ctl/map_device", "pool=pa size=20480"),
-                "leg s2: is RECONNECTING; the first map of a fresh pool needs every leg reachable and enabled");
+                "leg s2: is reconnecting; the first map of a fresh pool needs every leg reachable and enabled");
         neverMapped(node1, pa1);
 
         // legs whose parameters differ
@@ -109,7 +109,7 @@ class MapRefusalsIT {
         refused(client.ctl("write", "brmr-client/ctl/map_device", "pool=pb size=20480"),
                 "leg s3: its store was never mapped, but leg s1 is mapped; a map takes all mapped or all fresh legs");
         neverMapped(node3, pb3);
-        assertTrue(ok(node2.ctl("examine", pb2.path().toString())).contains("flags:       MAPPED"));
+        assertTrue(ok(node2.ctl("examine", pb2.path().toString())).contains("flags:       mapped"));
         assertEquals("", ok(client.ctl("ls", "brmr-client/ctl/devices")).strip(), "no device left mapped");
     }
 }

@@ -98,7 +98,7 @@ final class Examine {
                 .append(line("pool", m.poolName()))
                 .append(line("pool uuid", m.poolUuid() == null ? "unset (never mapped)" : m.poolUuid().toString()))
                 .append(line("member id", m.memberId()))
-                .append(line("flags", m.mapped() ? "MAPPED" : "none (never mapped)"))
+                .append(line("flags", m.mapped() ? "mapped" : "none (never mapped)"))
                 .append(line("writer epoch", m.writerEpoch() == 0 ? "0 (no writer yet)" : m.writerEpoch()))
                 .append(line("writer client", m.writerClient() == null ? "none" : m.writerClient()))
                 .append(line("map version", m.mapVersion() == 0 ? "0 (none recorded yet)" : m.mapVersion()))

@@ -40,9 +40,9 @@ class VerifyProgressViewTest {
     @Test
     void stoppedAndIdleSayWhatHappened() throws IOException {
         var stopped = progress("stopped", "no peer could be asked for the checksum of chunk 400: s2: session is "
-                + "FAILED", 400, "", 0, 50.0);
+                + "failed", 400, "", 0, 50.0);
         assertEquals("p1: stopped  50.0% [###############...............] 400 chunks compared, 0 differ: [] in "
-                + "0:01:15, stopped: no peer could be asked for the checksum of chunk 400: s2: session is FAILED",
+                + "0:01:15, stopped: no peer could be asked for the checksum of chunk 400: s2: session is failed",
                 VerifyProgressView.line(stopped));
         assertEquals(1, VerifyProgressView.exitCode(stopped));
         assertEquals("p1: idle", VerifyProgressView.line(progress("idle", null, 0, "", 0, 0.0)));

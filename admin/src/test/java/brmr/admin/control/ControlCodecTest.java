@@ -3,6 +3,9 @@ package brmr.admin.control;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import com.fasterxml.jackson.jr.ob.JSON;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class ControlCodecTest {
@@ -38,5 +41,31 @@ class ControlCodecTest {
                 () -> ControlCodec.decodeRequest("{\"v\":1,\"op\":\"read\",\"path\":3}")).getMessage());
         assertThrows(ControlException.class, () -> ControlCodec.decodeRequest("not json"));
         assertThrows(ControlException.class, () -> ControlCodec.decodeResponse("{\"v\":1}"));
+    }
+
+    /** Quotes, backslashes, control characters, line separators and characters outside the BMP. */
+    private static final String AWKWARD = "a \"quoted\" \\path\\ \t\r\n\u0001\u001f \u2028 é € \uD83D\uDE00 </script>";
+
+    @Test
+    void whatItWritesIsJsonAnyReaderReads() throws Exception {
+        String line = ControlCodec.encode(new ControlCodec.Request("write", "p/" + AWKWARD, AWKWARD));
+        assertEquals(1, line.lines().count(), line);
+        Map<String, Object> json = JSON.std.mapFrom(line);
+        assertEquals(Map.of("v", 1, "op", "write", "path", "p/" + AWKWARD, "value", AWKWARD), json);
+        assertEquals(AWKWARD, JSON.std.mapFrom(ControlCodec.encode(ControlCodec.Response.success(AWKWARD)))
+                .get("output"));
+    }
+
+    @Test
+    void itReadsWhatAJsonWriterWrites() throws Exception {
+        Map<String, Object> response = new LinkedHashMap<>();
+        response.put("v", 1);
+        response.put("ok", true);
+        response.put("output", AWKWARD);
+        assertEquals(ControlCodec.Response.success(AWKWARD), ControlCodec.decodeResponse(JSON.std.asString(response)));
+        assertEquals(new ControlCodec.Request("read", AWKWARD, null), ControlCodec.decodeRequest(
+                " { \"v\" : 1.0 , \"op\":\"read\", \"path\":\"" + AWKWARD.replace("\\", "\\\\").replace("\"", "\\\"")
+                        .replace("\t", "\\t").replace("\r", "\\r").replace("\n", "\\n").replace("\u0001", "\\u0001")
+                        .replace("\u001f", "\\u001F") + "\", \"value\": null } "));
     }
 }

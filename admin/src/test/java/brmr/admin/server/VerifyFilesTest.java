@@ -71,8 +71,8 @@ class VerifyFilesTest {
             p1 | start first=1 first=2  | first: given twice
             p1 | start last             | verify: 'last' is not of the form field=value; expected [first=] [last=] \
             [repair=]
-            p1 | start                  | verify: pool p1 is REGISTERED; verify runs only in NORMAL
-            p1 | start first=2 repair=1 | verify: pool p1 is REGISTERED; verify runs only in NORMAL
+            p1 | start                  | verify: pool p1 is registered; verify runs only in normal
+            p1 | start first=2 repair=1 | verify: pool p1 is registered; verify runs only in normal
             p2 | start                  | verify: pool p2 has no store
             p9 | start                  | pool: p9 is not joined on this node (write rmr-server/ctl/join_pool first)
             """)

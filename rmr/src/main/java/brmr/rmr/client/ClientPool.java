@@ -226,9 +226,23 @@ public final class ClientPool {
                             + " meanwhile; try again");
                 }
                 Logger.info("pool {}: session {} in maintenance: out of service until enabled", name, session);
+                tellMaintenance(leg);
             });
         } catch (IOException e) {
             throw new PoolException("sessname", "maintenance of " + session + " failed: " + e.getMessage());
+        }
+    }
+
+    /** Its node shows the pool out of service; a node that cannot be told has lost the session, which does the same. */
+    private void tellMaintenance(Leg leg) {
+        if (!leg.connected()) {
+            return;
+        }
+        try {
+            Calls.expect(leg, leg.call(new Message.Maintenance()), Message.Ok.class);
+        } catch (IOException | PoolException e) {
+            Logger.warn("pool {}: session {} is in maintenance, but its node was not told: {}", name, leg.name(),
+                    e.getMessage());
         }
     }
 

@@ -291,7 +291,7 @@ final class MapProtocol {
             return marked.isEmpty() ? "no leg was marked" : "rolled back on " + marked.stream().map(Leg::name).toList()
                     + "; no leg is mapped";
         }
-        return "could not roll back " + String.join(", ", kept) + ": those stores keep MAPPED with pool UUID "
+        return "could not roll back " + String.join(", ", kept) + ": those stores keep mapped with pool UUID "
                 + poolUuid + " but served no IO; delete_store and create_store them again, then map";
     }
 

@@ -24,4 +24,10 @@ public enum SessionState {
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }
+
+    /** Messages and logs name the state as the {@code state} file does. */
+    @Override
+    public String toString() {
+        return label();
+    }
 }

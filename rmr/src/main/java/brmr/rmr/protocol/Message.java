@@ -84,6 +84,10 @@ public sealed interface Message {
     record Enable() implements Message {
     }
 
+    /** {@code enable 0} on the client: the leg is out of service on purpose; its pool serves no IO until enabled. */
+    record Maintenance() implements Message {
+    }
+
     record Leave(LeaveMode mode) implements Message {
     }
 

@@ -18,6 +18,7 @@ import brmr.rmr.protocol.Message.InService;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Leave;
 import brmr.rmr.protocol.Message.LeaveMode;
+import brmr.rmr.protocol.Message.Maintenance;
 import brmr.rmr.protocol.Message.MapUpdate;
 import brmr.rmr.protocol.Message.Maps;
 import brmr.rmr.protocol.Message.MarkDirty;
@@ -76,9 +77,9 @@ public final class RmrCodec {
     public static final int MAGIC = 0x524D5231;
     /**
      * 2: Ping, ChunkChecksum, Unmap and Checksum added. 3: the writer in Hello and HelloOk, ClaimWriter,
-     * FENCED, and recovery: GetRecovery, RecoveryState, InService, ActivityResolved.
+     * FENCED, and recovery: GetRecovery, RecoveryState, InService, ActivityResolved. 4: Maintenance.
      */
-    public static final int VERSION = 3;
+    public static final int VERSION = 4;
     public static final int HEADER_BYTES = 20;
     /** The most data one Read, Write or Data carries. */
     public static final int MAX_DATA_BYTES = 64 << 20;
@@ -133,6 +134,7 @@ public final class RmrCodec {
         GET_RECOVERY(0x13, GetRecovery.class),
         IN_SERVICE(0x14, InService.class),
         ACTIVITY_RESOLVED(0x15, ActivityResolved.class),
+        MAINTENANCE(0x16, Maintenance.class),
         OK(0x80, Ok.class),
         FAILURE(0x81, Failure.class),
         HELLO_OK(0x82, HelloOk.class),
@@ -189,6 +191,7 @@ public final class RmrCodec {
                 case GetRecovery _ -> GET_RECOVERY;
                 case InService _ -> IN_SERVICE;
                 case ActivityResolved _ -> ACTIVITY_RESOLVED;
+                case Maintenance _ -> MAINTENANCE;
                 case RecoveryState _ -> RECOVERY_STATE;
                 case Ok _ -> OK;
                 case Failure _ -> FAILURE;
@@ -354,7 +357,8 @@ public final class RmrCodec {
             case Data data -> {
                 return withLength(out, data.data());
             }
-            case Enable _, QueryParams _, GetMaps _, Flush _, Ok _, Ping _, GetRecovery _, ActivityResolved _ -> {
+            case Enable _, QueryParams _, GetMaps _, Flush _, Ok _, Ping _, GetRecovery _, ActivityResolved _,
+                    Maintenance _ -> {
                 // no fields
             }
         }
@@ -386,6 +390,7 @@ public final class RmrCodec {
             case GET_RECOVERY -> new GetRecovery();
             case IN_SERVICE -> new InService(in.i64(), in.members("members"));
             case ACTIVITY_RESOLVED -> new ActivityResolved();
+            case MAINTENANCE -> new Maintenance();
             case RECOVERY_STATE -> new RecoveryState(in.i64(), in.i64(), in.members("inService"),
                     in.longs("activeChunks"));
             case OK -> new Ok();

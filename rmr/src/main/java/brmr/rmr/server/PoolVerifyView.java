@@ -35,7 +35,7 @@ final class PoolVerifyView implements VerifyThread.Pool {
         }
         PoolState state = pool.state();
         return state == PoolState.NORMAL ? null
-                : "pool " + pool.name() + " is " + state + "; verify runs only in NORMAL";
+                : "pool " + pool.name() + " is " + state + "; verify runs only in " + PoolState.NORMAL;
     }
 
     @Override

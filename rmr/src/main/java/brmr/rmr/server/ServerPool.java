@@ -39,6 +39,8 @@ public final class ServerPool {
     static final Duration STALE_DRAIN = Duration.ofSeconds(3);
     /** WriteZeroes writes at most this many zero bytes at a time (a whole number of sectors). */
     private static final int ZEROES_PIECE_BYTES = 1 << 20;
+    /** How long {@code sync start} waits for the client to enable a pool that is about to serve. */
+    static final Duration SYNC_START_WAIT = Duration.ofSeconds(30);
 
     private final String name;
     private final int memberId;
@@ -52,6 +54,8 @@ public final class ServerPool {
     private final IoStats ioStats = new IoStats();
     /** Guarded by this. */
     private PoolState state = PoolState.EMPTY;
+    /** The client took this leg out of service on purpose ({@code Maintenance}); guarded by this. */
+    private boolean maintenance;
     /** What a registration sees of this pool. */
     private final Registration.Pool owner;
     /** The registered store and what belongs to it; null while EMPTY. Guarded by this. */
@@ -163,7 +167,9 @@ public final class ServerPool {
             gone.access().gate().close();
             registration = null;
             state = PoolState.EMPTY;
+            maintenance = false;
             ended = sessions.clear();
+            notifyAll();
         }
         ended.forEach(SessionLink::close);
         gone.sync().stop();
@@ -176,7 +182,8 @@ public final class ServerPool {
     private synchronized void storeFailed(StoreAccess access) {
         if (registration != null && registration.access() == access) {
             state = PoolState.NO_IO;
-            Logger.info("pool {}: state NO_IO, its store failed", name);
+            notifyAll();
+            Logger.info("pool {}: state {}, its store failed", name, state);
         }
     }
 
@@ -244,12 +251,47 @@ public final class ServerPool {
         if (failure != null) {
             return access.sentence(failure);
         }
-        return state == PoolState.NORMAL ? null : "pool " + name + " is " + state + "; sync runs only in NORMAL";
+        return state == PoolState.NORMAL ? null
+                : "pool " + name + " is " + state + "; sync runs only in " + PoolState.NORMAL;
     }
 
-    /** {@code sync start}: fetches every chunk this member lacks from its peers. */
+    /**
+     * {@code sync start}: fetches every chunk this member lacks from its peers. Right after
+     * {@code add_store} (as the operator guide writes it) the pool waits for its client to enable it:
+     * the start waits for that, up to {@link #SYNC_START_WAIT}.
+     */
     public void startSync() throws RequestException {
+        awaitClientEnable();
         requireSync().start();
+    }
+
+    /** Waits while a healthy store waits for its client: the client reconnects, updates its map and enables the pool. */
+    private synchronized void awaitClientEnable() {
+        long deadline = System.nanoTime() + SYNC_START_WAIT.toNanos();
+        while (clientMayEnableSoon()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return;
+            }
+            try {
+                wait(Math.max(1, left / 1_000_000));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** A store just added (its client reconnects to it) or a joined session not yet enabled (nor in maintenance). */
+    private boolean clientMayEnableSoon() {
+        if (registration == null || registration.access().failure().isPresent() || maintenance) {
+            return false;
+        }
+        return switch (state) {
+            case REGISTERED -> true;
+            case CREATED, NO_IO -> sessions.current().isPresent();
+            case EMPTY, NORMAL -> false;
+        };
     }
 
     /** {@code sync stop}: stops after the chunks in flight. */
@@ -308,7 +350,7 @@ public final class ServerPool {
             Registration current = registration;
             if (current == null) {
                 throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
-                        + " has no store; no session may join an EMPTY pool");
+                        + " has no store; no session may join an " + PoolState.EMPTY + " pool");
             }
             String failure = current.access().failure().orElse(null);
             if (failure != null) {
@@ -356,6 +398,7 @@ public final class ServerPool {
             }
             stale = sessions.replace(link);
             state = mode == Message.JoinMode.CREATE ? PoolState.CREATED : PoolState.NO_IO;
+            maintenance = false;
         }
         if (stale != null) {
             stale.close();
@@ -417,15 +460,31 @@ public final class ServerPool {
         switch (state) {
             case CREATED, NO_IO, NORMAL -> state = PoolState.NORMAL;
             default -> throw new RequestException(Status.REFUSED, "pool " + name + " is " + state
-                    + "; only a CREATED or NO_IO pool can be enabled");
+                    + "; only a " + PoolState.CREATED + " or " + PoolState.NO_IO + " pool can be enabled");
         }
-        Logger.info("pool {}: enabled by {}, state NORMAL", name, link.name());
+        maintenance = false;
+        notifyAll();
+        Logger.info("pool {}: enabled by {}, state {}", name, link.name(), state);
+    }
+
+    /** {@code Maintenance}: the client took this leg out of service on purpose; no IO until it enables it again. */
+    synchronized void maintenance(SessionLink link) throws RequestException {
+        if (!sessions.isCurrent(link)) {
+            throw new RequestException(Status.REFUSED, "session " + link.name() + " has not joined pool " + name);
+        }
+        if (state == PoolState.NORMAL || state == PoolState.CREATED) {
+            state = PoolState.NO_IO;
+        }
+        maintenance = true;
+        Logger.info("pool {}: in maintenance by {}, state {}", name, link.name(), state);
     }
 
     /** A compute session left or broke: without a client the pool serves no IO. */
     synchronized void computeSessionEnded(SessionLink link) {
         if (sessions.end(link)) {
             state = registration != null ? PoolState.NO_IO : PoolState.EMPTY;
+            maintenance = false;
+            notifyAll();
             Logger.info("pool {}: compute session {} ended, state {}", name, link.name(), state);
         }
     }
@@ -453,7 +512,7 @@ public final class ServerPool {
             current.access().requireHealthy();
             if (state != PoolState.NORMAL) {
                 throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " is "
-                        + state + "; a map needs NORMAL");
+                        + state + "; a map needs " + PoolState.NORMAL);
             }
             StoreParams params = current.access().params();
             if (params.mapped() && !poolUuid.equals(params.poolUuid())) {

@@ -106,6 +106,10 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 p.enable(this);
                 yield new Message.Ok();
             }
+            case Message.Maintenance m -> {
+                p.maintenance(this);
+                yield new Message.Ok();
+            }
             case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
             case Message.MarkMapped m -> {
                 p.markMapped(m.poolUuid());

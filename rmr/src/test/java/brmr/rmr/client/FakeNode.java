@@ -217,6 +217,7 @@ final class FakeNode {
             }
             case Message.Ping p -> new Message.Ok();
             case Message.Enable e -> log(type, new Message.Ok());
+            case Message.Maintenance m -> log(type, new Message.Ok());
             case Message.Leave l -> log(type, new Message.Ok());
             case Message.QueryParams q -> log(type, new Message.Params(params()));
             case Message.MarkMapped m -> {

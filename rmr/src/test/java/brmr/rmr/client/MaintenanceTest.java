@@ -51,9 +51,11 @@ class MaintenanceTest {
     @Test
     void writesInMaintenanceNameTheMemberAsMissingAndSkipItsLeg() throws Exception {
         pool();
+        node2.events().clear();
         pool.maintenance("s2");
         assertEquals(SessionState.MAINTENANCE, state("s2"));
         assertEquals("maintenance", state("s2").label());
+        assertEquals(List.of("Maintenance"), node2.events(), "its node is told, so that its pool reads no_io");
         node2.events().clear();
         byte[] data = new byte[CHUNK];
         data[0] = 42;

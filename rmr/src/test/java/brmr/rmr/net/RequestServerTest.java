@@ -103,10 +103,12 @@ class RequestServerTest {
     void aPeerSpeakingAnotherVersionIsRefusedWithTheReason() throws Exception {
         try (Listener listener = listen(request -> new Ok());
                 Socket raw = new Socket(listener.address().getAddress(), listener.address().getPort())) {
-            raw.getOutputStream().write(FrameBytes.withVersion(FrameBytes.encode(7, new Flush()), 4));
-            assertRefusal(raw.getInputStream(), "protocol version 4, this node speaks 3");
+            int other = RmrCodec.VERSION + 1;
+            String reason = "protocol version " + other + ", this node speaks " + RmrCodec.VERSION;
+            raw.getOutputStream().write(FrameBytes.withVersion(FrameBytes.encode(7, new Flush()), other));
+            assertRefusal(raw.getInputStream(), reason);
             ProtocolException cause = assertInstanceOf(ProtocolException.class, closedCause(nextHandler()));
-            assertEquals("protocol version 4, this node speaks 3", cause.getMessage());
+            assertEquals(reason, cause.getMessage());
         }
     }
 

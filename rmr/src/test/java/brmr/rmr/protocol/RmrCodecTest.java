@@ -23,6 +23,7 @@ import brmr.rmr.protocol.Message.InService;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Leave;
 import brmr.rmr.protocol.Message.LeaveMode;
+import brmr.rmr.protocol.Message.Maintenance;
 import brmr.rmr.protocol.Message.MapUpdate;
 import brmr.rmr.protocol.Message.Maps;
 import brmr.rmr.protocol.Message.MarkDirty;
@@ -93,6 +94,7 @@ class RmrCodecTest {
         samples.add(new Hello(RmrCodec.VERSION, Role.COMPUTE, "ionos_pool", SESSION_255_BYTES, JoinMode.CREATE, 131072,
                 -1));
         samples.add(new Enable());
+        samples.add(new Maintenance());
         for (LeaveMode mode : LeaveMode.values()) {
             samples.add(new Leave(mode));
         }
@@ -176,21 +178,23 @@ class RmrCodecTest {
     @Test
     void headerAndPayloadLayoutArePinned() {
         HexFormat hex = HexFormat.of();
-        assertEquals(3, RmrCodec.VERSION);
-        assertEquals("524d5231" + "03" + "08" + "0000" + "1122334455667788" + "0000000c"
+        assertEquals(4, RmrCodec.VERSION);
+        assertEquals("524d5231" + "04" + "08" + "0000" + "1122334455667788" + "0000000c"
                 + "0102030405060708" + "0a0b0c0d",
                 hex.formatHex(FrameBytes.encode(0x1122334455667788L, new Read(0x0102030405060708L, 0x0a0b0c0d))));
-        assertEquals("524d5231" + "03" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
+        assertEquals("524d5231" + "04" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
                 hex.formatHex(FrameBytes.encode(-1, new Failure(Status.DIRTY, "é"))));
-        assertEquals("524d5231" + "03" + "09" + "0000" + "0000000000000001" + "00000013"
+        assertEquals("524d5231" + "04" + "09" + "0000" + "0000000000000001" + "00000013"
                 + "fffffffffffff000" + "0001" + "00000002" + "00000001" + "ab",
                 hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), new byte[] {(byte) 0xab}))));
-        assertEquals("524d5231" + "03" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
+        assertEquals("524d5231" + "04" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
                 hex.formatHex(FrameBytes.encode(2, new Params(null))));
-        assertEquals("524d5231" + "03" + "84" + "0000" + "0000000000000003" + "00000022"
+        assertEquals("524d5231" + "04" + "84" + "0000" + "0000000000000003" + "00000022"
                 + "0000000000000041" + "0001" + "00000005" + "00000002" + "8000000000000000" + "0000000000000001",
                 hex.formatHex(FrameBytes.encode(3, new Maps(65, List.of(new MemberMap(5,
                         new long[] {Long.MIN_VALUE, 1}))))));
+        assertEquals("524d5231" + "04" + "16" + "0000" + "0000000000000003" + "00000000",
+                hex.formatHex(FrameBytes.encode(3, new Maintenance())));
     }
 
     @Test

@@ -45,8 +45,27 @@ class ServerPoolSessionTest {
         ServerPool pool = pools.join("p1", 1, CHUNK);
         RequestException e = assertThrows(RequestException.class,
                 () -> pool.joinCompute(new RecordingLink("s1"), JoinMode.CREATE, CHUNK));
-        assertEquals("pool p1 on member 1 has no store; no session may join an EMPTY pool", e.getMessage());
+        assertEquals("pool p1 on member 1 has no store; no session may join an empty pool", e.getMessage());
         assertEquals(PoolState.EMPTY, pool.state());
+    }
+
+    @Test
+    void maintenanceTakesThePoolOutOfServiceUntilTheClientEnablesIt() throws Exception {
+        RecordingLink link = new RecordingLink("s1");
+        ServerPool pool = ServingPools.serving(pools, store, link);
+        assertEquals(Status.REFUSED, status(() -> pool.maintenance(new RecordingLink("other"))),
+                "only the pool's own compute session");
+        assertEquals(PoolState.NORMAL, pool.state());
+        pool.maintenance(link);
+        assertEquals(PoolState.NO_IO, pool.state());
+        assertEquals("no_io", pool.state().label());
+        long start = System.nanoTime();
+        assertEquals("pool p1 is no_io; sync runs only in normal",
+                assertThrows(RequestException.class, pool::startSync).getMessage());
+        assertTrue(System.nanoTime() - start < ServerPool.SYNC_START_WAIT.toNanos() / 2,
+                "a sync start in maintenance is refused at once, not after waiting for the client");
+        pool.enable(link);
+        assertEquals(PoolState.NORMAL, pool.state());
     }
 
     @Test

@@ -12,7 +12,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.LongStream;
@@ -82,8 +86,28 @@ class SyncThreadTest {
     @Test
     void syncsOnlyInNormal() throws Exception {
         ServerPool pool = replacedPool(new Peer(), new SyncSettings(8, 0));
+        pool.computeSessionEnded(client);
         RequestException e = assertThrows(RequestException.class, pool::startSync);
-        assertEquals("pool p1 is NO_IO; sync runs only in NORMAL", e.getMessage());
+        assertEquals("pool p1 is no_io; sync runs only in normal", e.getMessage());
+    }
+
+    @Test
+    void aStartWhileTheClientIsAboutToEnableThePoolWaitsForIt() throws Exception {
+        ServerPool pool = replacedPool(new Peer(), new SyncSettings(8, 0));
+        CompletableFuture<Void> start = CompletableFuture.runAsync(() -> {
+            try {
+                pool.startSync();
+            } catch (RequestException e) {
+                throw new CompletionException(e);
+            }
+        });
+        assertThrows(TimeoutException.class, () -> start.get(200,
+                TimeUnit.MILLISECONDS), "the start waits while the pool is no_io");
+        pool.enable(client);
+        start.get(10, TimeUnit.SECONDS);
+        SyncProgress done = awaitEnd(pool);
+        assertEquals(SyncProgress.State.DONE, done.state(), done.describe(CHUNK));
+        assertEquals(100, done.synced());
     }
 
     @Test

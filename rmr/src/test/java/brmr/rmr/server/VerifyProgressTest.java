@@ -36,9 +36,9 @@ class VerifyProgressTest {
 
     @Test
     void stoppedSaysWhy() {
-        assertEquals("stopped: no peer could be asked for the checksum of chunk 400: s2: session is FAILED, "
+        assertEquals("stopped: no peer could be asked for the checksum of chunk 400: s2: session is failed, "
                 + "300 chunks compared, 1 differ: [250]", progress(VerifyProgress.State.STOPPED,
-                "no peer could be asked for the checksum of chunk 400: s2: session is FAILED", 300, List.of(250L), 0)
+                "no peer could be asked for the checksum of chunk 400: s2: session is failed", 300, List.of(250L), 0)
                 .describe());
     }
 }

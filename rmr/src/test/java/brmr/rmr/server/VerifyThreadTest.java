@@ -252,16 +252,16 @@ class VerifyThreadTest {
 
     @Test
     void anUnreachablePeerStopsWithTheReason() throws Exception {
-        peer.unreachable = "session is FAILED (connection reset)";
+        peer.unreachable = "session is failed (connection reset)";
         VerifyProgress stopped = run(0, null, false);
-        assertEquals("no peer could be asked for the checksum of chunk 0: s2: session is FAILED (connection reset)",
+        assertEquals("no peer could be asked for the checksum of chunk 0: s2: session is failed (connection reset)",
                 stopped.reason());
     }
 
     @Test
     void onlyReachablePeersAreCompared() throws Exception {
         FakePeer gone = new FakePeer("s3");
-        gone.unreachable = "session is FAILED";
+        gone.unreachable = "session is failed";
         pool.peers.add(gone);
         peer.crc.put(9L, 0);
         assertEquals("done: 100 chunks compared, 1 differ: [9]", run(0, null, false).describe());
@@ -279,10 +279,10 @@ class VerifyThreadTest {
     @Test
     void aPoolLeavingNormalStopsTheVerify() throws Exception {
         startSlowVerify();
-        pool.notNow = "pool p1 is NO_IO; verify runs only in NORMAL";
+        pool.notNow = "pool p1 is no_io; verify runs only in normal";
         VerifyProgress stopped = awaitEnd();
         assertEquals(VerifyProgress.State.STOPPED, stopped.state());
-        assertEquals("pool p1 is NO_IO; verify runs only in NORMAL", stopped.reason());
+        assertEquals("pool p1 is no_io; verify runs only in normal", stopped.reason());
     }
 
     @Test
@@ -293,8 +293,8 @@ class VerifyThreadTest {
                 assertThrows(PoolException.class, () -> verify.start(100, null, false)).getMessage());
         assertEquals("last: 4 is before first=5",
                 assertThrows(PoolException.class, () -> verify.start(5, 4L, false)).getMessage());
-        pool.notNow = "pool p1 is NO_IO; verify runs only in NORMAL";
-        assertEquals("verify: pool p1 is NO_IO; verify runs only in NORMAL",
+        pool.notNow = "pool p1 is no_io; verify runs only in normal";
+        assertEquals("verify: pool p1 is no_io; verify runs only in normal",
                 assertThrows(PoolException.class, () -> verify.start(0, null, false)).getMessage());
         assertEquals("idle", verify.progress().describe(), "a refused start changes nothing");
         pool.notNow = null;
