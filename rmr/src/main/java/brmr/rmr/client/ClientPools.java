@@ -1,6 +1,7 @@
 package brmr.rmr.client;
 
 import brmr.rmr.PoolException;
+import brmr.rmr.SessionSecret;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -21,6 +22,11 @@ public final class ClientPools implements AutoCloseable {
      */
     public ClientPools(PeerTimeout defaultTimeout, UUID clientId) {
         this(LegConnector.TCP, defaultTimeout, clientId);
+    }
+
+    /** As {@link #ClientPools(PeerTimeout, UUID)}; with a {@code secret} (may be null) every leg authenticates. */
+    public ClientPools(SessionSecret secret, PeerTimeout defaultTimeout, UUID clientId) {
+        this(LegConnector.tcp(secret), defaultTimeout, clientId);
     }
 
     public ClientPools(LegConnector connector, PeerTimeout defaultTimeout, UUID clientId) {

@@ -1,8 +1,11 @@
 package brmr.rmr.client;
 
+import brmr.rmr.SessionSecret;
 import brmr.rmr.net.FramedConnection;
 import brmr.rmr.net.RpcChannel;
+import brmr.rmr.net.SessionHandshake;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.SessionIdentity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -13,26 +16,44 @@ import java.util.function.Consumer;
 @FunctionalInterface
 public interface LegConnector {
     /**
-     * Connects to {@code address}; {@code onClosed} runs once when the channel ends by itself or is closed.
+     * Connects to {@code address} as {@code identity}; {@code onClosed} runs once when the channel ends by
+     * itself or is closed.
      *
-     * @throws IOException the storage node cannot be reached
+     * @throws IOException the storage node cannot be reached, or refused or failed the authentication
      */
-    LegChannel open(InetSocketAddress address, Duration connectTimeout, Consumer<Throwable> onClosed)
-            throws IOException;
+    LegChannel open(InetSocketAddress address, Duration connectTimeout, SessionIdentity identity,
+            Consumer<Throwable> onClosed) throws IOException;
 
-    /** RMR sessions over TCP. */
-    LegConnector TCP = (address, connectTimeout, onClosed) -> {
-        RpcChannel channel = new RpcChannel(FramedConnection.connect(address, connectTimeout), onClosed);
-        return new LegChannel() {
-            @Override
-            public CompletableFuture<Message> call(Message request) {
-                return channel.call(request);
-            }
+    /** RMR sessions over TCP without authentication. */
+    LegConnector TCP = tcp(null);
 
-            @Override
-            public void close() {
-                channel.close();
+    /**
+     * RMR sessions over TCP; with a {@code secret} every session first proves it holds the secret and
+     * checks that the storage node does ({@link SessionHandshake}), else the connection is closed.
+     */
+    static LegConnector tcp(SessionSecret secret) {
+        return (address, connectTimeout, identity, onClosed) -> {
+            FramedConnection connection = FramedConnection.connect(address, connectTimeout);
+            if (secret != null) {
+                SessionHandshake.offer(connection, secret, identity, SessionHandshake.TIMEOUT);
             }
+            RpcChannel channel = new RpcChannel(connection, onClosed);
+            return new LegChannel() {
+                @Override
+                public CompletableFuture<Message> call(Message request) {
+                    return channel.call(request);
+                }
+
+                @Override
+                public void close() {
+                    channel.close();
+                }
+
+                @Override
+                public boolean authenticated() {
+                    return secret != null;
+                }
+            };
         };
-    };
+    }
 }

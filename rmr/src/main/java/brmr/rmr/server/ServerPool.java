@@ -10,7 +10,11 @@ import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.LongStream;
@@ -326,8 +330,9 @@ public final class ServerPool {
                         + "client is then fenced)");
             }
             if (other != null && !takeOver && !other.name().equals(link.name())) {
+                // the refused peer learns nothing of the other session, not even its name
                 throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
-                        + " already serves compute session " + other.name());
+                        + " already serves another compute session");
             }
             writerRecord = current;
         }
@@ -419,13 +424,59 @@ public final class ServerPool {
         }
     }
 
-    /** A peer storage node opens a sync session: no state change, it reads chunks and parameters. */
+    /**
+     * A peer storage node opens a sync session: no state change, it reads chunks and parameters. Only
+     * another member of the pool may (see {@link #requireMembers}).
+     */
     synchronized Message.HelloOk joinSync(int peerMember, int peerChunkSize) throws RequestException {
+        if (peerMember == memberId) {
+            throw new RequestException(Status.REFUSED, "a sync session of pool " + name + " cannot come from member "
+                    + memberId + ", this node's own");
+        }
+        if (registration != null) {
+            requireMembers(registration, List.of(peerMember), "sync session");
+        }
         if (peerChunkSize != chunkSize) {
             throw new RequestException(Status.REFUSED, "chunk_size: member " + peerMember + " uses " + peerChunkSize
                     + ", pool " + name + " on member " + memberId + " uses " + chunkSize);
         }
         return new Message.HelloOk(memberId, state.name(), params().orElse(null));
+    }
+
+    // ---- authorization ----
+
+    /**
+     * Refuses members the pool does not have. The pool's member list is what this node recorded of it:
+     * the members in service at its map version (the client records them when it enables legs and maps)
+     * and the members it holds a dirty map of. Until the first map has recorded any member besides this
+     * node's own, the list is still being assembled and every member id is accepted.
+     */
+    private void requireMembers(Registration current, Collection<Integer> named, String what)
+            throws RequestException {
+        if (!current.access().params().mapped()) {
+            return;
+        }
+        Set<Integer> members = recordedMembers(current);
+        if (members.size() <= 1) {
+            return;
+        }
+        for (int member : named) {
+            if (!members.contains(member)) {
+                throw new RequestException(Status.REFUSED, what + ": member " + member + " is not a member of pool "
+                        + name + " (members " + members + ")");
+            }
+        }
+    }
+
+    private static Set<Integer> recordedMembers(Registration current) {
+        Set<Integer> members = new TreeSet<>(current.service().state().members());
+        current.maps().all().forEach(map -> members.add(map.memberId()));
+        return members;
+    }
+
+    /** Only the pool's writer changes data or maps: a session of a client fenced by a newer writer is refused. */
+    void checkWriter(SessionLink link) throws RequestException {
+        requireStore().writer().checkJoin(link.writer());
     }
 
     // ---- requests ----
@@ -502,8 +553,24 @@ public final class ServerPool {
             throw new RequestException(Status.INVALID, "map update for " + update.chunkCount()
                     + " chunks, the store of pool " + name + " has " + chunkCount);
         }
-        int changed = current.maps().assign(update);
+        int changed = current.maps().assign(ofMembers(current, update));
         Logger.info("pool {}: map update applied ({} maps changed)", name, changed);
+    }
+
+    /**
+     * The update without the clean maps of members this node has not recorded (they would add a member and
+     * change nothing); a map that marks chunks dirty for a member the pool does not have is refused.
+     */
+    private Message.Maps ofMembers(Registration current, Message.Maps update) throws RequestException {
+        List<Message.MemberMap> kept = new ArrayList<>();
+        Set<Integer> recorded = recordedMembers(current);
+        for (Message.MemberMap map : update.maps()) {
+            if (recorded.contains(map.member()) || !LongStream.of(map.words()).allMatch(word -> word == 0)) {
+                requireMembers(current, List.of(map.member()), "map update");
+                kept.add(map);
+            }
+        }
+        return new Message.Maps(update.chunkCount(), kept);
     }
 
     byte[] read(long offset, int length) throws RequestException {
@@ -550,6 +617,7 @@ public final class ServerPool {
      */
     void markMissed(List<Integer> members, long firstChunk, long lastChunk) throws RequestException {
         Registration current = requireStore();
+        requireMembers(current, members, "MarkDirty");
         markDirty(current, members, firstChunk, lastChunk);
         current.service().missed(members);
     }
@@ -608,6 +676,10 @@ public final class ServerPool {
 
     /** Sync: a peer now holds these chunks, so this node's map of that peer drops them. */
     void chunksClean(int member, long[] chunks) throws RequestException {
+        if (member == memberId) {
+            throw new RequestException(Status.REFUSED, "ChunksClean about member " + memberId + " refused: only this "
+                    + "node knows what it holds");
+        }
         Registration current = requireStore();
         current.access().requireHealthy();
         if (chunks.length > 0) {

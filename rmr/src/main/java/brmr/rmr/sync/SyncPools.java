@@ -1,6 +1,7 @@
 package brmr.rmr.sync;
 
 import brmr.rmr.PoolException;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.LegConnector;
 import brmr.rmr.client.PeerTimeout;
 import java.util.ArrayList;
@@ -19,6 +20,11 @@ public final class SyncPools implements AutoCloseable {
     /** Sync pools over TCP, each starting with a copy of the daemon's {@code --peer-timeout}. */
     public SyncPools(PeerTimeout defaultTimeout) {
         this(LegConnector.TCP, defaultTimeout);
+    }
+
+    /** As {@link #SyncPools(PeerTimeout)}; with a {@code secret} (may be null) every sync session authenticates. */
+    public SyncPools(SessionSecret secret, PeerTimeout defaultTimeout) {
+        this(LegConnector.tcp(secret), defaultTimeout);
     }
 
     public SyncPools(LegConnector connector, PeerTimeout defaultTimeout) {

@@ -46,8 +46,8 @@ class RmrCodecCorruptionTest {
 
     @Test
     void otherProtocolVersions() {
-        for (int version : new int[] {0, 2, 4, 255}) {
-            assertEquals("protocol version " + version + ", this node speaks 3",
+        for (int version : new int[] {0, 3, 5, 255}) {
+            assertEquals("protocol version " + version + ", this node speaks 4",
                     refusal(FrameBytes.withVersion(frame(new Flush()), version)).getMessage());
         }
     }
