@@ -2,6 +2,7 @@ package brmr.admin.client;
 
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.PeerTimeout;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -22,15 +23,22 @@ public final class ClientDaemon {
             new DaemonOptions.Option("nbd", "HOST:PORT", "where mapped devices are served over NBD (default "
                     + DEFAULT_NBD + ")"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a storage node silent this long is failed, 1..300 "
-                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"),
+            DaemonOptions.SECRET_FILE,
+            DaemonOptions.INSECURE);
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The compute-client daemon: its pools' legs to "
                 + "the storage nodes, and the mapped devices over NBD.", args, OPTIONS);
         InetSocketAddress nbd;
         PeerTimeout peerTimeout;
+        SessionSecret secret;
         try {
             nbd = options.address("nbd", DEFAULT_NBD);
+            secret = options.secret();
+            // NBD clients do not know the secret: the export itself is open to whoever reaches it
+            options.requireLoopback("nbd", nbd, "NBD clients do not authenticate, a non-loopback address needs --"
+                    + DaemonOptions.INSECURE.name() + " (anyone who reaches it reads and writes the device)");
             peerTimeout = options.peerTimeout();
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
@@ -39,7 +47,7 @@ public final class ClientDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()));
+            ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()), secret);
             node.start();
             daemon.closeOnStop(node);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,

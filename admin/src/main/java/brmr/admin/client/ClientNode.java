@@ -6,6 +6,7 @@ import brmr.admin.control.ControlTree;
 import brmr.admin.nbd.NbdServer;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.PoolException;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.ClientPool;
 import brmr.rmr.client.ClientPools;
 import brmr.rmr.client.Leg;
@@ -47,7 +48,12 @@ public final class ClientNode implements AutoCloseable {
      * from it; {@code clientId}: the client's persisted identity ({@link ClientIdentity}).
      */
     public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId) {
-        this.pools = new ClientPools(peerTimeout, clientId);
+        this(nbdAddress, peerTimeout, clientId, null);
+    }
+
+    /** As {@link #ClientNode(InetSocketAddress, PeerTimeout, UUID)}; with a {@code secret} (may be null) every leg authenticates. */
+    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId, SessionSecret secret) {
+        this.pools = new ClientPools(secret, peerTimeout, clientId);
         this.nbd = new NbdServer(nbdAddress, this::exports);
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
                 .names("rmr-client/pools/{pool}", vars -> pools.all().stream().map(ClientPool::name).toList())
@@ -285,6 +291,7 @@ public final class ClientNode implements AutoCloseable {
                 s.put("path", "ip:" + leg.where());
                 s.put("member_id", leg.memberId());
                 s.put("state", leg.state().label());
+                s.put("authenticated", leg.authenticated());
                 s.put("last_error", leg.lastError());
                 sessions.add(s);
             }

@@ -3,6 +3,7 @@ package brmr.admin.server;
 import brmr.admin.client.SessionPath;
 import brmr.admin.daemon.Daemon;
 import brmr.admin.daemon.DaemonOptions;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
@@ -31,7 +32,9 @@ public final class StorageDaemon {
                     + SyncSettings.DEFAULT.queueDepth() + ")"),
             new DaemonOptions.Option("sync-rate-mib", "N", "sync and verify rate limit in MiB/s (default 0: none)"),
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
-                    + PeerTimeout.DEFAULT.toSeconds() + ")"));
+                    + PeerTimeout.DEFAULT.toSeconds() + ")"),
+            DaemonOptions.SECRET_FILE,
+            DaemonOptions.INSECURE);
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
@@ -40,9 +43,12 @@ public final class StorageDaemon {
         BlockDevice.DirectIo directIo;
         InetSocketAddress listen;
         PeerTimeout peerTimeout;
+        SessionSecret secret;
         try {
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
+            secret = options.secret();
+            options.requireLoopbackOrSecret("listen", listen, secret);
             peerTimeout = options.peerTimeout();
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
@@ -54,11 +60,11 @@ public final class StorageDaemon {
         }
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
-            StorageNode node = new StorageNode(directIo, sync, peerTimeout);
+            StorageNode node = new StorageNode(directIo, sync, peerTimeout, secret);
             daemon.closeOnStop(node.syncPools());
             // closed after the sessions: a store is drained of IO in flight before its descriptor closes
             daemon.closeOnStop(node);
-            PoolServer sessions = PoolServer.start(listen, node.pools());
+            PoolServer sessions = PoolServer.start(listen, node.pools(), secret);
             daemon.closeOnStop(sessions);
             daemon.serveUntilStopped(options.socket(), node.tree(), node::status,
                     "listen=" + sessions.address().getHostString() + ":" + sessions.address().getPort());

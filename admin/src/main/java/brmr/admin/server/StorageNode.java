@@ -10,9 +10,11 @@ import brmr.admin.store.PeerStores;
 import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
 import brmr.rmr.PoolException;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.Leg;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.RequestException;
+import brmr.rmr.server.ServedSession;
 import brmr.rmr.server.SyncProgress;
 import brmr.rmr.server.SyncSettings;
 import brmr.rmr.sync.PeerAnswer;
@@ -26,6 +28,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -42,16 +45,23 @@ public final class StorageNode implements AutoCloseable {
 
     /** A storage node that asks its peers over its own sync sessions. */
     public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout) {
-        this(directIo, sync, peerTimeout, null);
+        this(directIo, sync, peerTimeout, (SessionSecret) null);
+    }
+
+    /** As {@link #StorageNode(BlockDevice.DirectIo, SyncSettings, PeerTimeout)}; with a {@code secret} (may be null) every sync session authenticates. */
+    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
+            SessionSecret secret) {
+        this(directIo, sync, peerTimeout, null, secret);
     }
 
     /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers) {
-        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), peers);
+        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), peers, null);
     }
 
-    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout, PeerStores peers) {
-        this.syncPools = new SyncPools(peerTimeout);
+    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout, PeerStores peers,
+            SessionSecret secret) {
+        this.syncPools = new SyncPools(secret, peerTimeout);
         this.pools = new ServerPools(sync);
         this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
         syncFiles();
@@ -268,7 +278,7 @@ public final class StorageNode implements AutoCloseable {
         SyncProgress progress = syncProgress(pool);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("pool", pool.name());
-        json.put("state", progress.state().name().toLowerCase(java.util.Locale.ROOT));
+        json.put("state", progress.state().name().toLowerCase(Locale.ROOT));
         json.put("reason", progress.reason());
         json.put("synced", progress.synced());
         json.put("dirty", progress.dirty());
@@ -375,13 +385,20 @@ public final class StorageNode implements AutoCloseable {
                 dirty.add(Map.of("member", map.memberId(), "dirty", map.dirtyCount(), "total", map.chunkCount()));
             }
             entry.put("dirty", dirty);
+            List<Object> served = new ArrayList<>();
+            for (ServedSession session : pool.servedSessions()) {
+                served.add(Map.of("session", session.name(), "role", session.role().name().toLowerCase(Locale.ROOT),
+                        "member_id", session.member(), "peer", session.peer(), "authenticated",
+                        session.authenticated()));
+            }
+            entry.put("served_sessions", served);
             entry.put("active_chunks", pool.activeChunkCount());
             pool.syncProgress().ifPresent(progress -> entry.put("sync", progress.describe(pool.chunkSize())));
             syncPools.find(pool.name()).ifPresent(sync -> {
                 List<Object> sessions = new ArrayList<>();
                 for (Leg leg : sync.sessions()) {
                     sessions.add(Map.of("session", leg.name(), "path", "ip:" + leg.where(), "member_id",
-                            leg.memberId(), "state", leg.state().label()));
+                            leg.memberId(), "state", leg.state().label(), "authenticated", leg.authenticated()));
                 }
                 entry.put("sync_sessions", sessions);
             });

@@ -45,6 +45,7 @@ public final class ServerPool {
     private final int chunkSize;
     private final SyncSettings syncSettings;
     private final ComputeSessions sessions;
+    private final ServedSessions served = new ServedSessions();
     /** The sync sessions to peers; written under this, read anywhere. */
     private volatile PeerLink peers = PeerLink.NONE;
     private final VerifyThread verify = new VerifyThread(new PoolVerifyView(this));
@@ -286,6 +287,15 @@ public final class ServerPool {
     }
 
     // ---- sessions ----
+
+    /** Every session this pool serves now, compute and sync, with whether it authenticated. */
+    public List<ServedSession> servedSessions() {
+        return served.list();
+    }
+
+    ServedSessions served() {
+        return served;
+    }
 
     /**
      * A compute session joins. One that replaces an older session of the same client (a reconnect)

@@ -117,6 +117,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             throw e;
         }
         pool = target;
+        target.served().joined(this);
         Logger.info("session {} from {} joined pool {} as {}{}", h.session(), connection.peer(), h.pool(), h.role(),
                 proven == null ? "" : " (authenticated)");
         return ok;
@@ -222,9 +223,18 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         }
     }
 
+    /** This session as status shows it; only called once it joined. */
+    ServedSession view() {
+        Message.Hello h = hello;
+        return new ServedSession(h.session(), h.role(), h.fromMember(), connection.peer(), authenticated());
+    }
+
     @Override
     public void closed(Throwable cause) {
         ServerPool p = pool;
+        if (p != null) {
+            p.served().ended(this);
+        }
         if (p != null && hello.role() == Message.Role.COMPUTE) {
             p.computeSessionEnded(this);
         }

@@ -103,10 +103,10 @@ class RequestServerTest {
     void aPeerSpeakingAnotherVersionIsRefusedWithTheReason() throws Exception {
         try (Listener listener = listen(request -> new Ok());
                 Socket raw = new Socket(listener.address().getAddress(), listener.address().getPort())) {
-            raw.getOutputStream().write(FrameBytes.withVersion(FrameBytes.encode(7, new Flush()), 4));
-            assertRefusal(raw.getInputStream(), "protocol version 4, this node speaks 3");
+            raw.getOutputStream().write(FrameBytes.withVersion(FrameBytes.encode(7, new Flush()), 5));
+            assertRefusal(raw.getInputStream(), "protocol version 5, this node speaks 4");
             ProtocolException cause = assertInstanceOf(ProtocolException.class, closedCause(nextHandler()));
-            assertEquals("protocol version 4, this node speaks 3", cause.getMessage());
+            assertEquals("protocol version 5, this node speaks 4", cause.getMessage());
         }
     }
 
