@@ -206,7 +206,7 @@ class ReplicatedPoolIT {
         try (LocalPool pool = LocalPool.start(dir, "p1", 2, MAPPED_SIZE, CHUNK)) {
             String uri = pool.nbdUri();
             Qemu.io(uri, "write -P 0x21 0 1M");
-            byte[] otherVersion = java.nio.ByteBuffer.allocate(20).putInt(0x524D5231).put((byte) 4).put((byte) 1)
+            byte[] otherVersion = java.nio.ByteBuffer.allocate(20).putInt(0x524D5231).put((byte) 5).put((byte) 1)
                     .putShort((short) 0).putLong(1).putInt(0).array();
             byte[] garbage = "GET / HTTP/1.1\r\nHost: brmr\r\n\r\n".getBytes(StandardCharsets.US_ASCII);
             for (byte[] bytes : List.of(otherVersion, garbage)) {
@@ -220,7 +220,7 @@ class ReplicatedPoolIT {
             }
             List<String> log = Files.readAllLines(pool.node(1).stateDir.resolve("brmr-server.log"));
             assertTrue(log.stream().anyMatch(l -> l.contains("broke the RMR protocol")
-                    && l.contains("protocol version 4, this node speaks 3")), String.join("\n", log));
+                    && l.contains("protocol version 5, this node speaks 4")), String.join("\n", log));
             assertTrue(log.stream().filter(l -> l.contains("broke the RMR protocol")).count() >= 2);
             Qemu.io(uri, "read -P 0x21 0 1M", "write -P 0x22 1M 1M", "read -P 0x22 1M 1M");
             assertEquals("normal", pool.sessionState(1));
