@@ -15,7 +15,8 @@ import java.io.IOException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Predicate;
@@ -46,6 +47,8 @@ public final class SessionHandshake {
     private static final long START_ID = 1;
     private static final long PROOF_ID = 2;
     private static final SecureRandom RANDOM = new SecureRandom();
+    /** Closes connections whose handshake runs late; a finished handshake's deadline is removed at once. */
+    private static final ScheduledThreadPoolExecutor DEADLINES = deadlines();
 
     private SessionHandshake() {
     }
@@ -130,22 +133,20 @@ public final class SessionHandshake {
     /** Runs {@code step}; closes the connection when it fails or outlasts {@code timeout}. */
     private static <T> T withDeadline(FramedConnection connection, Duration timeout, Step<T> step)
             throws IOException {
-        AtomicBoolean finished = new AtomicBoolean();
         AtomicBoolean expired = new AtomicBoolean();
-        CompletableFuture.delayedExecutor(timeout.toNanos(), TimeUnit.NANOSECONDS).execute(() -> {
-            if (finished.compareAndSet(false, true)) {
-                expired.set(true);
-                connection.close();
-            }
-        });
+        ScheduledFuture<?> deadline = DEADLINES.schedule(() -> {
+            expired.set(true);
+            connection.close();
+        }, timeout.toNanos(), TimeUnit.NANOSECONDS);
         try {
             T result = step.run();
-            if (!finished.compareAndSet(false, true)) {
+            deadline.cancel(false);
+            if (expired.get()) {
                 throw new AuthenticationException("no handshake within " + timeout.toMillis() + " ms");
             }
             return result;
         } catch (IOException | RuntimeException e) {
-            finished.set(true);
+            deadline.cancel(false);
             connection.close();
             if (expired.get()) {
                 throw new AuthenticationException("no handshake within " + timeout.toMillis() + " ms");
@@ -176,6 +177,13 @@ public final class SessionHandshake {
 
     private static String describe(Message reply) {
         return reply instanceof Failure failure ? failure.message() : reply.getClass().getSimpleName();
+    }
+
+    private static ScheduledThreadPoolExecutor deadlines() {
+        ScheduledThreadPoolExecutor executor = new ScheduledThreadPoolExecutor(1,
+                Thread.ofPlatform().daemon().name("rmr-handshake-deadlines").factory());
+        executor.setRemoveOnCancelPolicy(true);
+        return executor;
     }
 
     private static byte[] nonce() {

@@ -463,11 +463,8 @@ public final class ServerPool {
      */
     private void requireMembers(Registration current, Collection<Integer> named, String what)
             throws RequestException {
-        if (!current.access().params().mapped()) {
-            return;
-        }
-        Set<Integer> members = recordedMembers(current);
-        if (members.size() <= 1) {
+        Set<Integer> members = enforcedMembers(current);
+        if (members == null) {
             return;
         }
         for (int member : named) {
@@ -478,10 +475,14 @@ public final class ServerPool {
         }
     }
 
-    private static Set<Integer> recordedMembers(Registration current) {
+    /** The recorded member list (see {@link #requireMembers}), or null while it is still being assembled. */
+    private static Set<Integer> enforcedMembers(Registration current) {
+        if (!current.access().params().mapped()) {
+            return null;
+        }
         Set<Integer> members = new TreeSet<>(current.service().state().members());
         current.maps().all().forEach(map -> members.add(map.memberId()));
-        return members;
+        return members.size() > 1 ? members : null;
     }
 
     /** Only the pool's writer changes data or maps: a session of a client fenced by a newer writer is refused. */
@@ -568,16 +569,21 @@ public final class ServerPool {
     }
 
     /**
-     * The update without the clean maps of members this node has not recorded (they would add a member and
-     * change nothing); a map that marks chunks dirty for a member the pool does not have is refused.
+     * The update without the clean maps of members outside the recorded member list (they would add a
+     * member and change nothing); a map that marks chunks dirty for such a member is refused.
      */
     private Message.Maps ofMembers(Registration current, Message.Maps update) throws RequestException {
+        Set<Integer> members = enforcedMembers(current);
+        if (members == null) {
+            return update;
+        }
         List<Message.MemberMap> kept = new ArrayList<>();
-        Set<Integer> recorded = recordedMembers(current);
         for (Message.MemberMap map : update.maps()) {
-            if (recorded.contains(map.member()) || !LongStream.of(map.words()).allMatch(word -> word == 0)) {
-                requireMembers(current, List.of(map.member()), "map update");
+            if (members.contains(map.member())) {
                 kept.add(map);
+            } else if (!LongStream.of(map.words()).allMatch(word -> word == 0)) {
+                throw new RequestException(Status.REFUSED, "map update: member " + map.member() + " is not a member "
+                        + "of pool " + name + " (members " + members + ")");
             }
         }
         return new Message.Maps(update.chunkCount(), kept);
