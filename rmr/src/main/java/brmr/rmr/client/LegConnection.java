@@ -87,6 +87,11 @@ final class LegConnection {
                 reply.complete(message);
             }
         });
+        if (reply.isCompletedExceptionally() && answer.isDone() && !answer.isCompletedExceptionally()) {
+            // the peer answered and hung up (e.g. a refusal) before this thread saw the answer, and the hang-up
+            // failed the call; no one holds the reply yet, so it takes the answer the peer gave
+            reply.obtrudeValue(answer.join());
+        }
         return reply;
     }
 
