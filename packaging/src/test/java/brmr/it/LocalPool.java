@@ -5,9 +5,13 @@ import static brmr.it.Expect.ok;
 import brmr.metadata.MetadataLayout;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 
@@ -69,6 +73,7 @@ final class LocalPool implements AutoCloseable {
         private String[] serverOptions = {};
         private String[] clientOptions = {};
         private final Map<Integer, Path> diskDirs = new HashMap<>();
+        private Path secretFile;
 
         private Setup(Path dir, String pool, int legs, long mappedSize, int chunkSize) {
             this.dir = dir;
@@ -104,6 +109,15 @@ final class LocalPool implements AutoCloseable {
             return this;
         }
 
+        /**
+         * Every daemon authenticates its RMR sessions with one secret, written owner-only to {@code secret}
+         * in the pool's directory ({@code --secret-file} after the other options).
+         */
+        Setup withSecret() throws IOException {
+            secretFile = writeSecret(dir.resolve("secret"));
+            return this;
+        }
+
         /** The backing file of {@code member}'s disk is created in {@code diskDir} instead of the pool's directory. */
         Setup diskDir(int member, Path diskDir) {
             diskDirs.put(member, diskDir);
@@ -113,6 +127,15 @@ final class LocalPool implements AutoCloseable {
         LocalPool start() throws IOException {
             return LocalPool.start(this);
         }
+    }
+
+    /** A fresh random secret (64 hex digits and a newline) in an owner-only file. */
+    static Path writeSecret(Path file) throws IOException {
+        byte[] random = new byte[32];
+        new SecureRandom().nextBytes(random);
+        Files.writeString(file, HexFormat.of().formatHex(random) + "\n");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+        return file;
     }
 
     static Setup setup(Path dir, String pool, int legs, long mappedSize, int chunkSize) {
@@ -143,8 +166,9 @@ final class LocalPool implements AutoCloseable {
         String pool = setup.pool;
         int chunkSize = setup.chunkSize;
         long mappedSize = setup.mappedSize;
-        LocalPool local = new LocalPool(setup.dir, pool, mappedSize, chunkSize, setup.serverOptions,
-                setup.clientOptions);
+        String[] serverOptions = withSecret(setup.serverOptions, setup.secretFile);
+        String[] clientOptions = withSecret(setup.clientOptions, setup.secretFile);
+        LocalPool local = new LocalPool(setup.dir, pool, mappedSize, chunkSize, serverOptions, clientOptions);
         try {
             long diskBytes = diskBytes(mappedSize, chunkSize);
             for (int member = 1; member <= setup.legs; member++) {
@@ -153,7 +177,7 @@ final class LocalPool implements AutoCloseable {
                 TestDisk disk = TestDisk.create(setup.diskDirs.getOrDefault(member, setup.dir), "disk" + member,
                         diskBytes);
                 Node node = new Node(member, disk, port, stateDir, DaemonProcess.storage(stateDir, port,
-                        setup.serverOptions));
+                        serverOptions));
                 local.nodes.add(node);
                 ok(node.daemon.ctl("write", "/sys/devices/virtual/rmr-server/ctl/join_pool",
                         "poolname=" + pool + " member_id=" + member + " chunk_size=" + chunkSize));
@@ -165,7 +189,7 @@ final class LocalPool implements AutoCloseable {
                     local.joinSync(node);
                 }
             }
-            local.client = DaemonProcess.client(setup.dir.resolve("client"), setup.clientOptions);
+            local.client = DaemonProcess.client(setup.dir.resolve("client"), clientOptions);
             ok(local.client.ctl("write", "/sys/devices/virtual/rmr-client/ctl/join_pool",
                     "poolname=" + pool + " chunk_size=" + chunkSize));
             for (Node node : local.nodes) {
@@ -183,6 +207,15 @@ final class LocalPool implements AutoCloseable {
             local.close();
             throw e;
         }
+    }
+
+    private static String[] withSecret(String[] options, Path secretFile) {
+        if (secretFile == null) {
+            return options;
+        }
+        List<String> all = new ArrayList<>(List.of(options));
+        all.addAll(List.of("--secret-file", secretFile.toString()));
+        return all.toArray(String[]::new);
     }
 
     Node node(int member) {

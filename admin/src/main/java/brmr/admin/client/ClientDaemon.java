@@ -6,6 +6,7 @@ import brmr.admin.daemon.JournalRestore;
 import brmr.admin.metrics.ClientMetrics;
 import brmr.admin.metrics.MetricsServer;
 import brmr.admin.nbd.NbdTlsMode;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
@@ -32,6 +33,8 @@ public final class ClientDaemon {
                     + "(default " + PeerTimeout.DEFAULT.toSeconds() + ")"),
             DaemonOptions.restoreOption(),
             MetricsServer.OPTION,
+            DaemonOptions.SECRET_FILE,
+            DaemonOptions.INSECURE,
             new DaemonOptions.Option("nbd-tls", "off|optional|require", "NBD_OPT_STARTTLS on the export with the "
                     + "--tls-* credentials (default off)")), DaemonOptions.TLS_OPTIONS.stream()).toList();
 
@@ -44,13 +47,21 @@ public final class ClientDaemon {
         Optional<InetSocketAddress> metricsAt;
         TransportSecurity security;
         NbdTlsMode nbdTls;
+        SessionSecret secret;
         try {
             restore = options.restore();
             nbd = options.address("nbd", DEFAULT_NBD);
+            secret = options.secret();
             peerTimeout = options.peerTimeout();
             metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
             security = options.transportSecurity();
             nbdTls = options.nbdTls(security);
+            if (nbdTls != NbdTlsMode.REQUIRE) {
+                // without required TLS client certificates, whoever reaches the export reads and writes the device
+                options.requireLoopback("nbd", nbd, "NBD clients authenticate only with --nbd-tls require; a "
+                        + "non-loopback address needs that or --" + DaemonOptions.INSECURE.name()
+                        + " (anyone who reaches it reads and writes the device)");
+            }
         } catch (DaemonOptions.UsageException e) {
             System.err.println(e.getMessage());
             System.exit(2);
@@ -60,7 +71,7 @@ public final class ClientDaemon {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
             JournalRestore journal = JournalRestore.open(options.stateDir(), restore);
             ClientNode node = new ClientNode(nbd, peerTimeout, ClientIdentity.loadOrCreate(options.stateDir()),
-                    security, nbdTls, journal.journal());
+                    security, secret, nbdTls, journal.journal());
             node.start();
             daemon.closeOnStop(node);
             daemon.closeOnStop(journal);

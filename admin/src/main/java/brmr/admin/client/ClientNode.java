@@ -10,6 +10,7 @@ import brmr.admin.nbd.NbdServer;
 import brmr.admin.nbd.NbdTlsMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.PoolException;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.ClientPool;
 import brmr.rmr.client.ClientPools;
 import brmr.rmr.client.Leg;
@@ -51,8 +52,12 @@ public final class ClientNode implements AutoCloseable {
 
     /** A client with a new identity of its own (tests). */
     public ClientNode(InetSocketAddress nbdAddress) {
-        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID(), TransportSecurity.PLAIN, NbdTlsMode.OFF,
-                ConfigJournal.inMemory());
+        this(nbdAddress, PeerTimeout.ofDefault(), UUID.randomUUID(), ConfigJournal.inMemory());
+    }
+
+    /** A client without TLS or secret that keeps its configuration in {@code journal} (tests). */
+    public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId, ConfigJournal journal) {
+        this(nbdAddress, peerTimeout, clientId, TransportSecurity.PLAIN, null, NbdTlsMode.OFF, journal);
     }
 
     /**
@@ -62,9 +67,9 @@ public final class ClientNode implements AutoCloseable {
      * accepted configuration is kept for the next start.
      */
     public ClientNode(InetSocketAddress nbdAddress, PeerTimeout peerTimeout, UUID clientId,
-            TransportSecurity security, NbdTlsMode nbdTls, ConfigJournal journal) {
+            TransportSecurity security, SessionSecret secret, NbdTlsMode nbdTls, ConfigJournal journal) {
         this.journal = journal;
-        this.pools = new ClientPools(LegConnector.tcp(security), peerTimeout, clientId);
+        this.pools = new ClientPools(LegConnector.tcp(security, secret), peerTimeout, clientId);
         this.nbd = new NbdServer(nbdAddress, this::exports, nbdTls, security);
         this.nbdTls = nbdTls;
         tree.writable("rmr-client/ctl/join_pool", (vars, value) -> joinPool(value))
@@ -367,6 +372,7 @@ public final class ClientNode implements AutoCloseable {
                 s.put("path", "ip:" + leg.where());
                 s.put("member_id", leg.memberId());
                 s.put("state", leg.state().label());
+                s.put("authenticated", leg.authenticated());
                 s.put("last_error", leg.lastError());
                 sessions.add(s);
             }

@@ -57,26 +57,47 @@ final class StatusTable {
         if (rows.size() == 1) {
             return "no pools joined\n";
         }
-        return format(rows);
+        List<String[]> sessions = new ArrayList<>();
+        sessions.add(new String[] {"POOL", "SESSION", "ROLE", "PEER", "MEMBER", "STATE", "AUTH"});
+        for (Object p : (List<Object>) status.getOrDefault("pools", List.of())) {
+            Map<String, Object> pool = (Map<String, Object>) p;
+            for (Object s : (List<Object>) pool.getOrDefault("served_sessions", List.of())) {
+                Map<String, Object> session = (Map<String, Object>) s;
+                sessions.add(new String[] {String.valueOf(pool.get("pool")), String.valueOf(session.get("session")),
+                    "served " + session.get("role"), String.valueOf(session.get("peer")),
+                    String.valueOf(session.get("member_id")), "-", yesNo(session.get("authenticated"))});
+            }
+            for (Object s : (List<Object>) pool.getOrDefault("sync_sessions", List.of())) {
+                Map<String, Object> session = (Map<String, Object>) s;
+                sessions.add(new String[] {String.valueOf(pool.get("pool")), String.valueOf(session.get("session")),
+                    "sync to peer", String.valueOf(session.get("path")), String.valueOf(session.get("member_id")),
+                    String.valueOf(session.get("state")), yesNo(session.get("authenticated"))});
+            }
+        }
+        return sessions.size() == 1 ? format(rows) : format(rows) + "\n" + format(sessions);
+    }
+
+    private static String yesNo(Object flag) {
+        return Boolean.TRUE.equals(flag) ? "yes" : "no";
     }
 
     @SuppressWarnings("unchecked")
     private static String renderClient(Map<String, Object> status) {
         List<String[]> rows = new ArrayList<>();
-        rows.add(new String[] {"POOL", "SESSION", "PATH", "MEMBER", "STATE", "DEVICE"});
+        rows.add(new String[] {"POOL", "SESSION", "PATH", "MEMBER", "STATE", "AUTH", "DEVICE"});
         for (Object p : (List<Object>) status.getOrDefault("pools", List.of())) {
             Map<String, Object> pool = (Map<String, Object>) p;
             Map<String, Object> device = (Map<String, Object>) pool.get("device");
             String exported = device == null ? "-" : String.valueOf(device.get("nbd"));
             List<Object> sessions = (List<Object>) pool.getOrDefault("sessions", List.of());
             if (sessions.isEmpty()) {
-                rows.add(new String[] {String.valueOf(pool.get("pool")), "-", "-", "-", "-", exported});
+                rows.add(new String[] {String.valueOf(pool.get("pool")), "-", "-", "-", "-", "-", exported});
             }
             for (Object s : sessions) {
                 Map<String, Object> session = (Map<String, Object>) s;
                 rows.add(new String[] {String.valueOf(pool.get("pool")), String.valueOf(session.get("session")),
                     String.valueOf(session.get("path")), String.valueOf(session.get("member_id")),
-                    String.valueOf(session.get("state")), exported});
+                    String.valueOf(session.get("state")), yesNo(session.get("authenticated")), exported});
             }
         }
         if (rows.size() == 1) {

@@ -2,6 +2,7 @@ package brmr.admin.daemon;
 
 import brmr.admin.nbd.NbdTlsMode;
 import brmr.device.BlockDevice;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.tls.TlsSetupException;
 import brmr.rmr.tls.TransportSecurity;
@@ -46,9 +47,19 @@ public final class DaemonOptions {
             + "applied by the launcher)");
     private static final Pattern MEMORY_SIZE = Pattern.compile("[1-9][0-9]*[kKmMgG]");
 
-    /** An option as the usage lists it: {@code --name VALUE  what it does}. */
+    /** An option as the usage lists it: {@code --name VALUE  what it does}; an empty value makes it a flag. */
     public record Option(String name, String value, String description) {
+        boolean flag() {
+            return value.isEmpty();
+        }
     }
+
+    /** {@code --secret-file FILE}: the shared secret RMR sessions authenticate with. */
+    public static final Option SECRET_FILE = new Option("secret-file", "FILE", "shared secret of the RMR sessions "
+            + "(owner-only file); without it only loopback addresses are served");
+    /** {@code --insecure}: serve a non-loopback address without a secret. */
+    public static final Option INSECURE = new Option("insecure", "", "serve non-loopback addresses without "
+            + "--secret-file (anyone on the network may read and write the pool)");
 
     /**
      * Parses the command line, or answers it and exits: {@code --help} prints the usage and
@@ -66,9 +77,10 @@ public final class DaemonOptions {
             System.exit(0);
         }
         try {
-            List<String> names = new ArrayList<>(options.stream().map(Option::name).toList());
+            List<String> names = new ArrayList<>(options.stream().filter(o -> !o.flag()).map(Option::name).toList());
             names.add(MAX_MEMORY.name());
-            DaemonOptions parsed = parse(program, args, names);
+            DaemonOptions parsed = parse(program, args, names,
+                    options.stream().filter(Option::flag).map(Option::name).toList());
             parsed.checkMaxMemory();
             return parsed;
         } catch (UsageException e) {
@@ -92,8 +104,9 @@ public final class DaemonOptions {
         return text.toString();
     }
 
-    /** Parses {@code --name VALUE} and {@code --name=VALUE} for the given option names. */
-    static DaemonOptions parse(String program, String[] args, List<String> names) throws UsageException {
+    /** Parses {@code --name VALUE} and {@code --name=VALUE} for the given option names, and bare {@code --flag}s. */
+    static DaemonOptions parse(String program, String[] args, List<String> names, List<String> flags)
+            throws UsageException {
         Map<String, String> values = new LinkedHashMap<>();
         for (int i = 0; i < args.length; i++) {
             String arg = args[i];
@@ -107,11 +120,16 @@ public final class DaemonOptions {
                 inline = name.substring(eq + 1);
                 name = name.substring(0, eq);
             }
-            if (!names.contains(name)) {
+            if (flags.contains(name) && inline != null) {
+                throw new UsageException(program + ": --" + name + " takes no value");
+            }
+            if (!names.contains(name) && !flags.contains(name)) {
                 throw new UsageException(program + ": unknown option --" + name);
             }
             String value;
-            if (inline != null) {
+            if (flags.contains(name)) {
+                value = "";
+            } else if (inline != null) {
                 value = inline;
             } else if (i + 1 < args.length) {
                 value = args[++i];
@@ -244,6 +262,50 @@ public final class DaemonOptions {
             throw new UsageException(program + ": --nbd-tls: " + value + " needs --tls-cert, --tls-key and --tls-ca");
         }
         return mode;
+    }
+
+    /** Whether a flag such as {@code --insecure} was given. */
+    public boolean flag(String name) {
+        return values.containsKey(name);
+    }
+
+    /**
+     * The secret of {@code --secret-file}, read once; null without the option.
+     *
+     * @throws UsageException the file is missing, not the daemon user's own, readable by others, or no valid secret
+     */
+    public SessionSecret secret() throws UsageException {
+        String file = values.get(SECRET_FILE.name());
+        if (file == null) {
+            return null;
+        }
+        try {
+            return SecretFile.read(Path.of(file).toAbsolutePath());
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(program + ": --" + SECRET_FILE.name() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Refuses to serve RMR sessions on {@code address} (the value of {@code --option}) beyond this machine
+     * when peers prove nothing -- no secret and no mutual TLS -- unless {@code --insecure} says so.
+     */
+    public void requireLoopbackOrSecret(String option, InetSocketAddress address, SessionSecret secret,
+            TransportSecurity security) throws UsageException {
+        if (secret == null && !security.isEnabled()) {
+            requireLoopback(option, address, "a non-loopback address needs --" + SECRET_FILE.name()
+                    + " or the --tls-* credentials (or --" + INSECURE.name() + " to let anyone on the network in)");
+        }
+    }
+
+    /** Refuses to serve {@code address} beyond this machine, unless {@code --insecure}; {@code why} ends the refusal. */
+    public void requireLoopback(String option, InetSocketAddress address, String why) throws UsageException {
+        if (flag(INSECURE.name())) {
+            return;
+        }
+        if (address.isUnresolved() || !address.getAddress().isLoopbackAddress()) {
+            throw new UsageException(program + ": --" + option + " " + address.getHostString() + ": " + why);
+        }
     }
 
     /** {@code --peer-timeout SECONDS}: how long a peer may leave a request unanswered (default 5). */

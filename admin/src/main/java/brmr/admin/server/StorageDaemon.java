@@ -6,6 +6,7 @@ import brmr.admin.daemon.DaemonOptions;
 import brmr.admin.daemon.JournalRestore;
 import brmr.admin.metrics.MetricsServer;
 import brmr.admin.metrics.StorageMetrics;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
@@ -39,7 +40,9 @@ public final class StorageDaemon {
             new DaemonOptions.Option("peer-timeout", "SECONDS", "a peer silent this long is failed, 1..300 (default "
                     + PeerTimeout.DEFAULT.toSeconds() + ")"),
             DaemonOptions.restoreOption(),
-            MetricsServer.OPTION), DaemonOptions.TLS_OPTIONS.stream()).toList();
+            MetricsServer.OPTION,
+            DaemonOptions.SECRET_FILE,
+            DaemonOptions.INSECURE), DaemonOptions.TLS_OPTIONS.stream()).toList();
 
     public static void main(String[] args) {
         DaemonOptions options = DaemonOptions.fromCommandLine(PROGRAM, "The storage daemon of one storage node: its "
@@ -51,13 +54,16 @@ public final class StorageDaemon {
         boolean restore;
         Optional<InetSocketAddress> metricsAt;
         TransportSecurity security;
+        SessionSecret secret;
         try {
             restore = options.restore();
             directIo = options.directIo();
             listen = options.address("listen", DEFAULT_LISTEN);
+            secret = options.secret();
             peerTimeout = options.peerTimeout();
             metricsAt = options.optionalAddress(MetricsServer.OPTION.name());
             security = options.transportSecurity();
+            options.requireLoopbackOrSecret("listen", listen, secret, security);
             sync = new SyncSettings(
                     (int) options.number("sync-queue-depth", SyncSettings.DEFAULT.queueDepth(), 1, 512),
                     (int) options.number("sync-rate-mib", 0, 0, 1 << 20));
@@ -69,11 +75,11 @@ public final class StorageDaemon {
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
             JournalRestore journal = JournalRestore.open(options.stateDir(), restore);
-            StorageNode node = new StorageNode(directIo, sync, peerTimeout, security, journal.journal());
+            StorageNode node = new StorageNode(directIo, sync, peerTimeout, security, secret, journal.journal());
             daemon.closeOnStop(node.syncPools());
             // closed after the sessions: a store is drained of IO in flight before its descriptor closes
             daemon.closeOnStop(node);
-            PoolServer sessions = PoolServer.start(listen, node.pools(), security);
+            PoolServer sessions = PoolServer.start(listen, node.pools(), security, secret);
             daemon.closeOnStop(sessions);
             daemon.closeOnStop(journal);
             node.restored(journal.replay(node.tree()));

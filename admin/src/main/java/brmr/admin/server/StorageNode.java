@@ -13,10 +13,12 @@ import brmr.admin.store.PeerStores;
 import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
 import brmr.rmr.PoolException;
+import brmr.rmr.SessionSecret;
 import brmr.rmr.client.Leg;
 import brmr.rmr.client.LegConnector;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.server.RequestException;
+import brmr.rmr.server.ServedSession;
 import brmr.rmr.server.SyncProgress;
 import brmr.rmr.server.SyncSettings;
 import brmr.rmr.sync.PeerAnswer;
@@ -31,6 +33,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -49,12 +52,12 @@ public final class StorageNode implements AutoCloseable {
     private volatile RestoreReport restored;
 
     /**
-     * A storage node that asks its peers over its own sync sessions, protected by {@code security}, and
-     * keeps its configuration in {@code journal}.
+     * A storage node that asks its peers over its own sync sessions, protected by {@code security} and, with
+     * a {@code secret} (may be null), authenticated; it keeps its configuration in {@code journal}.
      */
     public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
-            TransportSecurity security, ConfigJournal journal) {
-        this(directIo, sync, peerTimeout, security, null, journal);
+            TransportSecurity security, SessionSecret secret, ConfigJournal journal) {
+        this(directIo, sync, peerTimeout, security, secret, null, journal);
     }
 
     /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
@@ -64,13 +67,13 @@ public final class StorageNode implements AutoCloseable {
 
     /** As {@link #StorageNode(BlockDevice.DirectIo, PeerStores)}, recording into {@code journal}. */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers, ConfigJournal journal) {
-        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), TransportSecurity.PLAIN, peers, journal);
+        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), TransportSecurity.PLAIN, null, peers, journal);
     }
 
     private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
-            TransportSecurity security, PeerStores peers, ConfigJournal journal) {
+            TransportSecurity security, SessionSecret secret, PeerStores peers, ConfigJournal journal) {
         this.journal = journal;
-        this.syncPools = new SyncPools(LegConnector.tcp(security), peerTimeout);
+        this.syncPools = new SyncPools(LegConnector.tcp(security, secret), peerTimeout);
         this.pools = new ServerPools(sync);
         this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
         syncFiles();
@@ -338,7 +341,7 @@ public final class StorageNode implements AutoCloseable {
         SyncProgress progress = syncProgress(pool);
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("pool", pool.name());
-        json.put("state", progress.state().name().toLowerCase(java.util.Locale.ROOT));
+        json.put("state", progress.state().name().toLowerCase(Locale.ROOT));
         json.put("reason", progress.reason());
         json.put("synced", progress.synced());
         json.put("dirty", progress.dirty());
@@ -448,13 +451,20 @@ public final class StorageNode implements AutoCloseable {
                 dirty.add(Map.of("member", map.memberId(), "dirty", map.dirtyCount(), "total", map.chunkCount()));
             }
             entry.put("dirty", dirty);
+            List<Object> served = new ArrayList<>();
+            for (ServedSession session : pool.servedSessions()) {
+                served.add(Map.of("session", session.name(), "role", session.role().name().toLowerCase(Locale.ROOT),
+                        "member_id", session.member(), "peer", session.peer(), "authenticated",
+                        session.authenticated()));
+            }
+            entry.put("served_sessions", served);
             entry.put("active_chunks", pool.activeChunkCount());
             pool.syncProgress().ifPresent(progress -> entry.put("sync", progress.describe(pool.chunkSize())));
             syncPools.find(pool.name()).ifPresent(sync -> {
                 List<Object> sessions = new ArrayList<>();
                 for (Leg leg : sync.sessions()) {
                     sessions.add(Map.of("session", leg.name(), "path", "ip:" + leg.where(), "member_id",
-                            leg.memberId(), "state", leg.state().label()));
+                            leg.memberId(), "state", leg.state().label(), "authenticated", leg.authenticated()));
                 }
                 entry.put("sync_sessions", sessions);
             });

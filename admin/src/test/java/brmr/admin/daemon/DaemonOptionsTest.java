@@ -14,11 +14,11 @@ class DaemonOptionsTest {
     @Test
     void maxMemoryTakesWhatTheLauncherTurnsIntoAHeapCap() throws Exception {
         for (String size : List.of("1g", "512m", "2G", "65536k")) {
-            DaemonOptions options = DaemonOptions.parse("brmr-server", new String[] {"--max-memory", size}, NAMES);
+            DaemonOptions options = DaemonOptions.parse("brmr-server", new String[] {"--max-memory", size}, NAMES, List.of());
             assertDoesNotThrow(options::checkMaxMemory);
         }
         for (String size : List.of("1", "0g", "1.5g", "1gb", "-1g", "lots")) {
-            DaemonOptions options = DaemonOptions.parse("brmr-server", new String[] {"--max-memory=" + size}, NAMES);
+            DaemonOptions options = DaemonOptions.parse("brmr-server", new String[] {"--max-memory=" + size}, NAMES, List.of());
             DaemonOptions.UsageException refused = assertThrows(DaemonOptions.UsageException.class,
                     options::checkMaxMemory);
             assertEquals("brmr-server: --max-memory: '" + size + "' is not a size such as 512m or 2g",

@@ -5,6 +5,7 @@ import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.RmrCodec;
+import brmr.rmr.protocol.SessionIdentity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -144,6 +145,12 @@ public final class Leg {
         return true;
     }
 
+    /** Whether the current connection proved the shared secret both ways; false while not connected. */
+    public boolean authenticated() {
+        LegConnection current = connection;
+        return current != null && current.authenticated();
+    }
+
     /** Whether a connection is open (a leg in maintenance may keep its own or lose it). */
     boolean connected() {
         return connection != null;
@@ -168,7 +175,7 @@ public final class Leg {
             }
         });
         self[0] = opened;
-        opened.open(connector, address, CONNECT_TIMEOUT);
+        opened.open(connector, address, CONNECT_TIMEOUT, new SessionIdentity(role, pool, name, fromMember));
         Message.JoinMode joinMode = params != null && params.mapped() ? Message.JoinMode.ASSEMBLE : mode;
         Message reply;
         try {

@@ -14,4 +14,9 @@ public interface LegChannel {
 
     /** Ends the channel; idempotent. Pending calls fail. */
     void close();
+
+    /** Whether both ends proved they hold the shared secret when the channel opened. */
+    default boolean authenticated() {
+        return false;
+    }
 }

@@ -1,6 +1,7 @@
 package brmr.rmr.client;
 
 import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.SessionIdentity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
@@ -52,10 +53,10 @@ final class LegConnection {
         this.onEnded = onEnded;
     }
 
-    /** Opens the channel through {@code connector} and starts the heartbeat. */
-    void open(LegConnector connector, InetSocketAddress address, Duration connectTimeout)
+    /** Opens the channel through {@code connector}, as {@code identity}, and starts the heartbeat. */
+    void open(LegConnector connector, InetSocketAddress address, Duration connectTimeout, SessionIdentity identity)
             throws IOException {
-        channel = connector.open(address, connectTimeout, cause -> end(closedBecause(cause), true));
+        channel = connector.open(address, connectTimeout, identity, cause -> end(closedBecause(cause), true));
         watchdog = Thread.ofVirtual().name("heartbeat-" + session).start(this::watch);
     }
 
@@ -86,6 +87,11 @@ final class LegConnection {
                 reply.complete(message);
             }
         });
+        if (reply.isCompletedExceptionally() && answer.isDone() && !answer.isCompletedExceptionally()) {
+            // the peer answered and hung up (e.g. a refusal) before this thread saw the answer, and the hang-up
+            // failed the call; no one holds the reply yet, so it takes the answer the peer gave
+            reply.obtrudeValue(answer.join());
+        }
         return reply;
     }
 
@@ -96,6 +102,12 @@ final class LegConnection {
 
     boolean isOpen() {
         return endCause == null;
+    }
+
+    /** Whether the channel was authenticated with the shared secret. */
+    boolean authenticated() {
+        LegChannel current = channel;
+        return current != null && current.authenticated();
     }
 
     private void watch() {

@@ -42,6 +42,48 @@ public sealed interface Message {
     // ---- requests ----
 
     /**
+     * Opens the authentication of a session (a node with a secret requires it before Hello): who the
+     * session will be -- its role, pool, session name and member id (-1 for a compute client), which the
+     * Hello that follows must repeat -- and the caller's random nonce. Answered with {@link AuthChallenge}.
+     */
+    record AuthStart(Role role, String pool, String session, int member, byte[] nonce) implements Message {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof AuthStart that && role == that.role && Objects.equals(pool, that.pool)
+                    && Objects.equals(session, that.session) && member == that.member
+                    && Arrays.equals(nonce, that.nonce);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(role, pool, session, member, Arrays.hashCode(nonce));
+        }
+
+        @Override
+        public String toString() {
+            return "AuthStart[role=" + role + ", pool=" + pool + ", session=" + session + ", member=" + member + "]";
+        }
+    }
+
+    /** The caller's proof that it holds the secret; answered with {@link Ok}, or a Failure before the close. */
+    record AuthProof(byte[] proof) implements Message {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof AuthProof that && Arrays.equals(proof, that.proof);
+        }
+
+        @Override
+        public int hashCode() {
+            return Arrays.hashCode(proof);
+        }
+
+        @Override
+        public String toString() {
+            return "AuthProof[" + (proof == null ? "null" : proof.length + " bytes") + "]";
+        }
+    }
+
+    /**
      * First message of every session. {@code fromMember} is the sync peer's member id, -1 for a compute
      * client; {@code writer} says which client a compute session belongs to (null for a sync session).
      */
@@ -178,6 +220,25 @@ public sealed interface Message {
     }
 
     // ---- replies ----
+
+    /** The answer to {@link AuthStart}: the serving node's nonce and its proof that it holds the secret. */
+    record AuthChallenge(byte[] nonce, byte[] proof) implements Message {
+        @Override
+        public boolean equals(Object other) {
+            return other instanceof AuthChallenge that && Arrays.equals(nonce, that.nonce)
+                    && Arrays.equals(proof, that.proof);
+        }
+
+        @Override
+        public int hashCode() {
+            return 31 * Arrays.hashCode(nonce) + Arrays.hashCode(proof);
+        }
+
+        @Override
+        public String toString() {
+            return "AuthChallenge[" + (proof == null ? "null" : proof.length + " bytes") + "]";
+        }
+    }
 
     record Ok() implements Message {
     }

@@ -2,6 +2,9 @@ package brmr.rmr.protocol;
 
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.ActivityResolved;
+import brmr.rmr.protocol.Message.AuthChallenge;
+import brmr.rmr.protocol.Message.AuthProof;
+import brmr.rmr.protocol.Message.AuthStart;
 import brmr.rmr.protocol.Message.Checksum;
 import brmr.rmr.protocol.Message.ChunkChecksum;
 import brmr.rmr.protocol.Message.ChunksClean;
@@ -44,6 +47,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -78,8 +82,9 @@ public final class RmrCodec {
     /**
      * 2: Ping, ChunkChecksum, Unmap and Checksum added. 3: the writer in Hello and HelloOk, ClaimWriter,
      * FENCED, and recovery: GetRecovery, RecoveryState, InService, ActivityResolved. 4: Maintenance.
+     * 5: authentication: AuthStart, AuthChallenge, AuthProof.
      */
-    public static final int VERSION = 4;
+    public static final int VERSION = 5;
     public static final int HEADER_BYTES = 20;
     /** The most data one Read, Write or Data carries. */
     public static final int MAX_DATA_BYTES = 64 << 20;
@@ -97,6 +102,8 @@ public final class RmrCodec {
     public static final int MAX_FAILURE_MESSAGE_BYTES = 4096;
     /** Dirty maps in one {@link Maps}: far more than the members a pool can have. */
     public static final int MAX_MEMBER_MAPS = 256;
+    /** Nonces and proofs of the authentication: 32 bytes each today, room for a longer MAC later. */
+    public static final int MAX_AUTH_BYTES = 64;
 
     static final int VERSION_OFFSET = 4;
     static final int TYPE_OFFSET = 5;
@@ -135,6 +142,8 @@ public final class RmrCodec {
         IN_SERVICE(0x14, InService.class),
         ACTIVITY_RESOLVED(0x15, ActivityResolved.class),
         MAINTENANCE(0x16, Maintenance.class),
+        AUTH_START(0x17, AuthStart.class),
+        AUTH_PROOF(0x18, AuthProof.class),
         OK(0x80, Ok.class),
         FAILURE(0x81, Failure.class),
         HELLO_OK(0x82, HelloOk.class),
@@ -142,7 +151,8 @@ public final class RmrCodec {
         MAPS(0x84, Maps.class),
         DATA(0x85, Data.class),
         CHECKSUM(0x86, Checksum.class),
-        RECOVERY_STATE(0x87, RecoveryState.class);
+        RECOVERY_STATE(0x87, RecoveryState.class),
+        AUTH_CHALLENGE(0x88, AuthChallenge.class);
 
         private static final Type[] BY_CODE = new Type[256];
 
@@ -193,6 +203,9 @@ public final class RmrCodec {
                 case ActivityResolved _ -> ACTIVITY_RESOLVED;
                 case Maintenance _ -> MAINTENANCE;
                 case RecoveryState _ -> RECOVERY_STATE;
+                case AuthStart _ -> AUTH_START;
+                case AuthProof _ -> AUTH_PROOF;
+                case AuthChallenge _ -> AUTH_CHALLENGE;
                 case Ok _ -> OK;
                 case Failure _ -> FAILURE;
                 case HelloOk _ -> HELLO_OK;
@@ -298,6 +311,18 @@ public final class RmrCodec {
                 out.writeInt(hello.fromMember());
                 writeWriter(out, hello.writer());
             }
+            case AuthStart start -> {
+                writeEnum(out, start.role(), "role");
+                writeName(out, start.pool(), "pool");
+                writeName(out, start.session(), "session", MAX_SESSION_NAME_BYTES);
+                out.writeInt(start.member());
+                writeShortBytes(out, start.nonce(), "nonce");
+            }
+            case AuthProof proof -> writeShortBytes(out, proof.proof(), "proof");
+            case AuthChallenge challenge -> {
+                writeShortBytes(out, challenge.nonce(), "nonce");
+                writeShortBytes(out, challenge.proof(), "proof");
+            }
             case Leave leave -> writeEnum(out, leave.mode(), "mode");
             case MarkMapped markMapped -> writeUuid(out, Objects.requireNonNull(markMapped.poolUuid(), "poolUuid"));
             case MapUpdate mapUpdate -> writeMaps(out, Objects.requireNonNull(mapUpdate.maps(), "maps"));
@@ -370,6 +395,10 @@ public final class RmrCodec {
             case HELLO -> new Hello(in.i32(), in.enumValue(Role.values(), "role"), in.name("pool"),
                     in.text("session", MAX_SESSION_NAME_BYTES), in.enumValue(JoinMode.values(), "mode"), in.i32(),
                     in.i32(), readWriter(in));
+            case AUTH_START -> new AuthStart(in.enumValue(Role.values(), "role"), in.name("pool"),
+                    in.text("session", MAX_SESSION_NAME_BYTES), in.i32(), in.shortBytes("nonce"));
+            case AUTH_PROOF -> new AuthProof(in.shortBytes("proof"));
+            case AUTH_CHALLENGE -> new AuthChallenge(in.shortBytes("nonce"), in.shortBytes("proof"));
             case ENABLE -> new Enable();
             case LEAVE -> new Leave(in.enumValue(LeaveMode.values(), "mode"));
             case QUERY_PARAMS -> new QueryParams();
@@ -448,6 +477,38 @@ public final class RmrCodec {
         for (long value : values) {
             out.writeLong(value);
         }
+    }
+
+    /** A nonce or proof: u8 length + bytes, at most {@link #MAX_AUTH_BYTES}. */
+    private static void writeShortBytes(DataOutputStream out, byte[] bytes, String field) throws IOException {
+        Objects.requireNonNull(bytes, field);
+        if (bytes.length > MAX_AUTH_BYTES) {
+            throw new IllegalArgumentException(field + " is " + bytes.length + " bytes, at most " + MAX_AUTH_BYTES);
+        }
+        out.writeByte(bytes.length);
+        out.write(bytes);
+    }
+
+    /**
+     * The bytes an authentication proof is a MAC over: a direction label, then every field of the
+     * {@link AuthStart} and the serving node's nonce, each length-prefixed so that no two transcripts
+     * run together into the same bytes.
+     */
+    public static byte[] authTranscript(String label, AuthStart start, byte[] serverNonce) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
+        DataOutputStream out = new DataOutputStream(bytes);
+        try {
+            writeName(out, label, "label", MAX_NAME_BYTES);
+            writeEnum(out, start.role(), "role");
+            writeName(out, start.pool(), "pool");
+            writeName(out, start.session(), "session", MAX_SESSION_NAME_BYTES);
+            out.writeInt(start.member());
+            writeShortBytes(out, start.nonce(), "nonce");
+            writeShortBytes(out, serverNonce, "serverNonce");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return bytes.toByteArray();
     }
 
     private static byte[] withLength(DataOutputStream out, byte[] data) throws IOException {
@@ -675,6 +736,17 @@ public final class RmrCodec {
                 values[i] = in.readLong();
             }
             return values;
+        }
+
+        byte[] shortBytes(String field) throws IOException, ProtocolException {
+            int length = u8(field + " length");
+            if (length > MAX_AUTH_BYTES) {
+                throw new ProtocolException(type + " " + field + " is " + length + " bytes, at most " + MAX_AUTH_BYTES);
+            }
+            claim(length, field);
+            byte[] bytes = new byte[length];
+            in.readFully(bytes);
+            return bytes;
         }
 
         /** Grows the array as the bytes arrive, so a declared length costs nothing until its bytes come. */

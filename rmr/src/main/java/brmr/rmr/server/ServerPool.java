@@ -12,7 +12,11 @@ import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.LongStream;
@@ -47,6 +51,7 @@ public final class ServerPool {
     private final int chunkSize;
     private final SyncSettings syncSettings;
     private final ComputeSessions sessions;
+    private final ServedSessions served = new ServedSessions();
     /** The sync sessions to peers; written under this, read anywhere. */
     private volatile PeerLink peers = PeerLink.NONE;
     private final VerifyThread verify = new VerifyThread(new PoolVerifyView(this));
@@ -336,6 +341,15 @@ public final class ServerPool {
 
     // ---- sessions ----
 
+    /** Every session this pool serves now, compute and sync, with whether it authenticated. */
+    public List<ServedSession> servedSessions() {
+        return served.list();
+    }
+
+    ServedSessions served() {
+        return served;
+    }
+
     /**
      * A compute session joins. One that replaces an older session of the same client (a reconnect)
      * waits, up to {@link #STALE_DRAIN}, for the older one's requests in flight; the older one is
@@ -379,8 +393,9 @@ public final class ServerPool {
                         + "client is then fenced)");
             }
             if (other != null && !takeOver && !other.name().equals(link.name())) {
+                // the refused peer learns nothing of the other session, not even its name
                 throw new RequestException(Status.REFUSED, "pool " + name + " on member " + memberId
-                        + " already serves compute session " + other.name());
+                        + " already serves another compute session");
             }
             writerRecord = current;
         }
@@ -489,13 +504,60 @@ public final class ServerPool {
         }
     }
 
-    /** A peer storage node opens a sync session: no state change, it reads chunks and parameters. */
+    /**
+     * A peer storage node opens a sync session: no state change, it reads chunks and parameters. Only
+     * another member of the pool may (see {@link #requireMembers}).
+     */
     synchronized Message.HelloOk joinSync(int peerMember, int peerChunkSize) throws RequestException {
+        if (peerMember == memberId) {
+            throw new RequestException(Status.REFUSED, "a sync session of pool " + name + " cannot come from member "
+                    + memberId + ", this node's own");
+        }
+        if (registration != null) {
+            requireMembers(registration, List.of(peerMember), "sync session");
+        }
         if (peerChunkSize != chunkSize) {
             throw new RequestException(Status.REFUSED, "chunk_size: member " + peerMember + " uses " + peerChunkSize
                     + ", pool " + name + " on member " + memberId + " uses " + chunkSize);
         }
         return new Message.HelloOk(memberId, state.name(), params().orElse(null));
+    }
+
+    // ---- authorization ----
+
+    /**
+     * Refuses members the pool does not have. The pool's member list is what this node recorded of it:
+     * the members in service at its map version (the client records them when it enables legs and maps)
+     * and the members it holds a dirty map of. Until the first map has recorded any member besides this
+     * node's own, the list is still being assembled and every member id is accepted.
+     */
+    private void requireMembers(Registration current, Collection<Integer> named, String what)
+            throws RequestException {
+        Set<Integer> members = enforcedMembers(current);
+        if (members == null) {
+            return;
+        }
+        for (int member : named) {
+            if (!members.contains(member)) {
+                throw new RequestException(Status.REFUSED, what + ": member " + member + " is not a member of pool "
+                        + name + " (members " + members + ")");
+            }
+        }
+    }
+
+    /** The recorded member list (see {@link #requireMembers}), or null while it is still being assembled. */
+    private static Set<Integer> enforcedMembers(Registration current) {
+        if (!current.access().params().mapped()) {
+            return null;
+        }
+        Set<Integer> members = new TreeSet<>(current.service().state().members());
+        current.maps().all().forEach(map -> members.add(map.memberId()));
+        return members.size() > 1 ? members : null;
+    }
+
+    /** Only the pool's writer changes data or maps: a session of a client fenced by a newer writer is refused. */
+    void checkWriter(SessionLink link) throws RequestException {
+        requireStore().writer().checkJoin(link.writer());
     }
 
     // ---- requests ----
@@ -572,8 +634,29 @@ public final class ServerPool {
             throw new RequestException(Status.INVALID, "map update for " + update.chunkCount()
                     + " chunks, the store of pool " + name + " has " + chunkCount);
         }
-        int changed = current.maps().assign(update);
+        int changed = current.maps().assign(ofMembers(current, update));
         Logger.info("pool {}: map update applied ({} maps changed)", name, changed);
+    }
+
+    /**
+     * The update without the clean maps of members outside the recorded member list (they would add a
+     * member and change nothing); a map that marks chunks dirty for such a member is refused.
+     */
+    private Message.Maps ofMembers(Registration current, Message.Maps update) throws RequestException {
+        Set<Integer> members = enforcedMembers(current);
+        if (members == null) {
+            return update;
+        }
+        List<Message.MemberMap> kept = new ArrayList<>();
+        for (Message.MemberMap map : update.maps()) {
+            if (members.contains(map.member())) {
+                kept.add(map);
+            } else if (!LongStream.of(map.words()).allMatch(word -> word == 0)) {
+                throw new RequestException(Status.REFUSED, "map update: member " + map.member() + " is not a member "
+                        + "of pool " + name + " (members " + members + ")");
+            }
+        }
+        return new Message.Maps(update.chunkCount(), kept);
     }
 
     byte[] read(long offset, int length) throws RequestException {
@@ -635,6 +718,7 @@ public final class ServerPool {
      */
     void markMissed(List<Integer> members, long firstChunk, long lastChunk) throws RequestException {
         Registration current = requireStore();
+        requireMembers(current, members, "MarkDirty");
         markDirty(current, members, firstChunk, lastChunk);
         current.service().missed(members);
     }
@@ -696,6 +780,10 @@ public final class ServerPool {
 
     /** Sync: a peer now holds these chunks, so this node's map of that peer drops them. */
     void chunksClean(int member, long[] chunks) throws RequestException {
+        if (member == memberId) {
+            throw new RequestException(Status.REFUSED, "ChunksClean about member " + memberId + " refused: only this "
+                    + "node knows what it holds");
+        }
         Registration current = requireStore();
         current.access().requireHealthy();
         if (chunks.length > 0) {

@@ -6,21 +6,35 @@ import brmr.rmr.net.RequestServer;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.RmrCodec;
+import brmr.rmr.protocol.SessionIdentity;
 import org.tinylog.Logger;
 
 /**
  * One session a storage node serves: from the compute client (IO, maps, enable) or from a peer
- * storage node syncing from this one. The first request must be a Hello naming the pool.
+ * storage node syncing from this one. The first request must be a Hello naming the pool; after an
+ * authentication it must name the identity that was proven.
+ *
+ * <p>What a session may do (authorization): a compute session must name its client, and only the
+ * pool's current writer changes data or maps; a sync session comes from another member of the pool
+ * and reports only about its own member ({@code ChunksClean}, {@code MarkDirty}).
  */
 final class ServerSession implements RequestServer.Handler, SessionLink {
     private final ServerPools pools;
     private final FramedConnection connection;
+    /** The identity the peer proved with the shared secret; null when the node runs without one. */
+    private final SessionIdentity proven;
     private volatile ServerPool pool;
     private volatile Message.Hello hello;
 
-    ServerSession(ServerPools pools, FramedConnection connection) {
+    ServerSession(ServerPools pools, FramedConnection connection, SessionIdentity proven) {
         this.pools = pools;
         this.connection = connection;
+        this.proven = proven;
+    }
+
+    /** Whether the peer proved it holds the shared secret before its Hello. */
+    boolean authenticated() {
+        return proven != null;
     }
 
     @Override
@@ -78,6 +92,14 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             throw new RequestException(Status.REFUSED, "protocol version " + h.protocolVersion()
                     + ", this node speaks " + RmrCodec.VERSION);
         }
+        if (proven != null && !proven.equals(SessionIdentity.of(h))) {
+            throw new RequestException(Status.REFUSED, "Hello does not name the role, pool, session and member "
+                    + "this session authenticated as");
+        }
+        if (h.role() == Message.Role.COMPUTE && h.writer() == null) {
+            throw new RequestException(Status.REFUSED, "Hello of compute session " + h.session()
+                    + " names no client (writer); session names are not identities");
+        }
         ServerPool target;
         try {
             target = pools.get(h.pool());
@@ -96,11 +118,16 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         }
         pool = target;
         connection.establish();
-        Logger.info("session {} from {} joined pool {} as {}", h.session(), connection.peer(), h.pool(), h.role());
+        target.served().joined(this);
+        Logger.info("session {} from {} joined pool {} as {}{}", h.session(), connection.peer(), h.pool(), h.role(),
+                proven == null ? "" : " (authenticated)");
         return ok;
     }
 
     private Message compute(ServerPool p, Message request) throws RequestException {
+        if (changesDataOrMaps(request)) {
+            p.checkWriter(this);
+        }
         return switch (request) {
             case Message.Enable e -> {
                 p.enable(this);
@@ -160,6 +187,14 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         };
     }
 
+    private static boolean changesDataOrMaps(Message request) {
+        return switch (request) {
+            case Message.Write _, Message.WriteZeroes _, Message.MarkDirty _, Message.MapUpdate _,
+                    Message.InService _, Message.ActivityResolved _, Message.MarkMapped _, Message.Unmap _ -> true;
+            default -> false;
+        };
+    }
+
     private Message sync(ServerPool p, Message request) throws RequestException {
         return switch (request) {
             case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
@@ -168,10 +203,14 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk()));
             case Message.ChunkChecksum c -> new Message.Checksum(c.chunk(), p.chunkChecksum(c.chunk()));
             case Message.ChunksClean c -> {
+                requireOwnMember(c.member(), "ChunksClean");
                 p.chunksClean(c.member(), c.chunks());
                 yield new Message.Ok();
             }
             case Message.MarkDirty d -> {
+                for (int member : d.members()) {
+                    requireOwnMember(member, "MarkDirty");
+                }
                 p.markDirty(d.members(), d.firstChunk(), d.lastChunk());
                 yield new Message.Ok();
             }
@@ -179,6 +218,20 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             default -> throw new RequestException(Status.PROTOCOL, request.getClass().getSimpleName()
                     + " is not a request of a sync session");
         };
+    }
+
+    /** A sync session speaks only for the member it joined as: what that member holds or lacks. */
+    private void requireOwnMember(int member, String request) throws RequestException {
+        if (member != hello.fromMember()) {
+            throw new RequestException(Status.REFUSED, request + " about member " + member + " refused: sync session "
+                    + hello.session() + " speaks for member " + hello.fromMember() + " only");
+        }
+    }
+
+    /** This session as status shows it; only called once it joined. */
+    ServedSession view() {
+        Message.Hello h = hello;
+        return new ServedSession(h.session(), h.role(), h.fromMember(), connection.peer(), authenticated());
     }
 
     @Override
@@ -194,6 +247,9 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
     @Override
     public void closed(Throwable cause) {
         ServerPool p = pool;
+        if (p != null) {
+            p.served().ended(this);
+        }
         if (p != null && hello.role() == Message.Role.COMPUTE) {
             p.computeSessionEnded(this);
         }

@@ -15,7 +15,7 @@ final class TwoNodes implements AutoCloseable {
 
     final FakeNode node1 = new FakeNode(1);
     final FakeNode node2 = new FakeNode(2);
-    private final LegConnector connector = (address, connectTimeout, onClosed) ->
+    private final LegConnector connector = (address, connectTimeout, identity, onClosed) ->
             (address.equals(node1.address) ? node1 : node2).open(onClosed);
     private ClientPool pool;
 

@@ -7,6 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.ActivityResolved;
+import brmr.rmr.protocol.Message.AuthChallenge;
+import brmr.rmr.protocol.Message.AuthProof;
+import brmr.rmr.protocol.Message.AuthStart;
 import brmr.rmr.protocol.Message.Checksum;
 import brmr.rmr.protocol.Message.ChunkChecksum;
 import brmr.rmr.protocol.Message.ChunksClean;
@@ -119,6 +122,11 @@ class RmrCodecTest {
         samples.add(new ChunksClean(1, new long[0]));
         samples.add(new ChunksClean(-1, new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE}));
         samples.add(new Ping());
+        samples.add(new AuthStart(Role.SYNC, NAME_64_BYTES, SESSION_255_BYTES, Integer.MAX_VALUE,
+                randomBytes(random, RmrCodec.MAX_AUTH_BYTES)));
+        samples.add(new AuthStart(Role.COMPUTE, "", "", -1, new byte[0]));
+        samples.add(new AuthProof(randomBytes(random, 32)));
+        samples.add(new AuthChallenge(randomBytes(random, 32), randomBytes(random, RmrCodec.MAX_AUTH_BYTES)));
         samples.add(new ChunkChecksum(0));
         samples.add(new ChunkChecksum(Long.MIN_VALUE));
         samples.add(new Unmap(new UUID(-1, 0)));
@@ -178,23 +186,50 @@ class RmrCodecTest {
     @Test
     void headerAndPayloadLayoutArePinned() {
         HexFormat hex = HexFormat.of();
-        assertEquals(4, RmrCodec.VERSION);
-        assertEquals("524d5231" + "04" + "08" + "0000" + "1122334455667788" + "0000000c"
+        assertEquals(5, RmrCodec.VERSION);
+        assertEquals("524d5231" + "05" + "08" + "0000" + "1122334455667788" + "0000000c"
                 + "0102030405060708" + "0a0b0c0d",
                 hex.formatHex(FrameBytes.encode(0x1122334455667788L, new Read(0x0102030405060708L, 0x0a0b0c0d))));
-        assertEquals("524d5231" + "04" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
+        assertEquals("524d5231" + "05" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
                 hex.formatHex(FrameBytes.encode(-1, new Failure(Status.DIRTY, "é"))));
-        assertEquals("524d5231" + "04" + "09" + "0000" + "0000000000000001" + "00000013"
+        assertEquals("524d5231" + "05" + "09" + "0000" + "0000000000000001" + "00000013"
                 + "fffffffffffff000" + "0001" + "00000002" + "00000001" + "ab",
                 hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), new byte[] {(byte) 0xab}))));
-        assertEquals("524d5231" + "04" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
+        assertEquals("524d5231" + "05" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
                 hex.formatHex(FrameBytes.encode(2, new Params(null))));
-        assertEquals("524d5231" + "04" + "84" + "0000" + "0000000000000003" + "00000022"
+        assertEquals("524d5231" + "05" + "84" + "0000" + "0000000000000003" + "00000022"
                 + "0000000000000041" + "0001" + "00000005" + "00000002" + "8000000000000000" + "0000000000000001",
                 hex.formatHex(FrameBytes.encode(3, new Maps(65, List.of(new MemberMap(5,
                         new long[] {Long.MIN_VALUE, 1}))))));
-        assertEquals("524d5231" + "04" + "16" + "0000" + "0000000000000003" + "00000000",
+        assertEquals("524d5231" + "05" + "16" + "0000" + "0000000000000003" + "00000000",
                 hex.formatHex(FrameBytes.encode(3, new Maintenance())));
+    }
+
+    @Test
+    void authFramesStayHandshakeSized() {
+        AuthStart largest = new AuthStart(Role.COMPUTE, NAME_64_BYTES, SESSION_255_BYTES, -1,
+                new byte[RmrCodec.MAX_AUTH_BYTES]);
+        assertTrue(FrameBytes.encode(1, largest).length < 512);
+        assertTrue(FrameBytes.encode(1, new AuthChallenge(new byte[64], new byte[64])).length < 512);
+    }
+
+    @Test
+    void theAuthTranscriptDependsOnEveryFieldAndTheLabel() {
+        AuthStart start = new AuthStart(Role.SYNC, "p", "s", 2, new byte[] {1});
+        byte[] nonce = {2};
+        List<byte[]> transcripts = List.of(
+                RmrCodec.authTranscript("a", start, nonce),
+                RmrCodec.authTranscript("b", start, nonce),
+                RmrCodec.authTranscript("a", new AuthStart(Role.COMPUTE, "p", "s", 2, new byte[] {1}), nonce),
+                RmrCodec.authTranscript("a", new AuthStart(Role.SYNC, "q", "s", 2, new byte[] {1}), nonce),
+                RmrCodec.authTranscript("a", new AuthStart(Role.SYNC, "p", "t", 2, new byte[] {1}), nonce),
+                RmrCodec.authTranscript("a", new AuthStart(Role.SYNC, "p", "s", 3, new byte[] {1}), nonce),
+                RmrCodec.authTranscript("a", new AuthStart(Role.SYNC, "p", "s", 2, new byte[] {9}), nonce),
+                RmrCodec.authTranscript("a", start, new byte[] {3}),
+                // the same bytes split differently between pool and session must not collide
+                RmrCodec.authTranscript("a", new AuthStart(Role.SYNC, "ps", "", 2, new byte[] {1}), nonce));
+        Set<String> distinct = transcripts.stream().map(HexFormat.of()::formatHex).collect(Collectors.toSet());
+        assertEquals(transcripts.size(), distinct.size());
     }
 
     @Test
@@ -236,6 +271,9 @@ class RmrCodecTest {
         assertRefused(NullPointerException.class, "message", new Failure(Status.INVALID, null));
         assertRefused(NullPointerException.class, "status", new Failure(null, "x"));
         assertRefused(NullPointerException.class, "mode", new Leave(null));
+        assertRefused(IllegalArgumentException.class, "nonce is 65 bytes, at most 64",
+                new AuthStart(Role.SYNC, "p", "s", 1, new byte[65]));
+        assertRefused(NullPointerException.class, "proof", new AuthProof(null));
     }
 
     @Test

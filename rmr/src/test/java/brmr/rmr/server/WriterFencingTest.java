@@ -47,7 +47,7 @@ class WriterFencingTest {
                 Arguments.of("s1", B, 0, false, Status.REFUSED, IN_USE),
                 Arguments.of("s9", B, 0, false, Status.REFUSED, IN_USE),
                 Arguments.of("s1", B, 7, false, Status.REFUSED, IN_USE),
-                Arguments.of("s9", A, 1, false, Status.REFUSED, "pool p1 on member 1 already serves compute session s1"),
+                Arguments.of("s9", A, 1, false, Status.REFUSED, "pool p1 on member 1 already serves another compute session"),
                 Arguments.of("s1", B, 0, true, null, null));
     }
 
