@@ -24,8 +24,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * 500 hostile connections against live daemons while fio writes and verifies through NBD: per
  * storage node 110 connections that each send a 34-byte frame start declaring a 64 MiB Write, and
- * 90 with half headers, lengths over any limit or garbage; on the client's NBD port 100 that stall
- * in or break the handshake. fio sees no error, no daemon's RSS reaches the heap cap the launchers
+ * 90 with half headers, lengths over any limit, garbage or a handshake without the pool's secret (every
+ * daemon runs with one); on the client's NBD port 100 that stall in or break the handshake. fio sees no error, no daemon's RSS reaches the heap cap the launchers
  * set (--max-memory, 1 GiB by default), and every hostile connection is closed by the daemons.
  */
 class HostileConnectionsIT {
@@ -48,7 +48,8 @@ class HostileConnectionsIT {
 
     @Test
     void hostileConnectionsCostTheDaemonsNeitherMemoryNorTheirIo() throws Exception {
-        try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions().start()) {
+        try (LocalPool pool = LocalPool.setup(dir, "p1", 2, MAPPED_SIZE, CHUNK).syncSessions().withSecret()
+                .start()) {
             Map<String, DaemonProcess> daemons = new LinkedHashMap<>();
             daemons.put("brmr-server 1", pool.daemon(1));
             daemons.put("brmr-server 2", pool.daemon(2));
@@ -70,7 +71,7 @@ class HostileConnectionsIT {
                     for (int i = 0; i < 30; i++) {
                         hostile.open(rmr, halfHeader());
                         hostile.open(rmr, i % 2 == 0 ? headerDeclaring(0xffffffffL) : headerDeclaring(RmrCodec.MAX_PAYLOAD));
-                        hostile.open(rmr, garbage(random, 64));
+                        hostile.open(rmr, i % 3 == 0 ? garbage(random, 64) : handshakeWithoutTheSecret(random, i));
                     }
                 }
                 InetSocketAddress nbd = pool.client.address("nbd");
@@ -111,6 +112,16 @@ class HostileConnectionsIT {
         byte[] frame = encode(new Message.Write(0, List.of(), new byte[0]));
         ByteBuffer.wrap(frame).putInt(16, (int) payloadBytes);
         return Arrays.copyOf(frame, RmrCodec.HEADER_BYTES);
+    }
+
+    /** A sync session's AuthStart followed at once by a proof made up without the secret. */
+    private static byte[] handshakeWithoutTheSecret(Random random, int i) {
+        byte[] start = encode(new Message.AuthStart(Message.Role.SYNC, i % 2 == 0 ? "p1" : "no-such-pool", "n9", 9,
+                garbage(random, 32)));
+        byte[] proof = encode(new Message.AuthProof(garbage(random, 32)));
+        byte[] both = Arrays.copyOf(start, start.length + proof.length);
+        System.arraycopy(proof, 0, both, start.length, proof.length);
+        return both;
     }
 
     private static byte[] halfHeader() {

@@ -39,6 +39,8 @@ public final class ClientPool {
     private final ReplicatedIo io;
     private final MapProtocol maps;
     private volatile boolean closed;
+    /** ActivityResolved rounds still to send for writes already resolved once; only the refresh thread uses it. */
+    private int resolvesOwed;
 
     ClientPool(String name, int chunkSize, LegConnector connector, PeerTimeout timeout, ClientWriter writer) {
         this.name = name;
@@ -471,9 +473,14 @@ public final class ClientPool {
     private void clearActivity() {
         try {
             io.exclusive(() -> {
-                if (!io.takeWritten()) {
+                // a leg forgets only chunks not written since its previous resolve: one more after the writes stop
+                if (io.takeWritten()) {
+                    resolvesOwed = 2;
+                }
+                if (resolvesOwed == 0) {
                     return;
                 }
+                resolvesOwed--;
                 List<Leg> serving = legs().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
                 for (Map.Entry<Leg, Message> reply : Calls.all(serving, new Message.ActivityResolved()).entrySet()) {
                     if (!(reply.getValue() instanceof Message.Ok)) {

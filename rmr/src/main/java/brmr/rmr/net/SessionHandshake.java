@@ -163,6 +163,8 @@ public final class SessionHandshake {
         try {
             return connection.receive();
         } catch (ProtocolException e) {
+            // e.g. a frame larger than a handshake's: the stranger is told, as for any frame before authentication
+            refuse(connection, 0, "this node requires authentication before anything else: " + e.getMessage());
             throw new AuthenticationException("broke the protocol during the handshake: " + e.getMessage());
         }
     }
