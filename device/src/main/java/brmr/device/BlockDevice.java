@@ -161,6 +161,24 @@ public final class BlockDevice implements Disk {
         }
     }
 
+    /**
+     * fallocate(PUNCH_HOLE) on both kinds: on a block device the kernel turns it into an unmap that is
+     * guaranteed to read back as zeroes (BLKDISCARD leaves the contents unspecified, so replicas could differ).
+     */
+    @Override
+    public boolean discard(long offset, long length) throws DeviceException {
+        try {
+            checkRange("fallocate(PUNCH_HOLE)", offset, length);
+            if (blockDevice && (offset % sectorSize != 0 || length % sectorSize != 0)) {
+                throw new DeviceException("fallocate(PUNCH_HOLE)", path, NativeIo.EINVAL, "range " + offset + "+"
+                        + length + " is not aligned to " + sectorSize + "-byte sectors");
+            }
+            return NativeIo.punchHole(fd(), path, offset, length);
+        } catch (DeviceException e) {
+            throw e.at(offset, length);
+        }
+    }
+
     @Override
     public void flush() throws DeviceException {
         NativeIo.fdatasync(fd(), path);
@@ -182,12 +200,16 @@ public final class BlockDevice implements Disk {
         return fd;
     }
 
-    private void checkRange(String call, long offset, MemorySegment buffer) throws DeviceException {
-        long length = buffer.byteSize();
+    private void checkRange(String call, long offset, long length) throws DeviceException {
         if (offset < 0 || length < 0 || offset + length > size) {
             throw new DeviceException(call, path, NativeIo.EINVAL,
                     "range " + offset + "+" + length + " lies outside the device of " + size + " bytes");
         }
+    }
+
+    private void checkRange(String call, long offset, MemorySegment buffer) throws DeviceException {
+        long length = buffer.byteSize();
+        checkRange(call, offset, length);
         if (directIo && (offset % sectorSize != 0 || length % sectorSize != 0
                 || buffer.address() % BUFFER_ALIGNMENT != 0 || !buffer.isNative())) {
             throw new DeviceException(call, path, NativeIo.EINVAL, "direct IO needs " + sectorSize

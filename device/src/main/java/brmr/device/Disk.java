@@ -40,6 +40,15 @@ public interface Disk extends AutoCloseable {
         flush();
     }
 
+    /**
+     * Frees the storage behind {@code length} bytes at {@code offset} so that they read as zeroes, and
+     * returns true; returns false, having changed nothing, when this disk cannot (the caller writes
+     * zeroes if it needs them). Durable, like a write, after the next {@link #flush()}.
+     */
+    default boolean discard(long offset, long length) throws DeviceException {
+        return false;
+    }
+
     /** Makes every completed write durable. */
     void flush() throws DeviceException;
 

@@ -40,6 +40,9 @@ final class NativeIo {
     private static final long BLKGETSIZE64 = 0x80081272L;
     private static final long BLKROGET = 0x125E;
     static final int EROFS = 30;
+    /** linux/falloc.h: free the range's blocks, keep the file size; on a block device the kernel zeroes the range without writing (Linux 4.9). */
+    private static final int FALLOC_FL_KEEP_SIZE = 0x01;
+    private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -64,6 +67,8 @@ final class NativeIo {
     private static final MethodHandle LSEEK = handle("lseek",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
     private static final MethodHandle FLOCK = handle("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
+    private static final MethodHandle FALLOCATE = handle("fallocate",
+            FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle IOCTL = handle("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(),
@@ -187,6 +192,23 @@ final class NativeIo {
 
     static long fileSize(int fd, String path) throws DeviceException {
         return call("lseek", path, false, state -> (long) LSEEK.invokeExact(state, fd, 0L, SEEK_END));
+    }
+
+    /**
+     * Deallocates {@code length} bytes at {@code offset} so that they read as zeroes; returns false,
+     * having changed nothing, when the filesystem or device cannot (EOPNOTSUPP).
+     */
+    static boolean punchHole(int fd, String path, long offset, long length) throws DeviceException {
+        try {
+            call("fallocate(PUNCH_HOLE)", path, true, state -> (int) FALLOCATE.invokeExact(state, fd,
+                    FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, offset, length));
+            return true;
+        } catch (DeviceException e) {
+            if (e.errno() == EOPNOTSUPP) {
+                return false;
+            }
+            throw e;
+        }
     }
 
     /** Takes an exclusive advisory lock without waiting; fails with EWOULDBLOCK when another holder has it. */

@@ -2,7 +2,7 @@ package brmr.rmr;
 
 import java.util.Locale;
 
-/** The kinds of block IO counted per leg and per pool: a write-zeroes counts as a write. */
+/** The kinds of block IO counted per leg and per pool: a write-zeroes or a trim counts as a write. */
 public enum IoOp {
     READ, WRITE, FLUSH;
 

@@ -12,6 +12,8 @@ import java.util.List;
 final class MappedDevice implements NbdExport {
     /** Zeroes go out in pieces so no leg has to take one huge buffer. */
     private static final int ZEROES_PIECE = 4 << 20;
+    /** A trim costs a leg no buffer unless its store cannot discard, so its pieces are larger. */
+    private static final int TRIM_PIECE = 64 << 20;
 
     private final String name;
     private final ClientPool pool;
@@ -74,12 +76,12 @@ final class MappedDevice implements NbdExport {
 
     @Override
     public boolean canTrim() {
-        return false;
+        return true;
     }
 
     @Override
     public void trim(long offset, long length) throws IOException {
-        throw new IOException("trim is not supported by " + name);
+        inPieces(offset, length, TRIM_PIECE, pool::trim);
     }
 
     @Override
@@ -89,8 +91,18 @@ final class MappedDevice implements NbdExport {
 
     @Override
     public void writeZeroes(long offset, long length) throws IOException {
-        for (long done = 0; done < length; done += ZEROES_PIECE) {
-            pool.writeZeroes(offset + done, (int) Math.min(ZEROES_PIECE, length - done));
+        inPieces(offset, length, ZEROES_PIECE, pool::writeZeroes);
+    }
+
+    /** One request of the pool over a range. */
+    @FunctionalInterface
+    private interface RangeRequest {
+        void run(long offset, int length) throws IOException;
+    }
+
+    private static void inPieces(long offset, long length, int piece, RangeRequest request) throws IOException {
+        for (long done = 0; done < length; done += piece) {
+            request.run(offset + done, (int) Math.min(piece, length - done));
         }
     }
 }

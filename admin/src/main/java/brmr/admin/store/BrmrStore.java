@@ -60,11 +60,20 @@ public final class BrmrStore implements PoolStore {
         device.write(dataOffset(offset, src), src);
     }
 
+    @Override
+    public boolean discard(long offset, long length) throws IOException {
+        return device.discard(dataOffset(offset, length), length);
+    }
+
     private long dataOffset(long offset, MemorySegment buffer) throws DeviceException {
+        return dataOffset(offset, buffer.byteSize());
+    }
+
+    private long dataOffset(long offset, long length) throws DeviceException {
         StoreMetadata m = metadata;
         long dataBytes = m.mappedSizeSectors() * 512;
-        if (offset < 0 || offset + buffer.byteSize() > dataBytes) {
-            throw new DeviceException("io", device.name(), "range " + offset + "+" + buffer.byteSize()
+        if (offset < 0 || offset + length > dataBytes) {
+            throw new DeviceException("io", device.name(), "range " + offset + "+" + length
                     + " lies outside the mapped size of " + dataBytes + " bytes");
         }
         return m.layout().dataOffset() + offset;

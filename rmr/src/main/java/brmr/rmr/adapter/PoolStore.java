@@ -21,6 +21,14 @@ public interface PoolStore {
 
     void write(long offset, MemorySegment src) throws IOException;
 
+    /**
+     * Frees {@code length} bytes at {@code offset} of the data area so that they read as zeroes and
+     * returns true, or returns false having changed nothing when the store's device cannot.
+     */
+    default boolean discard(long offset, long length) throws IOException {
+        return false;
+    }
+
     void flush() throws IOException;
 
     /** A buffer suitable for {@link #read} and {@link #write} (aligned for direct IO). */

@@ -436,6 +436,11 @@ public final class ClientPool {
         io.writeZeroes(offset, length);
     }
 
+    /** The range is no longer needed; it reads as zeroes afterwards, on every leg. */
+    public void trim(long offset, int length) throws IOException {
+        io.trim(offset, length);
+    }
+
     public void flush() throws IOException {
         io.flush();
     }

@@ -127,6 +127,11 @@ final class ReplicatedIo {
         replicate(offset, length, missing -> new Message.WriteZeroes(offset, length, missing));
     }
 
+    /** Replicated like a write: afterwards the range reads as zeroes on every leg that took it. */
+    void trim(long offset, int length) throws IOException {
+        replicate(offset, length, missing -> new Message.Trim(offset, length, missing));
+    }
+
     private void replicate(long offset, int length, Function<List<Integer>, Message> request) throws IOException {
         long first = offset / chunkSize;
         long last = (offset + length - 1) / chunkSize;

@@ -176,6 +176,13 @@ public sealed interface Message {
     record WriteZeroes(long offset, int length, List<Integer> missingMembers) implements Message {
     }
 
+    /**
+     * The range is no longer needed (NBD trim): replicated and recorded like a write, and afterwards it
+     * reads as zeroes on every leg that took it.
+     */
+    record Trim(long offset, int length, List<Integer> missingMembers) implements Message {
+    }
+
     /** Marks chunks {@code firstChunk..lastChunk} (inclusive) dirty for {@code members}: they missed a write. */
     record MarkDirty(List<Integer> members, long firstChunk, long lastChunk) implements Message {
     }

@@ -36,6 +36,7 @@ import brmr.rmr.protocol.Message.ReadChunk;
 import brmr.rmr.protocol.Message.RecoveryState;
 import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.protocol.Message.Trim;
 import brmr.rmr.protocol.Message.Unmap;
 import brmr.rmr.protocol.Message.Write;
 import brmr.rmr.protocol.Message.WriteZeroes;
@@ -82,9 +83,9 @@ public final class RmrCodec {
     /**
      * 2: Ping, ChunkChecksum, Unmap and Checksum added. 3: the writer in Hello and HelloOk, ClaimWriter,
      * FENCED, and recovery: GetRecovery, RecoveryState, InService, ActivityResolved. 4: Maintenance.
-     * 5: authentication: AuthStart, AuthChallenge, AuthProof.
+     * 5: authentication: AuthStart, AuthChallenge, AuthProof. 6: Trim.
      */
-    public static final int VERSION = 5;
+    public static final int VERSION = 6;
     public static final int HEADER_BYTES = 20;
     /** The most data one Read, Write or Data carries. */
     public static final int MAX_DATA_BYTES = 64 << 20;
@@ -144,6 +145,7 @@ public final class RmrCodec {
         MAINTENANCE(0x16, Maintenance.class),
         AUTH_START(0x17, AuthStart.class),
         AUTH_PROOF(0x18, AuthProof.class),
+        TRIM(0x19, Trim.class),
         OK(0x80, Ok.class),
         FAILURE(0x81, Failure.class),
         HELLO_OK(0x82, HelloOk.class),
@@ -190,6 +192,7 @@ public final class RmrCodec {
                 case Read _ -> READ;
                 case Write _ -> WRITE;
                 case WriteZeroes _ -> WRITE_ZEROES;
+                case Trim _ -> TRIM;
                 case MarkDirty _ -> MARK_DIRTY;
                 case Flush _ -> FLUSH;
                 case ReadChunk _ -> READ_CHUNK;
@@ -340,6 +343,11 @@ public final class RmrCodec {
                 out.writeInt(writeZeroes.length());
                 writeMembers(out, writeZeroes.missingMembers(), "missingMembers");
             }
+            case Trim trim -> {
+                out.writeLong(trim.offset());
+                out.writeInt(trim.length());
+                writeMembers(out, trim.missingMembers(), "missingMembers");
+            }
             case MarkDirty markDirty -> {
                 writeMembers(out, markDirty.members(), "members");
                 out.writeLong(markDirty.firstChunk());
@@ -408,6 +416,7 @@ public final class RmrCodec {
             case READ -> new Read(in.i64(), in.i32());
             case WRITE -> new Write(in.i64(), in.members("missingMembers"), in.bytes("data"));
             case WRITE_ZEROES -> new WriteZeroes(in.i64(), in.i32(), in.members("missingMembers"));
+            case TRIM -> new Trim(in.i64(), in.i32(), in.members("missingMembers"));
             case MARK_DIRTY -> new MarkDirty(in.members("members"), in.i64(), in.i64());
             case FLUSH -> new Flush();
             case READ_CHUNK -> new ReadChunk(in.i64());

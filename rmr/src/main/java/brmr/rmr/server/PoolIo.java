@@ -12,6 +12,7 @@ import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
+import org.tinylog.Logger;
 
 /**
  * The IO one registered store serves: data reads and writes for the compute client, whole chunks
@@ -20,6 +21,8 @@ import java.util.zip.CRC32C;
  * dirty maps' locks.
  */
 final class PoolIo {
+    /** A trim the store cannot discard writes at most this many zero bytes at a time (whole sectors). */
+    private static final int ZEROES_PIECE_BYTES = 1 << 20;
     private final String pool;
     private final int member;
     private final int chunkSize;
@@ -28,6 +31,8 @@ final class PoolIo {
     private final Supplier<PeerLink> peers;
     private final ChunkLocks locks = new ChunkLocks();
     private final ChunkSync chunkSync;
+    /** Whether the store's lack of discard was logged; a race logs it twice at worst. */
+    private volatile boolean discardUnsupportedLogged;
 
     /**
      * @param peers where chunks this member lacks come from, and who hears of the ones synced
@@ -72,11 +77,38 @@ final class PoolIo {
     }
 
     void write(long offset, byte[] data) throws RequestException {
-        checkRange(offset, data.length);
-        ensureClean(offset, data.length);
-        try (ChunkLocks.Held _ = locks.shared(offset / chunkSize, (offset + data.length - 1) / chunkSize)) {
-            store.run("data write", disk -> {
-                writeStore(disk, offset, data);
+        modify("data write", offset, data.length, disk -> writeStore(disk, offset, data));
+    }
+
+    /**
+     * Discards the range on the store, or writes zeroes where the store cannot discard, so that every
+     * leg reads it back as zeroes. Its chunks are made clean first, as for a write: a chunk half-trimmed
+     * keeps the peer's data in its other half, and a later sync cannot bring back what was trimmed.
+     */
+    void trim(long offset, int length) throws RequestException {
+        modify("trim", offset, length, disk -> {
+            if (!disk.discard(offset, length)) {
+                if (!discardUnsupportedLogged) {
+                    discardUnsupportedLogged = true;
+                    Logger.debug("pool {}: {} cannot discard, trims write zeroes", pool, disk.deviceName());
+                }
+                writeZeroes(disk, offset, length);
+            }
+        });
+    }
+
+    /** A change of the store's data in a range. */
+    @FunctionalInterface
+    private interface StoreChange {
+        void apply(PoolStore disk) throws IOException;
+    }
+
+    private void modify(String what, long offset, int length, StoreChange change) throws RequestException {
+        checkRange(offset, length);
+        ensureClean(offset, length);
+        try (ChunkLocks.Held _ = locks.shared(offset / chunkSize, (offset + length - 1) / chunkSize)) {
+            store.run(what, disk -> {
+                change.apply(disk);
                 return null;
             });
         }
@@ -197,6 +229,16 @@ final class PoolIo {
             MemorySegment buffer = disk.allocate(arena, length);
             disk.read(offset, buffer);
             return buffer.toArray(ValueLayout.JAVA_BYTE);
+        }
+    }
+
+    /** Zeroes in pieces, so that a long range costs one piece of memory. */
+    private static void writeZeroes(PoolStore disk, long offset, int length) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment zeroes = disk.allocate(arena, Math.min(length, ZEROES_PIECE_BYTES));
+            for (long done = 0; done < length; done += zeroes.byteSize()) {
+                disk.write(offset + done, zeroes.asSlice(0, Math.min(zeroes.byteSize(), length - done)));
+            }
         }
     }
 

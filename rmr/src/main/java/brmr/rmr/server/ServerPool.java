@@ -668,24 +668,36 @@ public final class ServerPool {
      * ({@code missingMembers}) are durably marked dirty for them and out of service.
      */
     void write(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
-        ioStats.time(IoOp.WRITE, data.length, () -> {
-            writeServing(offset, data, missingMembers);
-            return null;
-        });
+        modify(offset, data.length, missingMembers, io -> io.write(offset, data));
     }
 
-    private void writeServing(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
-        Registration current = requireServing();
-        current.unmapGuard().changed();
-        current.io().checkRange(offset, data.length);
-        long first = offset / chunkSize;
-        long last = (offset + data.length - 1) / chunkSize;
-        current.active().activate(first, last);
-        if (!missingMembers.isEmpty()) {
-            current.maps().mark(missingMembers, first, last);
-            current.service().missed(missingMembers);
-        }
-        current.io().write(offset, data);
+    /** A trim: recorded like a write of zeroes (active chunks, missing members), then discarded on the store. */
+    void trim(long offset, int length, List<Integer> missingMembers) throws RequestException {
+        modify(offset, length, missingMembers, io -> io.trim(offset, length));
+    }
+
+    /** What a write or trim does to the store once its chunks are recorded. */
+    @FunctionalInterface
+    private interface Modification {
+        void apply(PoolIo io) throws RequestException;
+    }
+
+    private void modify(long offset, int length, List<Integer> missingMembers, Modification modification)
+            throws RequestException {
+        ioStats.time(IoOp.WRITE, length, () -> {
+            Registration current = requireServing();
+            current.unmapGuard().changed();
+            current.io().checkRange(offset, length);
+            long first = offset / chunkSize;
+            long last = (offset + length - 1) / chunkSize;
+            current.active().activate(first, last);
+            if (!missingMembers.isEmpty()) {
+                current.maps().mark(missingMembers, first, last);
+                current.service().missed(missingMembers);
+            }
+            modification.apply(current.io());
+            return null;
+        });
     }
 
     /** Range-checked before anything is allocated, then written in pieces so that a long range costs one piece of memory. */

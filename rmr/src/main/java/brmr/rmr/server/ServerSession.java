@@ -164,6 +164,10 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 p.writeZeroes(z.offset(), z.length(), z.missingMembers());
                 yield new Message.Ok();
             }
+            case Message.Trim t -> {
+                p.trim(t.offset(), t.length(), t.missingMembers());
+                yield new Message.Ok();
+            }
             case Message.MarkDirty d -> {
                 p.markMissed(d.members(), d.firstChunk(), d.lastChunk());
                 yield new Message.Ok();
@@ -189,7 +193,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
 
     private static boolean changesDataOrMaps(Message request) {
         return switch (request) {
-            case Message.Write _, Message.WriteZeroes _, Message.MarkDirty _, Message.MapUpdate _,
+            case Message.Write _, Message.WriteZeroes _, Message.Trim _, Message.MarkDirty _, Message.MapUpdate _,
                     Message.InService _, Message.ActivityResolved _, Message.MarkMapped _, Message.Unmap _ -> true;
             default -> false;
         };

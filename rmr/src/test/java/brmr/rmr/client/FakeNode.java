@@ -263,8 +263,9 @@ final class FakeNode {
                 yield failReads != null ? new Message.Failure(failReads, "read failed on node" + member)
                         : new Message.Data(bytes(r.offset(), r.length()));
             }
-            case Message.Write w -> write(w.offset(), w.data(), w.missingMembers());
-            case Message.WriteZeroes z -> write(z.offset(), new byte[z.length()], z.missingMembers());
+            case Message.Write w -> write("Write", w.offset(), w.data(), w.missingMembers());
+            case Message.WriteZeroes z -> write("Write", z.offset(), new byte[z.length()], z.missingMembers());
+            case Message.Trim t -> write("Trim", t.offset(), new byte[t.length()], t.missingMembers());
             case Message.MarkDirty d -> {
                 events.add(type + " " + d.members() + " " + d.firstChunk() + ".." + d.lastChunk());
                 for (long chunk = d.firstChunk(); chunk <= d.lastChunk(); chunk++) {
@@ -296,8 +297,9 @@ final class FakeNode {
         return reply;
     }
 
-    private synchronized Message write(long offset, byte[] bytes, List<Integer> missing) {
-        events.add("Write " + offset + "+" + bytes.length + " missing " + missing);
+    /** A write, write-zeroes or trim ({@code kind} in the event): a trim reads back as zeroes here. */
+    private synchronized Message write(String kind, long offset, byte[] bytes, List<Integer> missing) {
+        events.add(kind + " " + offset + "+" + bytes.length + " missing " + missing);
         for (int m : missing) {
             for (long chunk = offset / CHUNK; chunk <= (offset + bytes.length - 1) / CHUNK; chunk++) {
                 markDirty(m, chunk);

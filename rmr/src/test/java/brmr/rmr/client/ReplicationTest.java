@@ -104,6 +104,48 @@ class ReplicationTest {
     }
 
     @Test
+    void aTrimGoesToEveryLegAsATrimAndReadsBackAsZeroes() throws Exception {
+        pool();
+        byte[] data = pattern(3 * CHUNK, 5);
+        pool.write(2L * CHUNK, data, 0, data.length);
+        pool.trim(3L * CHUNK, CHUNK);
+        for (FakeNode node : List.of(node1, node2)) {
+            assertTrue(node.received("Trim " + 3L * CHUNK + "+" + CHUNK + " missing []"), node.events().toString());
+            assertArrayEquals(new byte[CHUNK], node.bytes(3L * CHUNK, CHUNK));
+            assertArrayEquals(Arrays.copyOf(data, CHUNK), node.bytes(2L * CHUNK, CHUNK), "the chunk before is kept");
+        }
+        byte[] read = new byte[3 * CHUNK];
+        pool.read(2L * CHUNK, read, 0, read.length);
+        assertArrayEquals(Arrays.copyOfRange(data, 2 * CHUNK, 3 * CHUNK), Arrays.copyOfRange(read, 2 * CHUNK, 3 * CHUNK));
+        assertArrayEquals(new byte[CHUNK], Arrays.copyOfRange(read, CHUNK, 2 * CHUNK));
+    }
+
+    @Test
+    void aTrimThatALegMissesMarksItsChunksDirtyForThatLegAsAWriteDoes() throws Exception {
+        pool();
+        node2.unreachable(true);
+        eventually("s2 out of service", () -> state("s2") != SessionState.NORMAL);
+        pool.trim(6L * CHUNK, 2 * CHUNK);
+        assertTrue(node1.received("Trim " + 6L * CHUNK + "+" + 2 * CHUNK + " missing [2]"), node1.events().toString());
+        assertTrue(node1.isDirty(2, 6) && node1.isDirty(2, 7), "member 2 missed chunks 6..7");
+        assertFalse(node1.isDirty(2, 8));
+        node2.unreachable(false);
+        pool.reconnect("s2");
+        eventually("s2 back in service", () -> state("s2") == SessionState.NORMAL);
+        assertTrue(node2.isDirty(2, 6) && node2.isDirty(2, 7), "node 2 learnt that it lacks the trimmed chunks");
+    }
+
+    @Test
+    void aTrimThatFailsOnOneLegIsRecordedAsMissedOnTheOther() throws Exception {
+        pool();
+        failStore(node2);
+        pool.trim(4L * CHUNK, CHUNK);
+        assertTrue(node1.received("MarkDirty [2] 4..4"), node1.events().toString());
+        assertTrue(node1.isDirty(2, 4));
+        assertTrue(Set.of(SessionState.FAILED, SessionState.RECONNECTING).contains(state("s2")), state("s2").name());
+    }
+
+    @Test
     void aWriteThatNoLegTookFails() throws Exception {
         pool();
         node1.failWrites(Message.Status.IO_ERROR);

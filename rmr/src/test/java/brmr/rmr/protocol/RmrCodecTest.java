@@ -41,6 +41,7 @@ import brmr.rmr.protocol.Message.ReadChunk;
 import brmr.rmr.protocol.Message.RecoveryState;
 import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
+import brmr.rmr.protocol.Message.Trim;
 import brmr.rmr.protocol.Message.Unmap;
 import brmr.rmr.protocol.Message.Write;
 import brmr.rmr.protocol.Message.WriteZeroes;
@@ -115,6 +116,8 @@ class RmrCodecTest {
                 randomBytes(random, 4 << 20)));
         samples.add(new WriteZeroes(1L << 50, 1 << 30, List.of(2)));
         samples.add(new WriteZeroes(Long.MIN_VALUE, Integer.MIN_VALUE, List.of()));
+        samples.add(new Trim(1L << 40, 1 << 20, List.of(1, 3)));
+        samples.add(new Trim(Long.MAX_VALUE, Integer.MAX_VALUE, List.of()));
         samples.add(new MarkDirty(List.of(), 0, 0));
         samples.add(new MarkDirty(List.of(1, 2), Long.MIN_VALUE, Long.MAX_VALUE));
         samples.add(new Flush());
@@ -186,23 +189,26 @@ class RmrCodecTest {
     @Test
     void headerAndPayloadLayoutArePinned() {
         HexFormat hex = HexFormat.of();
-        assertEquals(5, RmrCodec.VERSION);
-        assertEquals("524d5231" + "05" + "08" + "0000" + "1122334455667788" + "0000000c"
+        assertEquals(6, RmrCodec.VERSION);
+        assertEquals("524d5231" + "06" + "08" + "0000" + "1122334455667788" + "0000000c"
                 + "0102030405060708" + "0a0b0c0d",
                 hex.formatHex(FrameBytes.encode(0x1122334455667788L, new Read(0x0102030405060708L, 0x0a0b0c0d))));
-        assertEquals("524d5231" + "05" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
+        assertEquals("524d5231" + "06" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
                 hex.formatHex(FrameBytes.encode(-1, new Failure(Status.DIRTY, "é"))));
-        assertEquals("524d5231" + "05" + "09" + "0000" + "0000000000000001" + "00000013"
+        assertEquals("524d5231" + "06" + "09" + "0000" + "0000000000000001" + "00000013"
                 + "fffffffffffff000" + "0001" + "00000002" + "00000001" + "ab",
                 hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), new byte[] {(byte) 0xab}))));
-        assertEquals("524d5231" + "05" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
+        assertEquals("524d5231" + "06" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
                 hex.formatHex(FrameBytes.encode(2, new Params(null))));
-        assertEquals("524d5231" + "05" + "84" + "0000" + "0000000000000003" + "00000022"
+        assertEquals("524d5231" + "06" + "84" + "0000" + "0000000000000003" + "00000022"
                 + "0000000000000041" + "0001" + "00000005" + "00000002" + "8000000000000000" + "0000000000000001",
                 hex.formatHex(FrameBytes.encode(3, new Maps(65, List.of(new MemberMap(5,
                         new long[] {Long.MIN_VALUE, 1}))))));
-        assertEquals("524d5231" + "05" + "16" + "0000" + "0000000000000003" + "00000000",
+        assertEquals("524d5231" + "06" + "16" + "0000" + "0000000000000003" + "00000000",
                 hex.formatHex(FrameBytes.encode(3, new Maintenance())));
+        assertEquals("524d5231" + "06" + "19" + "0000" + "0000000000000004" + "00000012"
+                + "0000000000100000" + "00200000" + "0001" + "00000002",
+                hex.formatHex(FrameBytes.encode(4, new Trim(1 << 20, 2 << 20, List.of(2)))));
     }
 
     @Test

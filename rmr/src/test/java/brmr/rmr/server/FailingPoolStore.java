@@ -76,6 +76,12 @@ final class FailingPoolStore implements PoolStore {
     }
 
     @Override
+    public boolean discard(long offset, long length) throws IOException {
+        throwIfSet(failWrites);
+        return memory.discard(offset, length);
+    }
+
+    @Override
     public void flush() {
         memory.flush();
     }

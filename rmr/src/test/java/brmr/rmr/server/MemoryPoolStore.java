@@ -62,6 +62,19 @@ final class MemoryPoolStore implements PoolStore {
         MemorySegment.copy(src, 0, data, offset, src.byteSize());
     }
 
+    /** Whether {@link #discard} frees the range, or answers that the device cannot. */
+    volatile boolean discards = true;
+
+    @Override
+    public boolean discard(long offset, long length) {
+        if (!discards) {
+            return false;
+        }
+        log("discard " + offset + "+" + length);
+        data.asSlice(offset, length).fill((byte) 0);
+        return true;
+    }
+
     @Override
     public void flush() {
     }
