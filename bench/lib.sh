@@ -135,7 +135,15 @@ ensure_image() {
       "'source scripts/jdk.sh && mvn -B -ntp -q package -DskipTests' to bench them" >&2
   fi
   IMAGE=$WORK/image
-  cp -a "$SOURCE_IMAGE" "$IMAGE"
+  if [[ $JAVA_OPTIONS == *FlightRecording* ]] && ! "$SOURCE_IMAGE/bin/java" --list-modules | grep -q '^jdk\.jfr@'; then
+    # the product image leaves JFR out: link the same modules again with jdk.jfr for the recording
+    [ -d "$SOURCE_IMAGE/../modules" ] || die "the image at $SOURCE_IMAGE has no jdk.jfr and no ../modules to relink"
+    log "linking a copy of the image with jdk.jfr for BENCH_JAVA_OPTIONS"
+    (source scripts/jdk.sh && BRMR_EXTRA_MODULES=jdk.jfr bash packaging/src/main/sh/make-image.sh "$JAVA_HOME" \
+      "$SOURCE_IMAGE/../modules" "$IMAGE") > "$WORK/jlink.log" 2>&1 || { cat "$WORK/jlink.log" >&2; die "jlink failed"; }
+  else
+    cp -a "$SOURCE_IMAGE" "$IMAGE"
+  fi
 }
 
 # ---------------------------------------------------------------- disks -----------------------
