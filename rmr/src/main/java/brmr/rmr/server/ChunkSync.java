@@ -45,6 +45,9 @@ final class ChunkSync {
 
     /** Returns once {@code chunk} is clean here, fetching it from {@code source} if no one else is. */
     void ensureClean(long chunk, ChunkSource source) throws IOException {
+        if (!target.isDirty(chunk)) {
+            return;   // the common case on every IO: no lock, nothing allocated
+        }
         Map<Long, ChunkUnavailableException> unavailable = syncBatch(List.of(chunk), source);
         if (!unavailable.isEmpty()) {
             throw unavailable.get(chunk);
