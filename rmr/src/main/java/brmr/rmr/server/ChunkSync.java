@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * one flush, then the dirty bits cleared and persisted, so no bit is cleared before its data is safe.
  * A chunk that no reachable peer holds clean is reported, not treated as a failure of the batch.
  * The sync thread's {@link SyncPipeline} claims chunks one by one instead ({@link #claim}) and ends
- * each claim with {@link #committed} or {@link #failed}.
+ * each claim with {@link #commit} or {@link #failed}.
  */
 final class ChunkSync {
     /** The pool side of a sync: whether a chunk is dirty here, and how fetched chunks are stored. */
@@ -56,7 +56,7 @@ final class ChunkSync {
 
     /**
      * Takes the fetch of {@code chunk} if it is dirty here and no one is fetching it; false otherwise.
-     * IOs touching it wait until the claim ends with {@link #committed} or {@link #failed}.
+     * IOs touching it wait until the claim ends with {@link #commit} or {@link #failed}.
      */
     synchronized boolean claim(long chunk) {
         if (!target.isDirty(chunk) || fetching.containsKey(chunk)) {

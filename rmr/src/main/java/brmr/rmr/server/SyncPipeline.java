@@ -99,7 +99,10 @@ final class SyncPipeline implements AutoCloseable {
             left = List.copyOf(written);
             written.clear();
         }
-        chunkSync.failed(left, new IOException("the sync stopped before chunks " + left + " were durable"));
+        if (!left.isEmpty()) {
+            chunkSync.failed(left, new IOException("the sync stopped before " + left.size() + " written chunks from "
+                    + left.getFirst() + " on were durable"));
+        }
     }
 
     /** Fetches every chunk of the run in parallel, then writes each stretch that arrived with one IO. */

@@ -15,9 +15,9 @@ import org.tinylog.Logger;
  * The sync thread of a pool: walks the chunks this member lacks and fetches them from peers that hold
  * them clean through a {@link SyncPipeline} ({@code queueDepth} fetches in flight, adjacent chunks
  * written together, one flush per window), claiming each in the same {@link ChunkSync} as on-demand
- * sync, so a chunk is never fetched twice at once. A chunk that no reachable peer holds clean is skipped and
- * reported at the end (its bit stays set); any other failure stops it at once, with the reason;
- * start resumes.
+ * sync, so a chunk is never fetched twice at once. A chunk that no reachable peer holds clean is
+ * skipped and reported at the end (its bit stays set); any other failure stops it at once, with the
+ * reason; start resumes.
  */
 final class SyncThread {
     /** What the thread needs of its pool. */
@@ -142,8 +142,8 @@ final class SyncThread {
         try (SyncPipeline pipeline = new SyncPipeline(chunkSync, pool.peers(), depth, window, this::countSynced)) {
             long runFirst = -1;
             int runCount = 0;
-            for (long chunk = own.nextDirty(0); chunk >= 0 && whyStop() == null && !pipeline.failed();
-                    chunk = own.nextDirty(chunk + 1)) {
+            boolean go = true;   // checked once per run, not per chunk: whyNotSyncing asks the pool
+            for (long chunk = own.nextDirty(0); chunk >= 0 && go; chunk = own.nextDirty(chunk + 1)) {
                 if (skipped.contains(chunk)) {
                     continue;
                 }
@@ -155,6 +155,7 @@ final class SyncThread {
                 if (runCount > 0 && (chunk != runFirst + runCount || runCount == maxRun)) {
                     submit(pipeline, runFirst, runCount);
                     runCount = 0;
+                    go = whyStop() == null && !pipeline.failed();
                 }
                 if (runCount == 0) {
                     runFirst = chunk;
