@@ -2,13 +2,15 @@
 # they start, the brmr image, disks (loop devices or files), daemons brought up and waited for
 # through their ready lines, a two-leg pool with sync sessions, and the fill through NBD.
 # Sourced by the bench scripts after `set -euo pipefail`, with BENCH_NAME set; resync-bench.sh
-# describes the environment variables.
+# describes the environment variables. A script may set its own defaults for BENCH_* variables
+# before sourcing (e.g. `: "${BENCH_LOOP:=0}"`).
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 REPO=$PWD
 SIZE_MIB=${BENCH_SIZE_MIB:-1024}
 CHUNK_SIZE=${BENCH_CHUNK_SIZE:-131072}
 LOOP_MODE=${BENCH_LOOP:-auto}
 LOOP_DIO=${BENCH_LOOP_DIO:-0}
+DIRECT_IO=${BENCH_DIRECT_IO:-on}   # --direct-io of the storage daemons: auto, on or off
 JAVA_OPTIONS=${BENCH_JAVA_OPTIONS:-}
 SOURCE_IMAGE=${BRMR_IMAGE:-$REPO/packaging/target/brmr}
 IMAGE=""
@@ -86,15 +88,19 @@ run_bg() {
 }
 
 # ---------------------------------------------------------------- checks ----------------------
+# check_setup [no-fill]: the settings and tools; without no-fill also a tool to fill through NBD.
 check_setup() {
   [[ $SIZE_MIB =~ ^[1-9][0-9]*$ ]] || die "BENCH_SIZE_MIB must be a positive integer, got '$SIZE_MIB'"
   [[ $CHUNK_SIZE =~ ^[1-9][0-9]*$ ]] && [ $((CHUNK_SIZE & (CHUNK_SIZE - 1))) = 0 ] && [ "$CHUNK_SIZE" -ge 4096 ] \
     || die "BENCH_CHUNK_SIZE must be a power of two of at least 4096, got '$CHUNK_SIZE'"
+  case $DIRECT_IO in auto | on | off) ;; *) die "BENCH_DIRECT_IO must be auto, on or off, got '$DIRECT_IO'" ;; esac
   local tool
   for tool in dd cmp python3; do
     command -v "$tool" > /dev/null || die "$tool is not installed"
   done
-  if command -v nbdcopy > /dev/null; then
+  if [ "${1:-}" = no-fill ]; then
+    FILL_TOOL=""
+  elif command -v nbdcopy > /dev/null; then
     FILL_TOOL=nbdcopy
   elif command -v qemu-io > /dev/null; then
     FILL_TOOL=qemu-io
@@ -131,7 +137,15 @@ ensure_image() {
       "'source scripts/jdk.sh && mvn -B -ntp -q package -DskipTests' to bench them" >&2
   fi
   IMAGE=$WORK/image
-  cp -a "$SOURCE_IMAGE" "$IMAGE"
+  if [[ $JAVA_OPTIONS == *FlightRecording* ]] && ! "$SOURCE_IMAGE/bin/java" --list-modules | grep -q '^jdk\.jfr@'; then
+    # the product image leaves JFR out: link the same modules again with jdk.jfr for the recording
+    [ -d "$SOURCE_IMAGE/../modules" ] || die "the image at $SOURCE_IMAGE has no jdk.jfr and no ../modules to relink"
+    log "linking a copy of the image with jdk.jfr for BENCH_JAVA_OPTIONS"
+    (source scripts/jdk.sh && BRMR_EXTRA_MODULES=jdk.jfr bash packaging/src/main/sh/make-image.sh "$JAVA_HOME" \
+      "$SOURCE_IMAGE/../modules" "$IMAGE") > "$WORK/jlink.log" 2>&1 || { cat "$WORK/jlink.log" >&2; die "jlink failed"; }
+  else
+    cp -a "$SOURCE_IMAGE" "$IMAGE"
+  fi
 }
 
 # ---------------------------------------------------------------- disks -----------------------
@@ -234,12 +248,13 @@ wait_state() {
   done
 }
 
-# start_storage RUNDIR MEMBER DEPTH: storage node MEMBER on a free port with a fresh store; sets
-# NODE_ADDR[MEMBER], NODE_PID[MEMBER] and NODE_FILE[MEMBER] (the backing file of its disk).
+# start_storage RUNDIR MEMBER [DEPTH]: storage node MEMBER on a free port with a fresh store (sync
+# queue depth DEPTH, else the daemon's default); sets NODE_ADDR[MEMBER], NODE_PID[MEMBER] and
+# NODE_FILE[MEMBER] (the backing file of its disk).
 start_storage() {
-  local dir=$1/node$2 member=$2 depth=$3
-  start_daemon "$dir" brmr-server --listen 127.0.0.1:0 --direct-io on --sync-queue-depth "$depth" \
-    ${SERVER_OPTIONS[@]+"${SERVER_OPTIONS[@]}"}
+  local dir=$1/node$2 member=$2 args=(--listen 127.0.0.1:0 --direct-io "$DIRECT_IO")
+  [ -z "${3:-}" ] || args+=(--sync-queue-depth "$3")
+  start_daemon "$dir" brmr-server "${args[@]}" ${SERVER_OPTIONS[@]+"${SERVER_OPTIONS[@]}"}
   NODE_ADDR[member]=$(ready_field listen)
   NODE_PID[member]=$PID
   make_disk "$1/disk$member.img" "$(store_bytes)"
@@ -260,17 +275,17 @@ join_sync() {
   ctl "$dir" write rmr-server/pools/$POOL/add_clt "$POOL"
 }
 
-# start_client RUNDIR: the compute client with a session to both nodes, enabled and mapped; sets
-# URI to the NBD export and CLIENT_PID.
+# start_client RUNDIR [LEGS]: the compute client with a session to nodes 1..LEGS (default 2),
+# enabled and mapped; sets URI to the NBD export and CLIENT_PID.
 start_client() {
-  local dir=$1/client member
+  local dir=$1/client legs=${2:-2} member
   start_daemon "$dir" brmr-client --nbd 127.0.0.1:0 ${CLIENT_OPTIONS[@]+"${CLIENT_OPTIONS[@]}"}
   CLIENT_PID=$PID
   ctl "$dir" write rmr-client/ctl/join_pool "poolname=$POOL chunk_size=$CHUNK_SIZE"
-  for member in 1 2; do
+  for ((member = 1; member <= legs; member++)); do
     ctl "$dir" write rmr-client/pools/$POOL/add_sess "sessname=s$member path=ip:${NODE_ADDR[member]} mode=create"
   done
-  for member in 1 2; do
+  for ((member = 1; member <= legs; member++)); do
     ctl "$dir" write rmr-client/pools/$POOL/sessions/s$member/enable 1
   done
   ctl "$dir" write brmr-client/ctl/map_device "pool=$POOL size=$SECTORS assume_clean=1"
@@ -292,6 +307,16 @@ fill() {
   t1=$(now)
   log "filled ${SIZE_MIB} MiB through NBD ($FILL_TOOL) in $(calc "$t1 - $t0")s," \
     "$(calc "$SIZE_MIB / ($t1 - $t0)" .1f) MiB/s to both legs"
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now (for tools that cannot take 0).
+free_port() {
+  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# machine: one line naming the host, its cores and CPU model (for the heading of a table).
+machine() {
+  echo "$(hostname), $(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1))"
 }
 
 # cpu_seconds PID: user + system CPU time the process has used so far.

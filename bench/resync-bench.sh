@@ -23,8 +23,9 @@
 # Disks: as root (with losetup) every disk is a loop device over a sparse file under
 # BENCH_TMPDIR. Otherwise the disks are plain files. The storage daemons run with --direct-io on,
 # and dd uses iflag=direct oflag=direct, so both sides bypass the page cache of the device they
-# open. A loop device still reads and writes its backing file through the page cache, unless
-# BENCH_LOOP_DIO=1. All daemons talk over 127.0.0.1.
+# open. The loop devices are attached with --direct-io=on (BENCH_LOOP_DIO=1, the default), so
+# dd and the resync reach the backing file's disk; with BENCH_LOOP_DIO=0 a loop device reads and
+# writes its backing file through the page cache. All daemons talk over 127.0.0.1.
 #
 # How to run (from anywhere; needs dd, cmp, python3, and nbdcopy or qemu-io; losetup for loop
 # devices; the image packaging/target/brmr is built with mvn if it is missing):
@@ -36,7 +37,8 @@
 #   BENCH_DEPTHS       space-separated --sync-queue-depth values, one pool and row each (default 32)
 #   BENCH_CHUNK_SIZE   brmr chunk_size in bytes (default 131072)
 #   BENCH_LOOP         auto (loop devices when root, the default), 1 (require them) or 0 (files)
-#   BENCH_LOOP_DIO=1   attach the loop devices with --direct-io=on (no page cache under them)
+#   BENCH_LOOP_DIO     1 (the default): attach the loop devices with --direct-io=on (no page cache
+#                      under them); 0: through the page cache of the backing files
 #   BENCH_TMPDIR       where the temp dir goes (default /tmp). It needs 4 x BENCH_SIZE_MIB free
 #                      (the random data and three brmr disks) plus the 44 MiB image copy
 #   BENCH_JAVA_OPTIONS JVM options for the daemons (passed as JDK_JAVA_OPTIONS), e.g.
@@ -51,6 +53,7 @@
 set -euo pipefail
 
 BENCH_NAME=resync-bench
+: "${BENCH_LOOP_DIO:=1}"
 # shellcheck source=bench/lib.sh
 source "$(dirname "$0")/lib.sh"
 DEPTHS=${BENCH_DEPTHS:-32}
@@ -236,8 +239,7 @@ main() {
   local dd_chunk_s=$DD_S
 
   echo
-  echo "resync-bench $(date -u +%Y-%m-%dT%H:%MZ) on $(hostname), $(nproc) cores" \
-    "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)): $settings"
+  echo "resync-bench $(date -u +%Y-%m-%dT%H:%MZ) on $(machine): $settings"
   echo
   report | tee "$WORK/table.txt"
   echo "for reference, dd as above but bs=$((CHUNK_SIZE / 1024))K (the chunk size, one block at a time):" \

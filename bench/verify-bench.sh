@@ -129,8 +129,7 @@ main() {
   fi
 
   echo
-  echo "verify-bench $(date -u +%Y-%m-%dT%H:%MZ) on $(hostname), $(nproc) cores" \
-    "($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)): $settings"
+  echo "verify-bench $(date -u +%Y-%m-%dT%H:%MZ) on $(machine): $settings"
   echo "  chunks compared  $compared"
   echo "  wall s           $wall_s  ($(calc "$SIZE_MIB / $wall_s" .1f) MiB/s)"
   echo "  server s         $server_s  ($server_mibs MiB/s, mib_per_s of verify_progress)"

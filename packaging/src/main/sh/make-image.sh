@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Links the minimal runtime image: our modules, their dependencies and only the JDK modules they require.
+# Links the minimal runtime image: our modules, their dependencies and only the JDK modules they require
+# (plus BRMR_EXTRA_MODULES, comma-separated, e.g. jdk.jfr for a profiling image of the benchmarks).
 set -euo pipefail
 java_home=$1 modules=$2 output=$3
 rm -rf "$output"
 "$java_home/bin/jlink" \
   --module-path "$modules" \
-  --add-modules brmr.admin,org.tinylog.impl \
+  --add-modules "brmr.admin,org.tinylog.impl${BRMR_EXTRA_MODULES:+,$BRMR_EXTRA_MODULES}" \
   --strip-debug --no-header-files --no-man-pages --compress zip-9 \
   --add-options="--enable-native-access=brmr.device" \
   --output "$output"

@@ -2,6 +2,7 @@ package brmr.rmr.server;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -11,6 +12,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Consumer;
 
 /**
  * Sync of the chunks this member lacks, on demand (an IO touching a dirty chunk waits) and in batches
@@ -18,20 +20,23 @@ import java.util.concurrent.Future;
  * that fetch. A batch fetches its chunks in parallel, writes them, then makes them durable together:
  * one flush, then the dirty bits cleared and persisted, so no bit is cleared before its data is safe.
  * A chunk that no reachable peer holds clean is reported, not treated as a failure of the batch.
+ * The sync thread's {@link SyncPipeline} claims chunks one by one instead ({@link #claim}) and ends
+ * each claim with {@link #commit} or {@link #failed}.
  */
 final class ChunkSync {
     /** The pool side of a sync: whether a chunk is dirty here, and how fetched chunks are stored. */
     interface Target {
         boolean isDirty(long chunk);
 
-        /** Writes a fetched chunk to the store (not yet durable). */
-        void install(long chunk, byte[] data) throws IOException;
+        /** Writes fetched adjacent chunks from {@code first} on to the store as one IO (not yet durable). */
+        void install(long first, List<byte[]> chunks) throws IOException;
 
         /** Flushes the store, then clears and persists the dirty bits of {@code chunks}. */
         void commit(List<Long> chunks) throws IOException;
     }
 
     private final Target target;
+    /** The fetch in progress per chunk; guarded by this. */
     private final Map<Long, CompletableFuture<Void>> fetching = new HashMap<>();
 
     ChunkSync(Target target) {
@@ -40,10 +45,62 @@ final class ChunkSync {
 
     /** Returns once {@code chunk} is clean here, fetching it from {@code source} if no one else is. */
     void ensureClean(long chunk, ChunkSource source) throws IOException {
+        if (!target.isDirty(chunk)) {
+            return;   // the common case on every IO: no lock, nothing allocated
+        }
         Map<Long, ChunkUnavailableException> unavailable = syncBatch(List.of(chunk), source);
         if (!unavailable.isEmpty()) {
             throw unavailable.get(chunk);
         }
+    }
+
+    /**
+     * Takes the fetch of {@code chunk} if it is dirty here and no one is fetching it; false otherwise.
+     * IOs touching it wait until the claim ends with {@link #commit} or {@link #failed}.
+     */
+    synchronized boolean claim(long chunk) {
+        if (!target.isDirty(chunk) || fetching.containsKey(chunk)) {
+            return false;
+        }
+        fetching.put(chunk, new CompletableFuture<>());
+        return true;
+    }
+
+    /** Writes claimed adjacent chunks from {@code first} on (fetched) as one IO; not yet durable. */
+    void install(long first, List<byte[]> chunks) throws IOException {
+        target.install(first, chunks);
+    }
+
+    /**
+     * Makes installed claimed chunks durable (one flush), clears their bits and ends their claims;
+     * on a failure the claims end with it and the chunks stay dirty.
+     */
+    void commit(List<Long> chunks) throws IOException {
+        try {
+            target.commit(chunks);
+        } catch (IOException | RuntimeException e) {
+            failed(chunks, e instanceof IOException io ? io : new IOException(e.toString(), e));
+            throw e;
+        }
+        end(chunks, fetch -> fetch.complete(null));
+    }
+
+    /** Ends claims whose fetch or write failed: waiting IOs see {@code why}; the chunks stay dirty. */
+    void failed(Collection<Long> chunks, IOException why) {
+        end(chunks, fetch -> fetch.completeExceptionally(why));
+    }
+
+    private void end(Collection<Long> chunks, Consumer<CompletableFuture<Void>> how) {
+        List<CompletableFuture<Void>> ended = new ArrayList<>();
+        synchronized (this) {
+            for (long chunk : chunks) {
+                CompletableFuture<Void> fetch = fetching.remove(chunk);
+                if (fetch != null) {
+                    ended.add(fetch);
+                }
+            }
+        }
+        ended.forEach(how);
     }
 
     /**
@@ -108,7 +165,7 @@ final class ChunkSync {
             try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (long chunk : mine.keySet()) {
                     fetches.put(chunk, parallel.submit(() -> {
-                        target.install(chunk, source.fetch(chunk));
+                        target.install(chunk, List.of(source.fetch(chunk)));
                         return null;
                     }));
                 }

@@ -51,8 +51,8 @@ final class PoolIo {
             }
 
             @Override
-            public void install(long chunk, byte[] data) throws IOException {
-                installChunk(chunk, data);
+            public void install(long first, List<byte[]> chunks) throws IOException {
+                installChunks(first, chunks);
             }
 
             @Override
@@ -168,20 +168,37 @@ final class PoolIo {
         }
     }
 
-    /** Writes a fetched chunk (not yet durable), holding it shared so verify never reads it half-written. */
-    private void installChunk(long chunk, byte[] data) throws IOException {
-        long offset = chunk * chunkSize;
-        long length = Math.min(chunkSize, store.params().dataBytes() - offset);
-        if (data.length != length) {
-            throw new IOException("chunk " + chunk + " arrived with " + data.length + " bytes, expected " + length);
+    /**
+     * Writes fetched adjacent chunks as one IO (not yet durable), holding them shared so verify never
+     * reads them half-written.
+     */
+    private void installChunks(long first, List<byte[]> chunks) throws IOException {
+        long offset = first * chunkSize;
+        long total = 0;
+        for (int i = 0; i < chunks.size(); i++) {
+            long expected = Math.min(chunkSize, store.params().dataBytes() - (first + i) * chunkSize);
+            if (chunks.get(i).length != expected) {
+                throw new IOException("chunk " + (first + i) + " arrived with " + chunks.get(i).length
+                        + " bytes, expected " + expected);
+            }
+            total += expected;
         }
-        try (ChunkLocks.Held _ = locks.shared(chunk, chunk)) {
+        long length = total;
+        try (ChunkLocks.Held _ = locks.shared(first, first + chunks.size() - 1)) {
             store.run("sync write", disk -> {
-                writeStore(disk, offset, data);
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment buffer = disk.allocate(arena, length);
+                    long at = 0;
+                    for (byte[] data : chunks) {
+                        MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, at, data.length);
+                        at += data.length;
+                    }
+                    disk.write(offset, buffer);
+                }
                 return null;
             });
         } catch (RequestException e) {
-            throw syncFailure(chunk, e);
+            throw syncFailure(first, e);
         }
     }
 

@@ -13,10 +13,11 @@ import org.tinylog.Logger;
 
 /**
  * The sync thread of a pool: walks the chunks this member lacks and fetches them from peers that hold
- * them clean, {@code queueDepth} at a time, through the same {@link ChunkSync} as on-demand sync, so a
- * chunk is never fetched twice at once. A chunk that no reachable peer holds clean is skipped and
- * reported at the end (its bit stays set); any other failure stops it at once, with the reason;
- * start resumes.
+ * them clean through a {@link SyncPipeline} ({@code queueDepth} fetches in flight, adjacent chunks
+ * written together, one flush per window), claiming each in the same {@link ChunkSync} as on-demand
+ * sync, so a chunk is never fetched twice at once. A chunk that no reachable peer holds clean is
+ * skipped and reported at the end (its bit stays set); any other failure stops it at once, with the
+ * reason; start resumes.
  */
 final class SyncThread {
     /** What the thread needs of its pool. */
@@ -37,6 +38,10 @@ final class SyncThread {
 
     /** At most this many skipped chunks are listed in the end state; the count is always exact. */
     private static final int SKIPPED_LISTED = 100;
+    /** Adjacent dirty chunks are written with one IO of up to this many bytes. */
+    private static final int RUN_BYTES = 1 << 20;
+    /** One flush (and bitmap update) per this many bytes written, at least per queue depth of chunks. */
+    private static final int WINDOW_BYTES = 32 << 20;
 
     private final Pool pool;
     private final SyncSettings settings;
@@ -45,6 +50,8 @@ final class SyncThread {
     private volatile SyncProgress.State state = SyncProgress.State.IDLE;
     private volatile String reason;
     private volatile long synced;
+    /** Bytes handed to the pipeline since start, for the rate bound; only the sync thread uses it. */
+    private long submittedBytes;
     private volatile long startDirty;
     private volatile long startNanos;
     private volatile long endNanos;
@@ -67,6 +74,7 @@ final class SyncThread {
         stopRequested = false;
         reason = null;
         synced = 0;
+        submittedBytes = 0;
         startDirty = pool.ownMap().dirtyCount();
         startNanos = System.nanoTime();
         state = SyncProgress.State.RUNNING;
@@ -93,49 +101,97 @@ final class SyncThread {
     }
 
     private void run() {
-        DirtyMap own = pool.ownMap();
-        ChunkSync chunkSync = pool.chunkSync();
         SortedSet<Long> skipped = new TreeSet<>();
-        long cursor = 0;
-        long bytes = 0;
         try {
             while (true) {
-                if (stopRequested) {
-                    finish(SyncProgress.State.STOPPED, "stopped by the operator");
+                String why = whyStop();
+                if (why != null) {
+                    finish(SyncProgress.State.STOPPED, why);
                     return;
                 }
-                String notNow = pool.whyNotSyncing();
-                if (notNow != null) {
-                    finish(SyncProgress.State.STOPPED, notNow);
+                if (!pass(skipped)) {
+                    finishPass(skipped);
                     return;
                 }
-                List<Long> batch = new ArrayList<>();
-                for (long chunk = own.nextDirty(cursor); chunk >= 0 && batch.size() < settings.queueDepth();
-                        chunk = own.nextDirty(chunk + 1)) {
-                    if (!skipped.contains(chunk)) {
-                        batch.add(chunk);
-                    }
-                }
-                if (batch.isEmpty()) {
-                    if (cursor == 0) {
-                        finishPass(skipped);
-                        return;
-                    }
-                    cursor = 0;
-                    continue;
-                }
-                cursor = batch.getLast() + 1;
-                throttle(bytes);
-                Map<Long, ChunkUnavailableException> unavailable = chunkSync.syncBatch(batch, pool.peers());
-                unavailable.forEach((chunk, why) -> Logger.warn("pool {}: sync skips chunk {}: {}", pool.name(), chunk,
-                        why.getMessage()));
-                skipped.addAll(unavailable.keySet());
-                synced += batch.size() - unavailable.size();
-                bytes += (long) (batch.size() - unavailable.size()) * pool.chunkSize();
             }
         } catch (IOException | RuntimeException e) {
             finish(SyncProgress.State.STOPPED, e.getMessage() != null ? e.getMessage() : e.toString());
+        } catch (InterruptedException e) {
+            finish(SyncProgress.State.STOPPED, "interrupted");
         }
+    }
+
+    /** Null while the sync may go on, else why it stops. */
+    private String whyStop() {
+        return stopRequested ? "stopped by the operator" : pool.whyNotSyncing();
+    }
+
+    /**
+     * One walk over the dirty chunks: claims those no one else fetches and feeds them to a pipeline in
+     * runs of adjacent chunks; then waits for the chunks others were fetching. Returns false when there
+     * was nothing left to sync but the skipped chunks.
+     */
+    private boolean pass(SortedSet<Long> skipped) throws IOException, InterruptedException {
+        DirtyMap own = pool.ownMap();
+        ChunkSync chunkSync = pool.chunkSync();
+        int depth = settings.queueDepth();
+        int maxRun = Math.clamp(RUN_BYTES / pool.chunkSize(), 1, depth);
+        int window = Math.max(depth, WINDOW_BYTES / pool.chunkSize());
+        List<Long> contested = new ArrayList<>();
+        boolean claimed = false;
+        try (SyncPipeline pipeline = new SyncPipeline(chunkSync, pool.peers(), depth, window, this::countSynced)) {
+            long runFirst = -1;
+            int runCount = 0;
+            boolean go = true;   // checked once per run, not per chunk: whyNotSyncing asks the pool
+            for (long chunk = own.nextDirty(0); chunk >= 0 && go; chunk = own.nextDirty(chunk + 1)) {
+                if (skipped.contains(chunk)) {
+                    continue;
+                }
+                if (!chunkSync.claim(chunk)) {
+                    contested.add(chunk);
+                    continue;
+                }
+                claimed = true;
+                if (runCount > 0 && (chunk != runFirst + runCount || runCount == maxRun)) {
+                    submit(pipeline, runFirst, runCount);
+                    runCount = 0;
+                    go = whyStop() == null && !pipeline.failed();
+                }
+                if (runCount == 0) {
+                    runFirst = chunk;
+                }
+                runCount++;
+            }
+            if (runCount > 0) {
+                submit(pipeline, runFirst, runCount);
+            }
+            pipeline.finish();
+            skip(pipeline.takeUnavailable(), skipped);
+        }
+        if (!contested.isEmpty() && whyStop() == null) {
+            // chunks an IO was fetching when we looked: wait for those fetches, or fetch them again
+            Map<Long, ChunkUnavailableException> unavailable = chunkSync.syncBatch(contested, pool.peers());
+            skip(unavailable, skipped);
+            countSynced(contested.size() - unavailable.size());
+        }
+        return claimed || !contested.isEmpty();
+    }
+
+    private void submit(SyncPipeline pipeline, long first, int count) throws InterruptedException {
+        throttle(submittedBytes);
+        pipeline.submit(first, count);
+        submittedBytes += (long) count * pool.chunkSize();
+    }
+
+    /** Called by one commit at a time (the pipeline serialises them), or by the sync thread. */
+    private void countSynced(long chunks) {
+        synced += chunks;
+    }
+
+    private void skip(Map<Long, ChunkUnavailableException> unavailable, SortedSet<Long> skipped) {
+        unavailable.forEach((chunk, why) -> Logger.warn("pool {}: sync skips chunk {}: {}", pool.name(), chunk,
+                why.getMessage()));
+        skipped.addAll(unavailable.keySet());
     }
 
     /** Done, unless chunks had to be skipped: then stopped, naming them. */

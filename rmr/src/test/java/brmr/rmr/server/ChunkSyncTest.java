@@ -26,8 +26,10 @@ class ChunkSyncTest {
         }
 
         @Override
-        public void install(long chunk, byte[] data) {
-            installed.add(chunk);
+        public void install(long first, List<byte[]> chunks) {
+            for (int i = 0; i < chunks.size(); i++) {
+                installed.add(first + i);
+            }
         }
 
         @Override

@@ -1,0 +1,213 @@
+package brmr.rmr.server;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.LongConsumer;
+import java.util.stream.LongStream;
+
+/**
+ * The sync thread's pipeline: keeps up to {@code queueDepth} chunk fetches in flight continuously
+ * (no drain between runs), writes each run of adjacent chunks with one IO once all of it has arrived,
+ * and makes what was written durable once per window of {@code window} chunks: one flush, then the
+ * bits cleared. A chunk's bit is cleared only by a commit that started after its write returned. The
+ * first failure other than a chunk no peer holds clean ends the pipeline ({@link #failed}):
+ * {@link #finish} commits what was written and throws it.
+ */
+final class SyncPipeline implements AutoCloseable {
+    private final ChunkSync chunkSync;
+    private final ChunkSource source;
+    private final int window;
+    private final LongConsumer onCommitted;
+    private final Semaphore slots;
+    private final ExecutorService tasks = Executors.newVirtualThreadPerTaskExecutor();
+    /** Serialises commits, so that one flush covers one window; held while committing. */
+    private final ReentrantLock committing = new ReentrantLock();
+    /** Chunks written but not yet committed, in write order; guarded by this. */
+    private final List<Long> written = new ArrayList<>();
+    /** Chunks no reachable peer holds clean, with why; guarded by this. */
+    private final Map<Long, ChunkUnavailableException> unavailable = new LinkedHashMap<>();
+    /** The first failure; guarded by this. */
+    private IOException failure;
+    /**
+     * @param queueDepth fetches in flight at most
+     * @param window chunks written per commit (one flush), at least 1
+     * @param onCommitted hears how many chunks each commit made clean (one commit at a time)
+     */
+    SyncPipeline(ChunkSync chunkSync, ChunkSource source, int queueDepth, int window, LongConsumer onCommitted) {
+        this.chunkSync = chunkSync;
+        this.source = source;
+        this.window = window;
+        this.onCommitted = onCommitted;
+        this.slots = new Semaphore(queueDepth);
+    }
+
+    /**
+     * Fetches the claimed adjacent chunks {@code first..first+count-1} (count at most the queue depth),
+     * waiting for room in the queue first.
+     */
+    void submit(long first, int count) throws InterruptedException {
+        try {
+            slots.acquire(count);
+        } catch (InterruptedException e) {
+            chunkSync.failed(LongStream.range(first, first + count).boxed().toList(),
+                    new IOException("the sync was interrupted before fetching chunk " + first));
+            throw e;
+        }
+        tasks.execute(() -> {
+            try {
+                fetchRun(first, count);
+            } finally {
+                slots.release(count);
+            }
+            commitIfWindowFull();
+        });
+    }
+
+    /** Waits for every fetch in flight and commits what was written; throws the pipeline's failure. */
+    void finish() throws IOException {
+        tasks.close();
+        commitWritten();
+        throwFailure();
+    }
+
+    /** Chunks no reachable peer holds clean (they stay dirty), taken out of the pipeline. */
+    synchronized Map<Long, ChunkUnavailableException> takeUnavailable() {
+        Map<Long, ChunkUnavailableException> taken = new LinkedHashMap<>(unavailable);
+        unavailable.clear();
+        return taken;
+    }
+
+    /** Whether a failure has ended the pipeline: submit no more, {@link #finish} throws it. */
+    synchronized boolean failed() {
+        return failure != null;
+    }
+
+    /** Waits for the fetches in flight; claims not committed end as failed (their chunks stay dirty). */
+    @Override
+    public void close() {
+        tasks.close();
+        List<Long> left;
+        synchronized (this) {
+            left = List.copyOf(written);
+            written.clear();
+        }
+        if (!left.isEmpty()) {
+            chunkSync.failed(left, new IOException("the sync stopped before " + left.size() + " written chunks from "
+                    + left.getFirst() + " on were durable"));
+        }
+    }
+
+    /** Fetches every chunk of the run in parallel, then writes each stretch that arrived with one IO. */
+    private void fetchRun(long first, int count) {
+        byte[][] data = new byte[count][];
+        IOException[] errors = new IOException[count];
+        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < count; i++) {
+                int index = i;
+                parallel.execute(() -> {
+                    try {
+                        data[index] = source.fetch(first + index);
+                    } catch (IOException | RuntimeException e) {
+                        errors[index] = e instanceof IOException io ? io : new IOException(e.toString(), e);
+                    }
+                });
+            }
+        }
+        int start = 0;
+        for (int i = 0; i <= count; i++) {
+            if (i < count && errors[i] == null) {
+                continue;
+            }
+            if (i > start) {
+                install(first + start, Arrays.asList(data).subList(start, i));
+            }
+            if (i < count) {
+                failed(first + i, errors[i]);
+            }
+            start = i + 1;
+        }
+    }
+
+    private void install(long first, List<byte[]> chunks) {
+        List<Long> run = LongStream.range(first, first + chunks.size()).boxed().toList();
+        try {
+            chunkSync.install(first, chunks);
+        } catch (IOException | RuntimeException e) {
+            IOException error = e instanceof IOException io ? io : new IOException(e.toString(), e);
+            chunkSync.failed(run, error);
+            record(error);
+            return;
+        }
+        synchronized (this) {
+            written.addAll(run);
+        }
+    }
+
+    private void failed(long chunk, IOException error) {
+        chunkSync.failed(List.of(chunk), error);
+        if (error instanceof ChunkUnavailableException none) {
+            synchronized (this) {
+                unavailable.put(chunk, none);
+            }
+        } else {
+            record(error);
+        }
+    }
+
+    private synchronized void record(IOException error) {
+        if (failure == null) {
+            failure = error;
+        }
+    }
+
+    private synchronized void throwFailure() throws IOException {
+        if (failure != null) {
+            throw failure;
+        }
+    }
+
+    /** A full window is committed by the task that filled it, unless a commit runs already. */
+    private void commitIfWindowFull() {
+        synchronized (this) {
+            if (written.size() < window) {
+                return;
+            }
+        }
+        if (committing.tryLock()) {
+            try {
+                commitWritten();
+            } catch (IOException e) {
+                record(e);
+            } finally {
+                committing.unlock();
+            }
+        }
+    }
+
+    /** One flush for everything written so far, then the bits cleared. */
+    private void commitWritten() throws IOException {
+        committing.lock();
+        try {
+            List<Long> chunks;
+            synchronized (this) {
+                chunks = List.copyOf(written);
+                written.clear();
+            }
+            if (chunks.isEmpty()) {
+                return;
+            }
+            chunkSync.commit(chunks);
+            onCommitted.accept(chunks.size());
+        } finally {
+            committing.unlock();
+        }
+    }
+}
