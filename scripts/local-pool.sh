@@ -35,7 +35,8 @@ start_daemon() {
   local name=$1 launcher=$2 dir=$data/$1
   shift 2
   mkdir -p "$dir"
-  "$image/bin/$launcher" --state-dir "$dir" --socket "$dir/control.sock" "$@" > "$dir/stdout" 2> "$dir/stderr" &
+  # this script types the runbook itself, so the daemons do not re-apply their journals
+  "$image/bin/$launcher" --state-dir "$dir" --socket "$dir/control.sock" --restore no "$@" > "$dir/stdout" 2> "$dir/stderr" &
   pids+=($!)
   for _ in $(seq 1 600); do
     grep -q "^$launcher ready" "$dir/stdout" 2>/dev/null && return 0
