@@ -83,16 +83,23 @@ public final class FramedConnection implements AutoCloseable {
     }
 
     /**
-     * Writes and flushes one frame; concurrent senders take turns. A failed write leaves half a
-     * frame on the wire, so it closes the connection.
+     * Writes one frame and flushes it before returning, or leaves the flush to a sender already
+     * waiting for its turn, which then flushes both (no thread waits on lock() without acquiring
+     * it). A failed write leaves half a frame on the wire, so it closes the connection.
      *
      * @throws IllegalArgumentException the message cannot be encoded (see {@link RmrCodec#write}); nothing was sent
      */
     public void send(long requestId, Message message) throws IOException {
         sendLock.lock();
         try {
-            RmrCodec.write(out, requestId, message);
-            out.flush();
+            try {
+                RmrCodec.write(out, requestId, message);
+            } finally {
+                // a sender waiting for the lock flushes this frame with its own: many small frames, one syscall
+                if (!sendLock.hasQueuedThreads()) {
+                    out.flush();
+                }
+            }
         } catch (IOException e) {
             close();
             throw new IOException("cannot send " + message.getClass().getSimpleName() + " to " + peer + ": "

@@ -16,6 +16,10 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -51,6 +55,48 @@ class FramedConnectionTest {
                 client.send(2, new Ok());
                 assertEquals(new Frame(2, new Ok()), accepted.receive());
                 assertTrue(client.isOpen());
+            }
+        }
+    }
+
+    @Test
+    void framesOfConcurrentSendersAllArriveThoughTheyShareFlushes() throws Exception {
+        int senders = 16;
+        int frames = 200;
+        try (ServerSocket server = new ServerSocket()) {
+            server.bind(LOOPBACK);
+            try (FramedConnection client = FramedConnection.connect(
+                    (InetSocketAddress) server.getLocalSocketAddress(), TIMEOUT);
+                    FramedConnection accepted = new FramedConnection(server.accept())) {
+                CompletableFuture<Set<Long>> received = CompletableFuture.supplyAsync(() -> {
+                    Set<Long> ids = new HashSet<>();
+                    try {
+                        while (ids.size() < senders * frames) {
+                            ids.add(accepted.receive().requestId());
+                        }
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                    return ids;
+                });
+                List<Thread> threads = new ArrayList<>();
+                for (int t = 0; t < senders; t++) {
+                    long base = (long) t * frames;
+                    threads.add(Thread.ofVirtual().start(() -> {
+                        for (int i = 0; i < frames; i++) {
+                            try {
+                                client.send(base + i, new Data(new byte[512]));
+                            } catch (IOException e) {
+                                throw new IllegalStateException(e);
+                            }
+                        }
+                    }));
+                }
+                for (Thread thread : threads) {
+                    thread.join();
+                }
+                // every sender has returned: the last frame of each must reach the peer without another send
+                assertEquals(senders * frames, received.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).size());
             }
         }
     }
