@@ -273,7 +273,10 @@ final class NbdTransmission {
         connection.replyStarted();
         try {
             NbdCodec.writeSimpleReply(out, new NbdCodec.SimpleReply(error, request.cookie()), data, 0, length);
-            out.flush();
+            // a reply waiting for the lock flushes this one with its own: many small replies, one syscall
+            if (!replyLock.hasQueuedThreads()) {
+                out.flush();
+            }
         } catch (IOException e) {
             Logger.debug("NBD reply to {} not sent: {}", peer, e.toString());
             closeBrokenStream();
