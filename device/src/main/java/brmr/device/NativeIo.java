@@ -126,30 +126,13 @@ final class NativeIo {
 
     /** Reads until {@code buffer} is full; a short read at end of device is an error. */
     static void preadFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
-        long done = 0;
-        while (done < buffer.byteSize()) {
-            MemorySegment rest = buffer.asSlice(done);
-            long at = offset + done;
-            long n = call("pread", path, true, state -> (long) PREAD.invokeExact(state, fd, rest, rest.byteSize(), at));
-            if (n == 0) {
-                throw new DeviceException("pread", path, "end of device at byte " + at);
-            }
-            done += n;
-        }
+        fully("pread", path, buffer, offset,
+                (state, rest, at) -> (long) PREAD.invokeExact(state, fd, rest, rest.byteSize(), at));
     }
 
     static void pwriteFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
-        long done = 0;
-        while (done < buffer.byteSize()) {
-            MemorySegment rest = buffer.asSlice(done);
-            long at = offset + done;
-            long n = call("pwrite", path, true,
-                    state -> (long) PWRITE.invokeExact(state, fd, rest, rest.byteSize(), at));
-            if (n == 0) {
-                throw new DeviceException("pwrite", path, "end of device at byte " + at);
-            }
-            done += n;
-        }
+        fully("pwrite", path, buffer, offset,
+                (state, rest, at) -> (long) PWRITE.invokeExact(state, fd, rest, rest.byteSize(), at));
     }
 
     /**
@@ -160,29 +143,39 @@ final class NativeIo {
     static void pwriteDurably(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment iovec = arena.allocate(IOVEC);
-            long done = 0;
-            while (done < buffer.byteSize()) {
-                MemorySegment rest = buffer.asSlice(done);
-                long at = offset + done;
+            fully("pwritev2", path, buffer, offset, (state, rest, at) -> {
                 iovec.set(ADDRESS, 0, rest);
                 iovec.set(JAVA_LONG, ADDRESS.byteSize(), rest.byteSize());
-                long n;
-                try {
-                    n = call("pwritev2", path, true,
-                            state -> (long) PWRITEV2.invokeExact(state, fd, iovec, 1, at, RWF_DSYNC));
-                } catch (DeviceException e) {
-                    if (e.errno() != ENOSYS && e.errno() != EOPNOTSUPP) {
-                        throw e;
-                    }
-                    pwriteFully(fd, path, rest, at);
-                    fdatasync(fd, path);
-                    return;
-                }
-                if (n == 0) {
-                    throw new DeviceException("pwritev2", path, "end of device at byte " + at);
-                }
-                done += n;
+                return (long) PWRITEV2.invokeExact(state, fd, iovec, 1, at, RWF_DSYNC);
+            });
+        } catch (DeviceException e) {
+            if (e.errno() != ENOSYS && e.errno() != EOPNOTSUPP) {
+                throw e;
             }
+            // rewriting what pwritev2 may already have written is harmless
+            pwriteFully(fd, path, buffer, offset);
+            fdatasync(fd, path);
+        }
+    }
+
+    /** One pread/pwrite-like call on the part of a buffer not yet transferred; returns the bytes moved. */
+    @FunctionalInterface
+    private interface Transfer {
+        long invoke(MemorySegment callState, MemorySegment rest, long at) throws Throwable;
+    }
+
+    /** Repeats {@code transfer} until the whole buffer has moved; a transfer of 0 bytes is the end of the device. */
+    private static void fully(String name, String path, MemorySegment buffer, long offset, Transfer transfer)
+            throws DeviceException {
+        long done = 0;
+        while (done < buffer.byteSize()) {
+            MemorySegment rest = buffer.asSlice(done);
+            long at = offset + done;
+            long n = call(name, path, true, state -> transfer.invoke(state, rest, at));
+            if (n == 0) {
+                throw new DeviceException(name, path, "end of device at byte " + at);
+            }
+            done += n;
         }
     }
 
