@@ -130,6 +130,20 @@ bring_up() {
   esac
 }
 
+# record_rss TARGET: the peak RSS (VmHWM) of each brmr daemon of TARGET, one "name MiB" line
+# each in RESULTS/TARGET.rss, read before tear_down stops them.
+record_rss() {
+  local member pid name
+  case $1 in brmr-*) ;; *) return 0 ;; esac
+  : > "$RESULTS/$1.rss"
+  for member in "${!NODE_PID[@]}"; do
+    pid=${NODE_PID[member]} name=node$member
+    [ -r "/proc/$pid/status" ] && echo "$name $(awk '/^VmHWM:/ {print int($2 / 1024)}' "/proc/$pid/status")" >> "$RESULTS/$1.rss"
+  done
+  [ -r "/proc/$CLIENT_PID/status" ] && echo "client $(awk '/^VmHWM:/ {print int($2 / 1024)}' "/proc/$CLIENT_PID/status")" >> "$RESULTS/$1.rss"
+  return 0
+}
+
 # tear_down: stops everything of the current target and frees its disks.
 tear_down() {
   stop_processes
@@ -215,6 +229,14 @@ print("(ratios: MiB/s of the brmr target over MiB/s of nbdkit-proxy, resp. nbdki
 print()
 print("mean completion latency (us): " + "; ".join(
     f"{j} " + "/".join(f"{rows[(t, j)][2]:.0f}" for t in targets) for j in jobs) + f"  ({'/'.join(targets)})")
+peaks = []
+for t in brmr:
+    path = os.path.join(results, f"{t}.rss")
+    if os.path.exists(path):
+        with open(path) as f:
+            peaks.append(f"{t} " + ", ".join(" ".join(line.split()) + " MiB" for line in f if line.strip()))
+if peaks:
+    print("peak RSS of the daemons (VmHWM): " + "; ".join(peaks))
 PY
 }
 
@@ -242,6 +264,7 @@ main() {
   for target in "${TARGETS[@]}"; do
     bring_up "$target"
     run_suite "$target"
+    record_rss "$target"
     tear_down
   done
 
