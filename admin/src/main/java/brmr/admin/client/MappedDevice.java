@@ -96,15 +96,15 @@ final class MappedDevice implements NbdExport {
         inPieces(offset, length, ZEROES_PIECE, pool::writeZeroes);
     }
 
-    // MERGE(task D): ClientPool takes segments then; these two become pool.read / pool.write and go away.
-    /** Until ClientPool reads into segments: the one place that copies through a byte[]. */
+    // MERGE(task D): once ClientPool reads and writes segments, these two become pool.read / pool.write.
+    /** Until ClientPool reads into segments, the read data is copied once here, through a byte[]. */
     private void poolRead(long offset, MemorySegment destination) throws IOException {
         byte[] bytes = new byte[Math.toIntExact(destination.byteSize())];
         pool.read(offset, bytes, 0, bytes.length);
         MemorySegment.copy(bytes, 0, destination, ValueLayout.JAVA_BYTE, 0, bytes.length);
     }
 
-    /** Until ClientPool writes from segments: the one place that copies through a byte[]. */
+    /** Until ClientPool writes from segments, the payload is copied once here, into a byte[]. */
     private void poolWrite(long offset, MemorySegment source) throws IOException {
         byte[] bytes = source.toArray(ValueLayout.JAVA_BYTE);
         pool.write(offset, bytes, 0, bytes.length);
