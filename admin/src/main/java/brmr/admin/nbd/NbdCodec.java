@@ -70,6 +70,11 @@ final class NbdCodec {
     static final int EINVAL = 22;
     static final int ENOSPC = 28;
 
+    /** A transmission request header: magic, flags, type, cookie, offset, length. */
+    static final int REQUEST_HEADER_BYTES = 28;
+    /** A simple reply header: magic, error, cookie. */
+    static final int SIMPLE_REPLY_HEADER_BYTES = 16;
+
     /** The reply to NBD_OPT_EXPORT_NAME is padded with this many zeroes unless NO_ZEROES was agreed. */
     static final int EXPORT_NAME_REPLY_PADDING = 124;
 
@@ -264,42 +269,68 @@ final class NbdCodec {
     }
 
     static void writeRequest(DataOutput out, NbdRequest request) throws IOException {
-        out.writeInt(REQUEST_MAGIC);
-        out.writeShort(request.flags());
-        out.writeShort(request.type());
-        out.writeLong(request.cookie());
-        out.writeLong(request.offset());
-        out.writeInt((int) request.length());
+        ByteBuffer header = ByteBuffer.allocate(REQUEST_HEADER_BYTES);
+        encodeRequest(header, request);
+        out.write(header.array());
+    }
+
+    /** Puts a request header at {@code buffer}'s position (big-endian, as every NBD field). */
+    static void encodeRequest(ByteBuffer buffer, NbdRequest request) {
+        buffer.putInt(REQUEST_MAGIC)
+                .putShort((short) request.flags())
+                .putShort((short) request.type())
+                .putLong(request.cookie())
+                .putLong(request.offset())
+                .putInt((int) request.length());
     }
 
     static NbdRequest readRequest(DataInput in) throws IOException {
-        int magic = in.readInt();
+        byte[] header = new byte[REQUEST_HEADER_BYTES];
+        in.readFully(header);
+        return decodeRequest(ByteBuffer.wrap(header));
+    }
+
+    /** Takes a request header ({@link #REQUEST_HEADER_BYTES}) from {@code buffer}'s position. */
+    static NbdRequest decodeRequest(ByteBuffer buffer) throws NbdProtocolException {
+        int magic = buffer.getInt();
         if (magic != REQUEST_MAGIC) {
             throw new NbdProtocolException("bad request magic 0x" + Integer.toHexString(magic));
         }
-        int flags = in.readUnsignedShort();
-        int type = in.readUnsignedShort();
-        long cookie = in.readLong();
-        long offset = in.readLong();
-        long length = in.readInt() & 0xffffffffL;
+        int flags = Short.toUnsignedInt(buffer.getShort());
+        int type = Short.toUnsignedInt(buffer.getShort());
+        long cookie = buffer.getLong();
+        long offset = buffer.getLong();
+        long length = buffer.getInt() & 0xffffffffL;
         return new NbdRequest(flags, type, cookie, offset, length);
     }
 
     /** Writes a simple reply header followed by {@code length} bytes of read data (0 for none). */
     static void writeSimpleReply(DataOutput out, SimpleReply reply, byte[] data, int offset, int length)
             throws IOException {
-        out.writeInt(SIMPLE_REPLY_MAGIC);
-        out.writeInt(reply.error());
-        out.writeLong(reply.cookie());
+        ByteBuffer header = ByteBuffer.allocate(SIMPLE_REPLY_HEADER_BYTES);
+        encodeSimpleReply(header, reply);
+        out.write(header.array());
         out.write(data, offset, length);
     }
 
+    /** Puts a simple reply header at {@code buffer}'s position; a successful read's data goes right after it. */
+    static void encodeSimpleReply(ByteBuffer buffer, SimpleReply reply) {
+        buffer.putInt(SIMPLE_REPLY_MAGIC).putInt(reply.error()).putLong(reply.cookie());
+    }
+
     static SimpleReply readSimpleReply(DataInput in) throws IOException {
-        int magic = in.readInt();
+        byte[] header = new byte[SIMPLE_REPLY_HEADER_BYTES];
+        in.readFully(header);
+        return decodeSimpleReply(ByteBuffer.wrap(header));
+    }
+
+    /** Takes a simple reply header ({@link #SIMPLE_REPLY_HEADER_BYTES}) from {@code buffer}'s position. */
+    static SimpleReply decodeSimpleReply(ByteBuffer buffer) throws NbdProtocolException {
+        int magic = buffer.getInt();
         if (magic != SIMPLE_REPLY_MAGIC) {
             throw new NbdProtocolException("bad reply magic 0x" + Integer.toHexString(magic));
         }
-        return new SimpleReply(in.readInt(), in.readLong());
+        return new SimpleReply(buffer.getInt(), buffer.getLong());
     }
 
     /** A command's name for log messages. */

@@ -1,21 +1,24 @@
 package brmr.admin.nbd;
 
+import brmr.device.IoBuffers;
 import brmr.rmr.net.ByteBudget;
 import brmr.rmr.tls.TransportSecurity;
 import java.io.Closeable;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.SocketChannel;
 import java.util.Optional;
 import org.tinylog.Logger;
 
 /** One client connection: negotiation, then transmission, until either side ends it. */
 final class NbdConnection implements Closeable {
-    private final Socket socket;
+    private final SocketChannel channel;
     private final ExportLookup exports;
     private final ByteBudget.Share inFlightBytes;
     private final NbdTlsMode tlsMode;
     private final TransportSecurity security;
+    private final IoBuffers buffers;
     private final String peer;
     private final long acceptedNanos = System.nanoTime();
     private volatile boolean closing;
@@ -23,18 +26,19 @@ final class NbdConnection implements Closeable {
     /** When the reply being written started (System.nanoTime), or 0 while none is. */
     private volatile long replySinceNanos;
 
-    NbdConnection(Socket socket, ExportLookup exports, ByteBudget.Share inFlightBytes, NbdTlsMode tlsMode,
-            TransportSecurity security) {
-        this.socket = socket;
+    NbdConnection(SocketChannel channel, ExportLookup exports, ByteBudget.Share inFlightBytes, NbdTlsMode tlsMode,
+            TransportSecurity security, IoBuffers buffers) {
+        this.channel = channel;
         this.exports = exports;
         this.inFlightBytes = inFlightBytes;
         this.tlsMode = tlsMode;
         this.security = security;
-        this.peer = String.valueOf(socket.getRemoteSocketAddress());
+        this.buffers = buffers;
+        this.peer = String.valueOf(channel.socket().getRemoteSocketAddress());
     }
 
     boolean isOpen() {
-        return !socket.isClosed();
+        return channel.isOpen();
     }
 
     void replyStarted() {
@@ -82,15 +86,16 @@ final class NbdConnection implements Closeable {
     /** Runs the whole connection on the calling thread; returns when it is closed. */
     void serve() {
         Logger.info("NBD connection from {} opened", peer);
-        try (socket) {
-            socket.setTcpNoDelay(true);
-            NbdStreams streams = new NbdStreams(socket);
+        try (channel) {
+            channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            NbdStreams streams = new NbdStreams(channel);
             Optional<NegotiatedExport> chosen = new NbdNegotiation(streams, exports, peer, tlsMode, security).run();
             if (chosen.isPresent()) {
                 exportName = chosen.get().export().name();
                 Logger.info("NBD client {} uses export '{}' ({} bytes{})", peer, exportName, chosen.get().size(),
                         chosen.get().readOnly() ? ", read-only" : "");
-                new NbdTransmission(streams.in(), streams.out(), chosen.get(), peer, this, inFlightBytes).run();
+                new NbdTransmission(streams.transmissionWire(), chosen.get(), peer, this, inFlightBytes, buffers)
+                        .run();
             }
         } catch (NbdProtocolException e) {
             Logger.warn("NBD protocol violation by {}: {}; closing the connection", peer, e.getMessage());
@@ -113,6 +118,6 @@ final class NbdConnection implements Closeable {
     @Override
     public void close() throws IOException {
         closing = true;
-        socket.close();
+        channel.close();
     }
 }

@@ -1,6 +1,7 @@
 package brmr.admin.nbd;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -29,10 +30,18 @@ public interface NbdExport {
 
     boolean readOnly();
 
-    void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException;
+    /**
+     * Fills all of {@code destination} with the data at {@code offset}. The segment is a native buffer the
+     * server reuses once this returns (and once the reply is sent), so the export must not keep it.
+     */
+    void read(long offset, MemorySegment destination) throws IOException;
 
-    /** With {@code fua} the data must be on stable storage before this returns. */
-    void write(long offset, byte[] buffer, int bufferOffset, int length, boolean fua) throws IOException;
+    /**
+     * Writes all of {@code source} at {@code offset}; with {@code fua} the data must be on stable storage before
+     * this returns. The segment is a native buffer the server reuses once this returns, so the export must not
+     * keep it.
+     */
+    void write(long offset, MemorySegment source, boolean fua) throws IOException;
 
     /** Makes every write that has returned so far durable. */
     void flush() throws IOException;

@@ -9,7 +9,10 @@ import java.time.Duration;
  */
 public record NbdLimits(int maxConnections, Duration handshakeTimeout, Duration replyTimeout, int inFlightBytes,
         int inFlightBytesPerConnection) {
-    /** Sized for a 1 GiB heap: two largest requests per connection, eight in all. */
+    /**
+     * Two largest requests per connection, eight in all. Their data lives in native buffers (IoBuffers), so the
+     * daemon's direct-memory cap must hold this much besides what the RMR transport takes.
+     */
     public static final NbdLimits DEFAULT = new NbdLimits(128, Duration.ofSeconds(10), Duration.ofSeconds(30),
             8 * NbdBlockSizes.MAXIMUM_PAYLOAD, 2 * NbdBlockSizes.MAXIMUM_PAYLOAD);
 

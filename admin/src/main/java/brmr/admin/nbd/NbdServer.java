@@ -1,13 +1,15 @@
 package brmr.admin.nbd;
 
+import brmr.device.IoBuffers;
 import brmr.rmr.net.ByteBudget;
 import brmr.rmr.net.ConnectionCap;
 import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
+import java.net.StandardSocketOptions;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -25,9 +27,10 @@ public final class NbdServer implements AutoCloseable {
     private final ByteBudget budget;
     private final NbdTlsMode tlsMode;
     private final TransportSecurity security;
+    private final IoBuffers buffers;
     private final Map<NbdConnection, Thread> connections = new ConcurrentHashMap<>();
     /** Guarded by {@code this}, as is {@code closed}. */
-    private ServerSocket serverSocket;
+    private ServerSocketChannel serverSocket;
     private Thread acceptor;
     private Thread watchdog;
     private ConnectionCap cap;
@@ -46,6 +49,12 @@ public final class NbdServer implements AutoCloseable {
     /** Serves {@code exports} within {@code limits}, offering NBD_OPT_STARTTLS with {@code security} as {@code tlsMode} says. */
     public NbdServer(InetSocketAddress bind, ExportLookup exports, NbdLimits limits, NbdTlsMode tlsMode,
             TransportSecurity security) {
+        this(bind, exports, limits, tlsMode, security, IoBuffers.shared());
+    }
+
+    /** As the above, taking the buffers of write payloads and read data from {@code buffers}. */
+    NbdServer(InetSocketAddress bind, ExportLookup exports, NbdLimits limits, NbdTlsMode tlsMode,
+            TransportSecurity security, IoBuffers buffers) {
         if (tlsMode != NbdTlsMode.OFF && !security.isEnabled()) {
             throw new IllegalArgumentException("NBD TLS mode " + tlsMode.label() + " needs TLS credentials");
         }
@@ -55,6 +64,7 @@ public final class NbdServer implements AutoCloseable {
         this.budget = new ByteBudget(limits.inFlightBytes(), limits.inFlightBytesPerConnection());
         this.tlsMode = tlsMode;
         this.security = security;
+        this.buffers = Objects.requireNonNull(buffers, "buffers");
     }
 
     /** Binds the listening socket (port 0 picks a free one) and starts accepting clients. */
@@ -62,18 +72,19 @@ public final class NbdServer implements AutoCloseable {
         if (closed || serverSocket != null) {
             throw new IllegalStateException("NBD server already " + (closed ? "closed" : "started"));
         }
-        ServerSocket listening = new ServerSocket();
+        ServerSocketChannel listening = ServerSocketChannel.open();
         try {
-            listening.setReuseAddress(true);
+            listening.setOption(StandardSocketOptions.SO_REUSEADDR, true);
             listening.bind(bind);
         } catch (IOException e) {
             listening.close();
             throw new IOException("cannot listen for NBD on " + bind + ": " + e.getMessage(), e);
         }
         serverSocket = listening;
-        cap = new ConnectionCap("NBD server on " + listening.getLocalSocketAddress(), limits.maxConnections());
-        acceptor = Thread.ofVirtual().name("nbd-accept-" + listening.getLocalPort()).start(this::acceptClients);
-        watchdog = Thread.ofVirtual().name("nbd-watchdog-" + listening.getLocalPort()).start(this::closeOverdue);
+        cap = new ConnectionCap("NBD server on " + listening.socket().getLocalSocketAddress(), limits.maxConnections());
+        int port = listening.socket().getLocalPort();
+        acceptor = Thread.ofVirtual().name("nbd-accept-" + port).start(this::acceptClients);
+        watchdog = Thread.ofVirtual().name("nbd-watchdog-" + port).start(this::closeOverdue);
         Logger.info("NBD server listening on {} (TLS {})", address(), tlsMode.label());
     }
 
@@ -82,7 +93,7 @@ public final class NbdServer implements AutoCloseable {
         if (serverSocket == null) {
             throw new IllegalStateException("NBD server not started");
         }
-        return (InetSocketAddress) serverSocket.getLocalSocketAddress();
+        return (InetSocketAddress) serverSocket.socket().getLocalSocketAddress();
     }
 
     /** Closes the connections serving the named export, e.g. when its device is unmapped; returns how many. */
@@ -101,7 +112,7 @@ public final class NbdServer implements AutoCloseable {
     /** Stops accepting, closes every client connection and waits until their threads have ended. */
     @Override
     public void close() {
-        ServerSocket listening;
+        ServerSocketChannel listening;
         Thread accepting;
         Thread watching;
         synchronized (this) {
@@ -127,27 +138,29 @@ public final class NbdServer implements AutoCloseable {
         List<Map.Entry<NbdConnection, Thread>> open = List.copyOf(connections.entrySet());
         open.forEach(entry -> closeQuietly(entry.getKey()));
         open.forEach(entry -> joinUninterruptibly(entry.getValue()));
-        Logger.info("NBD server on {} closed", listening.getLocalSocketAddress());
+        Logger.info("NBD server on {} closed", listening.socket().getLocalSocketAddress());
     }
 
     private void acceptClients() {
         while (true) {
-            Socket socket;
+            SocketChannel socket;
             try {
                 socket = serverSocket.accept();
             } catch (IOException e) {
                 synchronized (this) {
                     if (!closed) {
-                        Logger.error(e, "NBD server on {} stopped accepting", serverSocket.getLocalSocketAddress());
+                        Logger.error(e, "NBD server on {} stopped accepting",
+                                serverSocket.socket().getLocalSocketAddress());
                     }
                 }
                 return;
             }
-            if (!cap.admits(connections.size(), socket.getRemoteSocketAddress())) {
+            if (!cap.admits(connections.size(), socket.socket().getRemoteSocketAddress())) {
                 closeQuietly(socket);
                 continue;
             }
-            NbdConnection connection = new NbdConnection(socket, exports, budget.newShare(), tlsMode, security);
+            NbdConnection connection = new NbdConnection(socket, exports, budget.newShare(), tlsMode, security,
+                    buffers);
             Thread thread = Thread.ofVirtual().name("nbd-" + connection.peer()).unstarted(() -> {
                 try {
                     connection.serve();
@@ -183,11 +196,11 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(Socket socket) {
+    private static void closeQuietly(SocketChannel socket) {
         try {
             socket.close();
         } catch (IOException e) {
-            Logger.debug("closing the refused NBD connection from {}: {}", socket.getRemoteSocketAddress(),
+            Logger.debug("closing the refused NBD connection from {}: {}", socket.socket().getRemoteSocketAddress(),
                     e.toString());
         }
     }

@@ -7,23 +7,25 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.Socket;
+import java.nio.channels.SocketChannel;
 
 /**
  * The byte streams of one NBD connection: over the TCP socket until NBD_OPT_STARTTLS moves them, once, onto
- * TLS. Used by the connection's own thread only, first during negotiation and then during transmission.
+ * TLS. Used by the connection's own thread only during negotiation; {@link #transmissionWire()} then hands the
+ * connection over to the transmission phase.
  */
 final class NbdStreams {
     private static final int STREAM_BUFFER = 64 * 1024;
 
-    private final Socket tcp;
+    private final SocketChannel tcp;
     private CountingBuffer buffer;
     private DataInputStream in;
     private DataOutputStream out;
     private boolean tls;
 
-    NbdStreams(Socket tcp) throws IOException {
+    NbdStreams(SocketChannel tcp) throws IOException {
         this.tcp = tcp;
-        open(tcp);
+        open(tcp.socket());
     }
 
     DataInputStream in() {
@@ -50,8 +52,19 @@ final class NbdStreams {
         if (buffer.held() > 0) {
             throw new NbdProtocolException("the client sent data after NBD_OPT_STARTTLS before the acknowledgement");
         }
-        open(security.accepted(tcp, clientCertificate));
+        open(security.accepted(tcp.socket(), clientCertificate));
         tls = true;
+    }
+
+    /**
+     * The transmission IO once negotiation is over: straight on the socket channel without TLS (taking over
+     * what the streams have read ahead), through these streams with TLS.
+     */
+    NbdWire transmissionWire() throws IOException {
+        if (tls) {
+            return new NbdStreamWire(in, out);
+        }
+        return new NbdChannelWire(tcp, in.readNBytes(buffer.held()));
     }
 
     private void open(Socket socket) throws IOException {

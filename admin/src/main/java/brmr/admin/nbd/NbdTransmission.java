@@ -1,8 +1,8 @@
 package brmr.admin.nbd;
 
+import brmr.device.IoBuffer;
+import brmr.device.IoBuffers;
 import brmr.rmr.net.ByteBudget;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.util.Set;
@@ -16,34 +16,36 @@ import org.tinylog.Logger;
 /**
  * The transmission phase of one connection: a reader loop that hands each request to its own
  * virtual thread, so pipelined requests run concurrently and replies go out as they complete.
+ * A write's payload and a read's data live in a buffer taken from the pool for the request and
+ * given back once the export has written it or its reply has been sent.
  *
  * <p>A flush waits for every write, trim and write-zeroes received before it, then flushes the
  * export, so everything the client saw completed before sending the flush is covered.
  */
 final class NbdTransmission {
     private static final int ALLOWED_FLAGS = NbdCodec.CMD_FLAG_FUA | NbdCodec.CMD_FLAG_NO_HOLE;
-    private static final byte[] NO_DATA = new byte[0];
 
-    private final DataInputStream in;
-    private final DataOutputStream out;
+    private final NbdWire wire;
     private final NegotiatedExport negotiated;
     private final NbdExport export;
     private final String peer;
+    /** Guards sending on {@link #wire}: one reply at a time. */
     private final ReentrantLock replyLock = new ReentrantLock();
     /** Caps the read and write data this connection holds in memory; the reader waits when it is reached. */
     private final ByteBudget.Share inFlightBytes;
     private final NbdConnection connection;
     private final Set<CompletableFuture<Void>> unfinishedWrites = ConcurrentHashMap.newKeySet();
+    private final IoBuffers buffers;
 
-    NbdTransmission(DataInputStream in, DataOutputStream out, NegotiatedExport negotiated, String peer,
-            NbdConnection connection, ByteBudget.Share inFlightBytes) {
-        this.in = in;
-        this.out = out;
+    NbdTransmission(NbdWire wire, NegotiatedExport negotiated, String peer, NbdConnection connection,
+            ByteBudget.Share inFlightBytes, IoBuffers buffers) {
+        this.wire = wire;
         this.negotiated = negotiated;
         this.export = negotiated.export();
         this.peer = peer;
         this.connection = connection;
         this.inFlightBytes = inFlightBytes;
+        this.buffers = buffers;
     }
 
     /** Serves requests until NBD_CMD_DISC or end of stream, then waits for those in flight. */
@@ -53,7 +55,7 @@ final class NbdTransmission {
             while (true) {
                 NbdRequest request;
                 try {
-                    request = NbdCodec.readRequest(in);
+                    request = wire.readRequest();
                 } catch (EOFException e) {
                     Logger.info("NBD client {} hung up without NBD_CMD_DISC", peer);
                     return;
@@ -78,15 +80,15 @@ final class NbdTransmission {
             int refused = modificationError(request, true, NbdCodec.ENOSPC);
             if (refused != 0) {
                 // checked before any allocation: the data is consumed to keep the stream in step, never held
-                in.skipNBytes(request.length());
-                reply(request, refused, NO_DATA, 0);
+                wire.skip(request.length());
+                reply(request, refused, null);
                 return;
             }
         }
         int permits = reserveMemory(request);
-        byte[] payload;
+        IoBuffer payload;
         try {
-            payload = carriesData ? readPayload(request) : NO_DATA;
+            payload = carriesData ? readPayload(request) : null;
         } catch (IOException | RuntimeException | Error e) {
             // the budget is shared with the daemon's other connections, so nothing may leak from it
             inFlightBytes.release(permits);
@@ -101,7 +103,7 @@ final class NbdTransmission {
                 ? unfinishedWrites.toArray(CompletableFuture<?>[]::new)
                 : new CompletableFuture<?>[0];
         handlers.execute(() -> {
-            try {
+            try (payload) {
                 serve(request, payload, writesBefore);
             } catch (Error e) {
                 // e.g. OutOfMemoryError: the client waits for a reply that will not come, so it must see the end
@@ -124,17 +126,26 @@ final class NbdTransmission {
         return inFlightBytes.acquire(permits, connection::isOpen);
     }
 
-    private byte[] readPayload(NbdRequest request) throws IOException {
-        byte[] payload = new byte[(int) request.length()];
-        in.readFully(payload);
-        return payload;
+    /** The write's data in a buffer of its own, or null for a write of nothing. */
+    private IoBuffer readPayload(NbdRequest request) throws IOException {
+        if (request.length() == 0) {
+            return null;
+        }
+        IoBuffer payload = buffers.take((int) request.length());
+        try {
+            wire.readPayload(payload.segment());
+            return payload;
+        } catch (IOException | RuntimeException | Error e) {
+            payload.close();
+            throw e;
+        }
     }
 
     private static boolean modifiesData(int type) {
         return type == NbdCodec.CMD_WRITE || type == NbdCodec.CMD_TRIM || type == NbdCodec.CMD_WRITE_ZEROES;
     }
 
-    private void serve(NbdRequest request, byte[] payload, CompletableFuture<?>[] writesBefore) {
+    private void serve(NbdRequest request, IoBuffer payload, CompletableFuture<?>[] writesBefore) {
         if (request.type() == NbdCodec.CMD_READ) {
             serveRead(request);
             return;
@@ -154,7 +165,7 @@ final class NbdTransmission {
         } catch (IOException | RuntimeException e) {
             error = failed(request, e);
         }
-        reply(request, error, NO_DATA, 0);
+        reply(request, error, null);
     }
 
     private void serveRead(NbdRequest request) {
@@ -165,26 +176,29 @@ final class NbdTransmission {
         if (error == 0) {
             error = rangeError(request, NbdCodec.EINVAL);
         }
-        if (error != 0) {
-            reply(request, error, NO_DATA, 0);
+        if (error != 0 || request.length() == 0) {
+            reply(request, error, null);
             return;
         }
-        byte[] data = new byte[(int) request.length()];
+        IoBuffer data = buffers.take((int) request.length());
+        boolean filled = false;
         try {
-            if (data.length > 0) {
-                export.read(request.offset(), data, 0, data.length);
-            }
+            export.read(request.offset(), data.segment());
+            filled = true;
         } catch (IOException | RuntimeException e) {
-            reply(request, failed(request, e), NO_DATA, 0);
-            return;
+            error = failed(request, e);
+        } finally {
+            if (!filled) {
+                data.close();
+            }
         }
-        reply(request, 0, data, data.length);
+        reply(request, error, filled ? data : null);
     }
 
-    private int write(NbdRequest request, byte[] payload) throws IOException {
+    private int write(NbdRequest request, IoBuffer payload) throws IOException {
         int error = modificationError(request, true, NbdCodec.ENOSPC);
-        if (error == 0 && payload.length > 0) {
-            export.write(request.offset(), payload, 0, payload.length, request.hasFlag(NbdCodec.CMD_FLAG_FUA));
+        if (error == 0 && payload != null) {
+            export.write(request.offset(), payload.segment(), request.hasFlag(NbdCodec.CMD_FLAG_FUA));
         }
         return error;
     }
@@ -268,14 +282,15 @@ final class NbdTransmission {
         return NbdCodec.EIO;
     }
 
-    private void reply(NbdRequest request, int error, byte[] data, int length) {
+    /** Sends the reply and, for a successful read, its {@code data} (null for none), which it takes over. */
+    private void reply(NbdRequest request, int error, IoBuffer data) {
         replyLock.lock();
         connection.replyStarted();
         try {
-            NbdCodec.writeSimpleReply(out, new NbdCodec.SimpleReply(error, request.cookie()), data, 0, length);
+            wire.reply(new NbdCodec.SimpleReply(error, request.cookie()), data);
             // a reply waiting for the lock flushes this one with its own: many small replies, one syscall
             if (!replyLock.hasQueuedThreads()) {
-                out.flush();
+                wire.flush();
             }
         } catch (IOException e) {
             Logger.debug("NBD reply to {} not sent: {}", peer, e.toString());

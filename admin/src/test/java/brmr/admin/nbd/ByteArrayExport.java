@@ -1,6 +1,8 @@
 package brmr.admin.nbd;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -130,18 +132,20 @@ final class ByteArrayExport implements NbdExport {
     }
 
     @Override
-    public void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
-        interceptor.get().before(Operation.READ, offset, length);
+    public void read(long offset, MemorySegment destination) throws IOException {
+        interceptor.get().before(Operation.READ, offset, destination.byteSize());
         synchronized (this) {
-            System.arraycopy(data, Math.toIntExact(offset), buffer, bufferOffset, length);
+            MemorySegment.copy(data, Math.toIntExact(offset), destination, ValueLayout.JAVA_BYTE, 0,
+                    Math.toIntExact(destination.byteSize()));
         }
     }
 
     @Override
-    public void write(long offset, byte[] buffer, int bufferOffset, int length, boolean fua) throws IOException {
-        interceptor.get().before(Operation.WRITE, offset, length);
+    public void write(long offset, MemorySegment source, boolean fua) throws IOException {
+        interceptor.get().before(Operation.WRITE, offset, source.byteSize());
         synchronized (this) {
-            System.arraycopy(buffer, bufferOffset, data, Math.toIntExact(offset), length);
+            MemorySegment.copy(source, ValueLayout.JAVA_BYTE, 0, data, Math.toIntExact(offset),
+                    Math.toIntExact(source.byteSize()));
         }
         if (fua) {
             fuaWrites.incrementAndGet();

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -107,6 +109,30 @@ class NbdServerProtocolTest {
     void handshakeOffersFixedNewstyleAndNoZeroes() throws IOException {
         RawNbdClient client = connect(serve(new ByteArrayExport("vol", SIZE)));
         assertEquals(NbdCodec.FLAG_FIXED_NEWSTYLE | NbdCodec.FLAG_NO_ZEROES, client.handshakeFlags());
+    }
+
+    @Test
+    void requestsSentRightBehindGoAreServedFromWhatNegotiationReadAhead() throws IOException {
+        ByteArrayExport export = new ByteArrayExport("vol", SIZE);
+        RawNbdClient client = connect(serve(export));
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        DataOutputStream out = new DataOutputStream(bytes);
+        NbdCodec.writeOption(out, new NbdOption(NbdCodec.OPT_GO, NbdCodec.encodeExportQuery(
+                new NbdExportQuery("vol", List.of(NbdCodec.INFO_BLOCK_SIZE)))));
+        NbdCodec.writeRequest(out, write(1, 4096, 4096));
+        out.write(pattern(4096, 0x3c));
+        NbdCodec.writeRequest(out, command(NbdCodec.CMD_FLUSH, 2, 0, 0));
+        // one send: the negotiation's buffered stream reads the requests ahead together with the option
+        client.sendRaw(bytes.toByteArray());
+        NbdCodec.OptionReply reply;
+        do {
+            reply = client.readOptionReply();
+        } while (reply.type() == NbdCodec.REP_INFO);
+        assertEquals(NbdCodec.REP_ACK, reply.type());
+        assertReply(client, 1, 0);
+        assertReply(client, 2, 0);
+        assertArrayEquals(pattern(4096, 0x3c), export.contents(4096, 4096));
+        assertStillServing(client, 3);
     }
 
     @Test
