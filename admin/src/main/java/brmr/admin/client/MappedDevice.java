@@ -3,6 +3,7 @@ package brmr.admin.client;
 import brmr.admin.nbd.NbdExport;
 import brmr.rmr.client.ClientPool;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /**
@@ -58,12 +59,12 @@ final class MappedDevice implements NbdExport {
 
     @Override
     public void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
-        pool.read(offset, buffer, bufferOffset, length);
+        pool.read(offset, MemorySegment.ofArray(buffer).asSlice(bufferOffset, length));
     }
 
     @Override
     public void write(long offset, byte[] buffer, int bufferOffset, int length, boolean fua) throws IOException {
-        pool.write(offset, buffer, bufferOffset, length);
+        pool.write(offset, MemorySegment.ofArray(buffer).asSlice(bufferOffset, length));
         if (fua) {
             pool.flush();
         }
