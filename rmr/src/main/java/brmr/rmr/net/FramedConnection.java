@@ -20,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A TCP connection that carries RMR frames. Any number of threads may {@link #send}; one thread
@@ -60,7 +61,8 @@ public final class FramedConnection implements AutoCloseable {
         }
         this.socket = socket;
         this.peer = format(socket.getInetAddress(), socket.getPort());
-        this.channel = socket.getChannel();
+        // a TLS socket layered over a channel's socket reports that channel, which carries ciphertext
+        this.channel = socket instanceof SSLSocket ? null : socket.getChannel();
         try {
             socket.setTcpNoDelay(true);
             if (channel != null) {
@@ -116,7 +118,15 @@ public final class FramedConnection implements AutoCloseable {
         sendLock.lock();
         try {
             if (channel != null) {
-                sendGathered(frame);
+                // a channel closes itself on its writer's interrupt; a socket stream never did, so callers may be interrupted
+                boolean interrupted = Thread.interrupted();
+                try {
+                    sendGathered(frame);
+                } finally {
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
             } else {
                 try {
                     RmrCodec.write(out, frame);
