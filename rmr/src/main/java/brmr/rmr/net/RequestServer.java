@@ -58,9 +58,6 @@ public final class RequestServer {
         }
     }
 
-    /** Requests' data goes to pooled buffers, which their frames own until released. */
-    private static final DataDestination REQUEST_DATA = DataDestination.pooled(IoBuffers.shared());
-
     private RequestServer() {
     }
 
@@ -72,7 +69,13 @@ public final class RequestServer {
      * {@link Status#PROTOCOL} under request id 0. Each request is handled on its own virtual thread.
      */
     public static void serve(FramedConnection connection, Handler handler) {
+        serve(connection, handler, IoBuffers.shared());
+    }
+
+    /** As {@link #serve(FramedConnection, Handler)}, requests' data read into buffers of {@code buffers}. */
+    public static void serve(FramedConnection connection, Handler handler, IoBuffers buffers) {
         Objects.requireNonNull(handler, "handler");
+        DataDestination requestData = DataDestination.pooled(buffers);
         Throwable cause = null;
         ByteBudget.Share budget = connection.inFlight();
         // written by the admission and read right after receive(), both on this thread
@@ -86,7 +89,7 @@ public final class RequestServer {
                         request = connection.receive(
                                 (type, length) -> payloadBytes[0] = budget.acquire(
                                         Math.max(length, ByteBudget.REQUEST_OVERHEAD_BYTES), connection::isOpen),
-                                REQUEST_DATA);
+                                requestData);
                     } catch (IOException | ProtocolException | RuntimeException | Error e) {
                         // the budget is shared with the listener's other connections, so nothing may leak from it
                         budget.release(payloadBytes[0]);
