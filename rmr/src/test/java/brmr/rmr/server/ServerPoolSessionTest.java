@@ -11,6 +11,7 @@ import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Status;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
@@ -176,5 +177,22 @@ class ServerPoolSessionTest {
         assertEquals(List.of(1L), cleaned);
         assertEquals("member 1: [] 0/8 dirty\n", pool.mapSummary());
         assertEquals(0L, store.persisted(1)[0], "the clear is persisted after the data");
+    }
+
+    @Test
+    void anAlignedNativeWriteReachesTheStoreUncopiedAndAnyOtherThroughAnAlignedCopy() throws Exception {
+        ServerPool pool = ServingPools.serving(pools, store, new RecordingLink("s1"));
+        MemorySegment aligned = Arena.ofAuto().allocate(1024, 4096);
+        aligned.fill((byte) 5);
+        pool.write(512, aligned, List.of());
+        assertEquals(aligned.address(), store.lastWritten.address(), "the received buffer itself is written");
+
+        byte[] bytes = new byte[1024];
+        java.util.Arrays.fill(bytes, (byte) 6);
+        pool.write(2048, MemorySegment.ofArray(bytes), List.of());
+        MemorySegment written = store.lastWritten;
+        assertTrue(written.isNative() && written.address() % 4096 == 0, "a heap segment goes through an aligned copy");
+        assertArrayEquals(bytes, TestChunks.read(pool, 2048, 1024));
+        assertEquals(5, TestChunks.read(pool, 512, 512)[0]);
     }
 }
