@@ -150,8 +150,10 @@ public final class RpcChannel implements AutoCloseable {
         try {
             connection.send(requestId, request);
         } catch (IOException e) {
-            pending.remove(requestId);
-            reply.completeExceptionally(e);
+            // not pending any more: the reader or the end of the channel completes it
+            if (pending.remove(requestId) != null) {
+                reply.completeExceptionally(e);
+            }
         } catch (RuntimeException e) {
             pending.remove(requestId);
             throw e;
