@@ -13,6 +13,7 @@ import java.lang.foreign.StructLayout;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.VarHandle;
+import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * The only place that calls native code: libc method handles, errno capture, and the Linux
@@ -63,6 +64,14 @@ final class NativeIo {
     /** struct iovec: void *iov_base; size_t iov_len. */
     private static final StructLayout IOVEC = MemoryLayout.structLayout(ADDRESS.withName("iov_base"),
             JAVA_LONG.withName("iov_len"));
+    /** A call's scratch memory: the errno capture area, then an iovec; one cache line, so slots share none. */
+    private static final long SLOT_BYTES = 64;
+    private static final long IOVEC_OFFSET = 32;
+    /** Slots for calls in flight at once; a call finding none free gets a confined arena (rare: carriers are few). */
+    private static final int SLOTS = 64;
+    private static final MemorySegment SCRATCH = Arena.global().allocate(SLOT_BYTES * SLOTS, SLOT_BYTES);
+    /** Per slot, 1 while a call uses it; lock-free, taken and given back by compare-and-set. */
+    private static final AtomicIntegerArray SLOT_BUSY = new AtomicIntegerArray(SLOTS);
     private static final MethodHandle FDATASYNC = handle("fdatasync", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
     private static final MethodHandle LSEEK = handle("lseek",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT));
@@ -91,12 +100,27 @@ final class NativeIo {
         long invoke(MemorySegment callState) throws Throwable;
     }
 
+    /** A native call that also needs one iovec of scratch memory. */
+    @FunctionalInterface
+    private interface VectorCall {
+        long invoke(MemorySegment callState, MemorySegment iovec) throws Throwable;
+    }
+
     /** Runs {@code call}, retrying on EINTR when {@code restartable}, and turns a failure into a DeviceException. */
     private static long call(String name, String path, boolean restartable, Call call) throws DeviceException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+        return call(name, path, restartable, (VectorCall) (state, iovec) -> call.invoke(state));
+    }
+
+    /** As {@link #call(String, String, boolean, Call)}; the scratch memory comes from a reused slot, not an arena per call. */
+    private static long call(String name, String path, boolean restartable, VectorCall call) throws DeviceException {
+        int slot = takeSlot();
+        try (Arena overflow = slot < 0 ? Arena.ofConfined() : null) {
+            MemorySegment scratch = slot < 0 ? overflow.allocate(SLOT_BYTES, SLOT_BYTES)
+                    : SCRATCH.asSlice(slot * SLOT_BYTES, SLOT_BYTES);
+            MemorySegment state = scratch.asSlice(0, CALL_STATE.byteSize());
+            MemorySegment iovec = scratch.asSlice(IOVEC_OFFSET, IOVEC.byteSize());
             while (true) {
-                long result = call.invoke(state);
+                long result = call.invoke(state, iovec);
                 if (result >= 0) {
                     return result;
                 }
@@ -109,7 +133,23 @@ final class NativeIo {
             throw e;
         } catch (Throwable t) {
             throw unexpected(name, path, t);
+        } finally {
+            if (slot >= 0) {
+                SLOT_BUSY.set(slot, 0);
+            }
         }
+    }
+
+    /** A free scratch slot, probing from one the thread id picks; -1 when every slot is busy. */
+    private static int takeSlot() {
+        int start = (int) (Thread.currentThread().threadId() % SLOTS);
+        for (int i = 0; i < SLOTS; i++) {
+            int slot = (start + i) % SLOTS;
+            if (SLOT_BUSY.get(slot) == 0 && SLOT_BUSY.compareAndSet(slot, 0, 1)) {
+                return slot;
+            }
+        }
+        return -1;
     }
 
     static int open(String path, int flags) throws DeviceException {
@@ -127,12 +167,12 @@ final class NativeIo {
     /** Reads until {@code buffer} is full; a short read at end of device is an error. */
     static void preadFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
         fully("pread", path, buffer, offset,
-                (state, rest, at) -> (long) PREAD.invokeExact(state, fd, rest, rest.byteSize(), at));
+                (state, iovec, rest, at) -> (long) PREAD.invokeExact(state, fd, rest, rest.byteSize(), at));
     }
 
     static void pwriteFully(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
         fully("pwrite", path, buffer, offset,
-                (state, rest, at) -> (long) PWRITE.invokeExact(state, fd, rest, rest.byteSize(), at));
+                (state, iovec, rest, at) -> (long) PWRITE.invokeExact(state, fd, rest, rest.byteSize(), at));
     }
 
     /**
@@ -141,9 +181,8 @@ final class NativeIo {
      * fdatasync.
      */
     static void pwriteDurably(int fd, String path, MemorySegment buffer, long offset) throws DeviceException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment iovec = arena.allocate(IOVEC);
-            fully("pwritev2", path, buffer, offset, (state, rest, at) -> {
+        try {
+            fully("pwritev2", path, buffer, offset, (state, iovec, rest, at) -> {
                 iovec.set(ADDRESS, 0, rest);
                 iovec.set(JAVA_LONG, ADDRESS.byteSize(), rest.byteSize());
                 return (long) PWRITEV2.invokeExact(state, fd, iovec, 1, at, RWF_DSYNC);
@@ -161,7 +200,7 @@ final class NativeIo {
     /** One pread/pwrite-like call on the part of a buffer not yet transferred; returns the bytes moved. */
     @FunctionalInterface
     private interface Transfer {
-        long invoke(MemorySegment callState, MemorySegment rest, long at) throws Throwable;
+        long invoke(MemorySegment callState, MemorySegment iovec, MemorySegment rest, long at) throws Throwable;
     }
 
     /** Repeats {@code transfer} until the whole buffer has moved; a transfer of 0 bytes is the end of the device. */
@@ -171,7 +210,7 @@ final class NativeIo {
         while (done < buffer.byteSize()) {
             MemorySegment rest = buffer.asSlice(done);
             long at = offset + done;
-            long n = call(name, path, true, state -> transfer.invoke(state, rest, at));
+            long n = call(name, path, true, (VectorCall) (state, iovec) -> transfer.invoke(state, iovec, rest, at));
             if (n == 0) {
                 throw new DeviceException(name, path, "end of device at byte " + at);
             }

@@ -20,6 +20,7 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.lang.foreign.MemorySegment;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -158,7 +159,7 @@ class AuthenticationIT {
                 Message.JoinMode.ASSEMBLE, CHUNK, -1, new Message.Writer(UUID.randomUUID(), 0, false));
         byte[] data = new byte[CHUNK];
         Arrays.fill(data, (byte) 0x66);
-        List<Message> writes = List.of(new Message.Write(0, List.of(), data),
+        List<Message> writes = List.of(new Message.Write(0, List.of(), MemorySegment.ofArray(data)),
                 new Message.MarkDirty(List.of(1, 2, 900), 0, 255),
                 new Message.ChunksClean(2, new long[] {FIRST_MISSED, FIRST_MISSED + 1}),
                 new Message.MapUpdate(new Message.Maps(256, List.of(new Message.MemberMap(2, new long[4])))));

@@ -8,6 +8,7 @@ import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.RmrCodec;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
@@ -109,7 +110,7 @@ class HostileConnectionsIT {
     }
 
     private static byte[] headerDeclaring(long payloadBytes) {
-        byte[] frame = encode(new Message.Write(0, List.of(), new byte[0]));
+        byte[] frame = encode(new Message.Write(0, List.of(), MemorySegment.ofArray(new byte[0])));
         ByteBuffer.wrap(frame).putInt(16, (int) payloadBytes);
         return Arrays.copyOf(frame, RmrCodec.HEADER_BYTES);
     }

@@ -4,7 +4,6 @@ import brmr.admin.nbd.NbdExport;
 import brmr.rmr.client.ClientPool;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
 
 /**
@@ -60,12 +59,12 @@ final class MappedDevice implements NbdExport {
 
     @Override
     public void read(long offset, MemorySegment destination) throws IOException {
-        poolRead(offset, destination);
+        pool.read(offset, destination);
     }
 
     @Override
     public void write(long offset, MemorySegment source, boolean fua) throws IOException {
-        poolWrite(offset, source);
+        pool.write(offset, source);
         if (fua) {
             pool.flush();
         }
@@ -94,20 +93,6 @@ final class MappedDevice implements NbdExport {
     @Override
     public void writeZeroes(long offset, long length) throws IOException {
         inPieces(offset, length, ZEROES_PIECE, pool::writeZeroes);
-    }
-
-    // MERGE(task D): once ClientPool reads and writes segments, these two become pool.read / pool.write.
-    /** Until ClientPool reads into segments, the read data is copied once here, through a byte[]. */
-    private void poolRead(long offset, MemorySegment destination) throws IOException {
-        byte[] bytes = new byte[Math.toIntExact(destination.byteSize())];
-        pool.read(offset, bytes, 0, bytes.length);
-        MemorySegment.copy(bytes, 0, destination, ValueLayout.JAVA_BYTE, 0, bytes.length);
-    }
-
-    /** Until ClientPool writes from segments, the payload is copied once here, into a byte[]. */
-    private void poolWrite(long offset, MemorySegment source) throws IOException {
-        byte[] bytes = source.toArray(ValueLayout.JAVA_BYTE);
-        pool.write(offset, bytes, 0, bytes.length);
     }
 
     /** One request of the pool over a range. */

@@ -4,6 +4,7 @@ import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -424,12 +425,21 @@ public final class ClientPool {
         return params;
     }
 
-    public void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
-        io.read(offset, buffer, bufferOffset, length);
+    /**
+     * Reads {@code dst.byteSize()} bytes at {@code offset} straight into {@code dst} (a leg's reply is
+     * read into it from the socket). {@code dst} stays the caller's: it is not touched after this
+     * returns or throws, but for an interrupt.
+     */
+    public void read(long offset, MemorySegment dst) throws IOException {
+        io.read(offset, dst);
     }
 
-    public void write(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
-        io.write(offset, buffer, bufferOffset, length);
+    /**
+     * Writes {@code src.byteSize()} bytes at {@code offset}: {@code src} itself goes to every leg, so it
+     * must not change until this returns; it stays the caller's.
+     */
+    public void write(long offset, MemorySegment src) throws IOException {
+        io.write(offset, src);
     }
 
     public void writeZeroes(long offset, int length) throws IOException {

@@ -5,6 +5,7 @@ import brmr.rmr.PoolException;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.RmrCodec;
+import java.lang.foreign.MemorySegment;
 import brmr.rmr.protocol.SessionIdentity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
@@ -215,14 +216,28 @@ public final class Leg {
         return await(callAsync(request));
     }
 
+    /**
+     * As {@link #call(Message)}, a {@link Message.Data} reply read straight into {@code replyData} (its
+     * {@code data()} is {@code replyData} sliced to the length received; a longer reply fails the call).
+     * When this returns or throws (but for an interrupt), the session no longer touches {@code replyData}.
+     */
+    public Message call(Message request, MemorySegment replyData) throws IOException {
+        return await(callAsync(request, replyData));
+    }
+
     /** The reply to come; fails when the session ends first, which the peer timeout bounds. */
     public CompletableFuture<Message> callAsync(Message request) {
+        return callAsync(request, null);
+    }
+
+    /** As {@link #callAsync(Message)} with {@link #call(Message, MemorySegment)}'s {@code replyData} (null: none). */
+    public CompletableFuture<Message> callAsync(Message request, MemorySegment replyData) {
         LegConnection current = connection;
         if (current == null) {
             return CompletableFuture.failedFuture(new IOException("session " + name + " to " + where()
                     + " is not connected (" + state + ")"));
         }
-        return current.call(request);
+        return current.call(request, replyData);
     }
 
     /** Waits for a reply; the connection's watchdog ends it within timeout + heartbeat, this bound is a backstop. */

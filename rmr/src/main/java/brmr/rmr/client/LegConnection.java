@@ -7,7 +7,9 @@ import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Locale;
 import java.util.Map;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -62,6 +64,14 @@ final class LegConnection {
 
     /** Sends a request; the future fails when the session ends before the reply, the timeout included. */
     CompletableFuture<Message> call(Message request) {
+        return call(request, null);
+    }
+
+    /**
+     * As {@link #call(Message)}, a Data reply read into {@code replyData} (null: a segment of its own);
+     * the future completes only once the channel is done with {@code replyData}.
+     */
+    CompletableFuture<Message> call(Message request, MemorySegment replyData) {
         CompletableFuture<Message> reply = new CompletableFuture<>();
         long id = nextId.incrementAndGet();
         inFlight.put(id, new Tracked(request, System.nanoTime(), reply));
@@ -73,16 +83,21 @@ final class LegConnection {
         }
         CompletableFuture<Message> answer;
         try {
-            answer = channel.call(request);
+            answer = replyData == null ? channel.call(request) : channel.call(request, replyData);
         } catch (RuntimeException e) {
             inFlight.remove(id);
             throw e;
         }
         answer.whenComplete((message, error) -> {
             inFlight.remove(id);
-            if (error != null) {
-                reply.completeExceptionally(error instanceof IOException io ? io
-                        : new IOException(describe(request) + " failed: " + error.getMessage(), error));
+            IOException ended = endCause;
+            if (error != null && ended != null) {
+                reply.completeExceptionally(ended);
+            } else if (error != null) {
+                Throwable why = error instanceof CompletionException && error.getCause() != null
+                        ? error.getCause() : error;
+                reply.completeExceptionally(why instanceof IOException io ? io
+                        : new IOException(describe(request) + " failed: " + why.getMessage(), why));
             } else {
                 reply.complete(message);
             }
@@ -140,16 +155,17 @@ final class LegConnection {
             return;
         }
         endCause = cause;
+        // closed first: a reply being read into a caller's buffer is done before its caller hears of the end
+        LegChannel current = channel;
+        if (current != null) {
+            current.close();
+        }
         // the callers learn this cause (e.g. the timeout), not the channel's "closed" that closing causes
         for (Long id : inFlight.keySet()) {
             Tracked tracked = inFlight.remove(id);
             if (tracked != null) {
                 tracked.reply().completeExceptionally(cause);
             }
-        }
-        LegChannel current = channel;
-        if (current != null) {
-            current.close();
         }
         if (watchdog != null && Thread.currentThread() != watchdog) {
             watchdog.interrupt();

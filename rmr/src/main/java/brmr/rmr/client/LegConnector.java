@@ -10,6 +10,7 @@ import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Duration;
+import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 
@@ -44,6 +45,11 @@ public interface LegConnector {
                 @Override
                 public CompletableFuture<Message> call(Message request) {
                     return channel.call(request);
+                }
+
+                @Override
+                public CompletableFuture<Message> call(Message request, MemorySegment replyData) {
+                    return channel.call(request, replyData);
                 }
 
                 @Override

@@ -4,8 +4,8 @@ import brmr.rmr.IoOp;
 import brmr.rmr.PoolException;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Map;
@@ -72,7 +72,9 @@ final class ReplicatedIo {
         return written.getAndSet(false);
     }
 
-    void read(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
+    /** Reads {@code dst.byteSize()} bytes at {@code offset} straight into {@code dst}, from one clean leg. */
+    void read(long offset, MemorySegment dst) throws IOException {
+        int length = Math.toIntExact(dst.byteSize());
         long first = offset / chunkSize;
         long last = (offset + length - 1) / chunkSize;
         List<Leg> candidates = new ArrayList<>();
@@ -92,17 +94,16 @@ final class ReplicatedIo {
             Message reply;
             long sent = System.nanoTime();
             try {
-                reply = leg.call(new Message.Read(offset, length));
+                reply = leg.call(new Message.Read(offset, length), dst);
             } catch (IOException e) {
                 leg.ioStats().record(IoOp.READ, length, System.nanoTime() - sent, false);
                 errors.add(leg.name() + ": " + e.getMessage());
                 failed.accept(leg, e.getMessage());
                 continue;
             }
-            byte[] read = reply instanceof Message.Data data && data.data().length == length ? data.data() : null;
-            leg.ioStats().record(IoOp.READ, length, System.nanoTime() - sent, read != null);
-            if (read != null) {
-                System.arraycopy(read, 0, buffer, bufferOffset, length);
+            boolean read = reply instanceof Message.Data data && data.data().byteSize() == length;
+            leg.ioStats().record(IoOp.READ, length, System.nanoTime() - sent, read);
+            if (read) {
                 return;
             }
             errors.add(leg.name() + ": " + Calls.describe(reply));
@@ -116,11 +117,9 @@ final class ReplicatedIo {
                 + String.join("; ", errors));
     }
 
-    void write(long offset, byte[] buffer, int bufferOffset, int length) throws IOException {
-        byte[] data = bufferOffset == 0 && length == buffer.length
-                ? buffer
-                : Arrays.copyOfRange(buffer, bufferOffset, bufferOffset + length);
-        replicate(offset, length, missing -> new Message.Write(offset, missing, data));
+    /** Sends {@code src} itself to every leg in service (no copy); it must not change until this returns. */
+    void write(long offset, MemorySegment src) throws IOException {
+        replicate(offset, Math.toIntExact(src.byteSize()), missing -> new Message.Write(offset, missing, src));
     }
 
     void writeZeroes(long offset, int length) throws IOException {

@@ -1,6 +1,8 @@
 package brmr.rmr.net;
 
+import brmr.rmr.protocol.DataDestination;
 import brmr.rmr.protocol.Frame;
+import brmr.rmr.protocol.FrameInput;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.PayloadAdmission;
 import brmr.rmr.protocol.ProtocolException;
@@ -9,18 +11,26 @@ import brmr.rmr.tls.TransportSecurity;
 import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.concurrent.locks.ReentrantLock;
+import javax.net.ssl.SSLSocket;
 
 /**
  * A TCP connection that carries RMR frames. Any number of threads may {@link #send}; one thread
  * at a time may {@link #receive}. {@link #close()} from any thread unblocks both.
+ *
+ * <p>Over a socket with a channel (plain TCP from {@link #connect} or a {@link Listener}) frames
+ * are read through a native read-ahead buffer with data read straight into its destination
+ * ({@link ChannelInput}), and sent with one gathering write of the header and fields and the
+ * message's data segment, uncopied. A socket without one (TLS) goes through buffered streams, which
+ * copy (as TLS does anyway); both behave the same otherwise.
  */
 public final class FramedConnection implements AutoCloseable {
     private static final int BUFFER_BYTES = 64 * 1024;
@@ -29,8 +39,12 @@ public final class FramedConnection implements AutoCloseable {
 
     private final Socket socket;
     private final String peer;
-    private final InputStream in;
+    private final FrameInput in;
+    /** Null when the socket has no channel (TLS): frames go to {@link #out}. */
+    private final SocketChannel channel;
     private final OutputStream out;
+    /** Channel only: frames without data (and the header of the next) not yet written; guarded by sendLock. */
+    private final ByteBuffer unsent;
     private final ReentrantLock sendLock = new ReentrantLock();
     private final long openedNanos = System.nanoTime();
     /** When the payload being read started to arrive (System.nanoTime), or 0 between frames. */
@@ -47,10 +61,19 @@ public final class FramedConnection implements AutoCloseable {
         }
         this.socket = socket;
         this.peer = format(socket.getInetAddress(), socket.getPort());
+        // a TLS socket layered over a channel's socket reports that channel, which carries ciphertext
+        this.channel = socket instanceof SSLSocket ? null : socket.getChannel();
         try {
             socket.setTcpNoDelay(true);
-            this.in = new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES);
-            this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES);
+            if (channel != null) {
+                this.in = new ChannelInput(channel, BUFFER_BYTES);
+                this.out = null;
+                this.unsent = ByteBuffer.allocateDirect(BUFFER_BYTES);
+            } else {
+                this.in = FrameInput.of(new BufferedInputStream(socket.getInputStream(), BUFFER_BYTES));
+                this.out = new BufferedOutputStream(socket.getOutputStream(), BUFFER_BYTES);
+                this.unsent = null;
+            }
         } catch (IOException e) {
             socket.close();
             throw e;
@@ -71,7 +94,7 @@ public final class FramedConnection implements AutoCloseable {
         if (!connectTimeout.isPositive()) {
             throw new IllegalArgumentException("connect timeout must be positive, got " + connectTimeout);
         }
-        Socket socket = new Socket();
+        Socket socket = SocketChannel.open().socket();
         try {
             socket.connect(address, (int) Math.clamp(connectTimeout.toMillis(), 1, Integer.MAX_VALUE));
         } catch (IOException e) {
@@ -85,19 +108,33 @@ public final class FramedConnection implements AutoCloseable {
     /**
      * Writes one frame and flushes it before returning, or leaves the flush to a sender already
      * waiting for its turn, which then flushes both (no thread waits on lock() without acquiring
-     * it). A failed write leaves half a frame on the wire, so it closes the connection.
+     * it). A frame with data is always written before this returns, so the caller may reuse the data
+     * segment then. A failed write leaves half a frame on the wire, so it closes the connection.
      *
      * @throws IllegalArgumentException the message cannot be encoded (see {@link RmrCodec#write}); nothing was sent
      */
     public void send(long requestId, Message message) throws IOException {
+        RmrCodec.Encoded frame = RmrCodec.encode(requestId, message);
         sendLock.lock();
         try {
-            try {
-                RmrCodec.write(out, requestId, message);
-            } finally {
-                // a sender waiting for the lock flushes this frame with its own: many small frames, one syscall
-                if (!sendLock.hasQueuedThreads()) {
-                    out.flush();
+            if (channel != null) {
+                // a channel closes itself on its writer's interrupt; a socket stream never did, so callers may be interrupted
+                boolean interrupted = Thread.interrupted();
+                try {
+                    sendGathered(frame);
+                } finally {
+                    if (interrupted) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            } else {
+                try {
+                    RmrCodec.write(out, frame);
+                } finally {
+                    // a sender waiting for the lock flushes this frame with its own: many small frames, one syscall
+                    if (!sendLock.hasQueuedThreads()) {
+                        out.flush();
+                    }
                 }
             }
         } catch (IOException e) {
@@ -106,6 +143,44 @@ public final class FramedConnection implements AutoCloseable {
                     + e.getMessage(), e);
         } finally {
             sendLock.unlock();
+        }
+    }
+
+    /**
+     * Appends the frame's header and fields to the unsent ones and writes them, with the data segment
+     * in the same gathering write; a frame without data is left for a waiting sender to write.
+     */
+    private void sendGathered(RmrCodec.Encoded frame) throws IOException {
+        ByteBuffer head = frame.head();
+        if (head.remaining() > unsent.remaining()) {
+            writeFully(unsent.flip());
+            unsent.clear();
+        }
+        boolean large = head.remaining() > unsent.remaining();
+        if (!large) {
+            unsent.put(head);
+        }
+        if (frame.data() == null && !large && sendLock.hasQueuedThreads()) {
+            return;
+        }
+        unsent.flip();
+        if (large) {
+            writeFully(unsent, head);
+        } else if (frame.data() != null) {
+            writeFully(unsent, frame.data().asByteBuffer());
+        } else {
+            writeFully(unsent);
+        }
+        unsent.clear();
+        if (large && frame.data() != null) {
+            writeFully(frame.data().asByteBuffer());
+        }
+    }
+
+    /** A blocking channel may still write part of a gathering write: repeated until all is out. */
+    private void writeFully(ByteBuffer... buffers) throws IOException {
+        while (buffers[0].hasRemaining() || buffers[buffers.length - 1].hasRemaining()) {
+            channel.write(buffers);
         }
     }
 
@@ -124,6 +199,15 @@ public final class FramedConnection implements AutoCloseable {
      * its payload is read, and {@code admission} then sees the payload length before it is read.
      */
     public Frame receive(PayloadAdmission admission) throws IOException, ProtocolException {
+        return receive(admission, DataDestination.HEAP);
+    }
+
+    /**
+     * As {@link #receive(PayloadAdmission)}, the data of a Write or Data read into the segment
+     * {@code destination} chooses; the caller owns the returned frame (see {@link Frame#release()}).
+     */
+    public Frame receive(PayloadAdmission admission, DataDestination destination)
+            throws IOException, ProtocolException {
         try {
             return RmrCodec.read(in, (type, length) -> {
                 int limit = frameLimit;
@@ -133,7 +217,7 @@ public final class FramedConnection implements AutoCloseable {
                 }
                 admission.admit(type, length);
                 payloadSinceNanos = Math.max(1, System.nanoTime());
-            });
+            }, destination);
         } finally {
             payloadSinceNanos = 0;
         }

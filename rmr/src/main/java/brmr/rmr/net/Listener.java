@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -99,7 +100,8 @@ public final class Listener implements AutoCloseable {
             Consumer<FramedConnection> onConnection) throws IOException {
         Objects.requireNonNull(onConnection, "onConnection");
         Objects.requireNonNull(limits, "limits");
-        ServerSocket serverSocket = new ServerSocket();
+        // a channel's socket: the sockets it accepts have channels, which FramedConnection reads and writes directly
+        ServerSocket serverSocket = ServerSocketChannel.open().socket();
         try {
             serverSocket.setReuseAddress(true);
             serverSocket.bind(bind);

@@ -1,5 +1,7 @@
 package brmr.rmr.net;
 
+import brmr.device.IoBuffers;
+import brmr.rmr.protocol.DataDestination;
 import brmr.rmr.protocol.Frame;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Failure;
@@ -15,6 +17,10 @@ import org.tinylog.Logger;
  * The serving side of one connection: reads requests and answers each with its {@link Handler}'s
  * reply under the request's id. The requests of a connection are handled concurrently, each on its
  * own virtual thread, because a client pipelines its IO; replies go out as they are ready.
+ *
+ * <p>A request's data (a Write's) is read into a buffer of {@link IoBuffers#shared()} that its
+ * {@link Frame} owns; the frame is released once the reply is sent (or dropped), and with it the
+ * buffers the handler {@linkplain Frame#hold held} for the reply (e.g. a read's Data).
  */
 public final class RequestServer {
     /** What a connection's requests are answered by. */
@@ -25,6 +31,15 @@ public final class RequestServer {
          * {@link Status#IO_ERROR} for anything else, with the exception's message.
          */
         Message handle(Message request) throws Exception;
+
+        /**
+         * As {@link #handle(Message)}, with the request's frame, on which the handler may
+         * {@linkplain Frame#hold hold} the pooled buffers its reply's data lives in: they are given
+         * back once the reply is sent. The request's data is valid until then too.
+         */
+        default Message handle(Frame request) throws Exception {
+            return handle(request.message());
+        }
 
         /**
          * The connection has ended; called once, after every {@link #handle} call of the connection
@@ -54,7 +69,13 @@ public final class RequestServer {
      * {@link Status#PROTOCOL} under request id 0. Each request is handled on its own virtual thread.
      */
     public static void serve(FramedConnection connection, Handler handler) {
+        serve(connection, handler, IoBuffers.shared());
+    }
+
+    /** As {@link #serve(FramedConnection, Handler)}, requests' data read into buffers of {@code buffers}. */
+    public static void serve(FramedConnection connection, Handler handler, IoBuffers buffers) {
         Objects.requireNonNull(handler, "handler");
+        DataDestination requestData = DataDestination.pooled(buffers);
         Throwable cause = null;
         ByteBudget.Share budget = connection.inFlight();
         // written by the admission and read right after receive(), both on this thread
@@ -67,7 +88,8 @@ public final class RequestServer {
                     try {
                         request = connection.receive(
                                 (type, length) -> payloadBytes[0] = budget.acquire(
-                                        Math.max(length, ByteBudget.REQUEST_OVERHEAD_BYTES), connection::isOpen));
+                                        Math.max(length, ByteBudget.REQUEST_OVERHEAD_BYTES), connection::isOpen),
+                                requestData);
                     } catch (IOException | ProtocolException | RuntimeException | Error e) {
                         // the budget is shared with the listener's other connections, so nothing may leak from it
                         budget.release(payloadBytes[0]);
@@ -78,6 +100,7 @@ public final class RequestServer {
                         held += budget.acquire(handler.replyBytes(request.message()), connection::isOpen);
                     } catch (IOException e) {
                         budget.release(held);
+                        request.release();
                         throw e;
                     }
                     int heldBytes = held;
@@ -103,11 +126,11 @@ public final class RequestServer {
         }
     }
 
-    /** Handles one request and sends the reply, then gives its bytes back to the budget. */
+    /** Handles one request and sends the reply, then gives its buffers back and its bytes to the budget. */
     private static void answer(FramedConnection connection, Frame request, Handler handler, ByteBudget.Share budget,
             int heldBytes) {
         try {
-            Message reply = reply(connection.peer(), request.message(), handler);
+            Message reply = reply(connection.peer(), request, handler);
             try {
                 connection.send(request.requestId(), reply);
             } catch (IllegalArgumentException e) {
@@ -122,12 +145,13 @@ public final class RequestServer {
                     connection.peer());
             connection.close();
         } finally {
+            request.release();
             budget.release(heldBytes);
         }
     }
 
-    private static Message reply(String peer, Message request, Handler handler) {
-        String requestType = request.getClass().getSimpleName();
+    private static Message reply(String peer, Frame request, Handler handler) {
+        String requestType = request.message().getClass().getSimpleName();
         try {
             return Objects.requireNonNull(handler.handle(request), "the handler returned no reply to " + requestType);
         } catch (IllegalArgumentException e) {

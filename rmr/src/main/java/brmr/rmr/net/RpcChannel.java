@@ -1,10 +1,13 @@
 package brmr.rmr.net;
 
+import brmr.rmr.protocol.DataDestination;
 import brmr.rmr.protocol.Frame;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.Message.Data;
 import brmr.rmr.protocol.Message.Failure;
 import brmr.rmr.protocol.ProtocolException;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,6 +35,12 @@ import org.tinylog.Logger;
  *
  * <p>Stages attached to a call's future without an executor run on the reader thread and hold up
  * every other reply; keep them short or use the {@code *Async} variants.
+ *
+ * <p>Reply data: a {@link Data} reply to {@link #call(Message, MemorySegment)} is read straight into
+ * the caller's {@code replyData}, which belongs to the channel until the call's future completes (the
+ * future of a call whose reply is being read completes only after the reader is done with it, even
+ * when the channel ends meanwhile); a Data reply to any other call gets a heap segment of its own,
+ * which belongs to the caller.
  */
 public final class RpcChannel implements AutoCloseable {
     /** Request id 0 is never used by a call: the peer sends frames about the whole connection with it. */
@@ -40,9 +49,14 @@ public final class RpcChannel implements AutoCloseable {
     private final FramedConnection connection;
     private final Consumer<Throwable> onClosed;
     private final AtomicLong nextRequestId = new AtomicLong(FIRST_REQUEST_ID);
-    private final Map<Long, CompletableFuture<Message>> pending = new ConcurrentHashMap<>();
+    private final Map<Long, Pending> pending = new ConcurrentHashMap<>();
     /** Guards the pair (closeCause, pending) so that no call is registered after the pending calls were failed. */
     private final Object lifecycle = new Object();
+    /**
+     * The call whose Data reply the reader is reading into its replyData, taken out of {@link #pending}
+     * so that only the reader completes it; read and written by the reader thread only.
+     */
+    private Pending receiving;
     private volatile Throwable closeCause;
     private final Thread reader;
 
@@ -61,7 +75,16 @@ public final class RpcChannel implements AutoCloseable {
      * @throws IllegalArgumentException the request cannot be encoded; nothing was sent and the channel stays open
      */
     public CompletableFuture<Message> call(Message request) {
-        return call(nextRequestId.getAndIncrement(), request);
+        return call(nextRequestId.getAndIncrement(), request, null);
+    }
+
+    /**
+     * As {@link #call(Message)}; a {@link Data} reply is read straight into {@code replyData} and its
+     * {@code data()} is {@code replyData} sliced to the length received. A longer Data reply fails the
+     * call (the channel stays open). {@code replyData} must stay untouched until the future completes.
+     */
+    public CompletableFuture<Message> call(Message request, MemorySegment replyData) {
+        return call(nextRequestId.getAndIncrement(), request, Objects.requireNonNull(replyData, "replyData"));
     }
 
     /**
@@ -73,7 +96,7 @@ public final class RpcChannel implements AutoCloseable {
      */
     public Message callAndWait(Message request, Duration timeout) throws IOException {
         long requestId = nextRequestId.getAndIncrement();
-        CompletableFuture<Message> reply = call(requestId, request);
+        CompletableFuture<Message> reply = call(requestId, request, null);
         String what = request.getClass().getSimpleName() + " to " + connection.peer();
         try {
             return reply.get(timeout.toNanos(), TimeUnit.NANOSECONDS);
@@ -115,20 +138,22 @@ public final class RpcChannel implements AutoCloseable {
         }
     }
 
-    private CompletableFuture<Message> call(long requestId, Message request) {
+    private CompletableFuture<Message> call(long requestId, Message request, MemorySegment replyData) {
         Objects.requireNonNull(request, "request");
         CompletableFuture<Message> reply = new CompletableFuture<>();
         synchronized (lifecycle) {
             if (closeCause != null) {
                 return CompletableFuture.failedFuture(closedException(closeCause));
             }
-            pending.put(requestId, reply);
+            pending.put(requestId, new Pending(reply, replyData));
         }
         try {
             connection.send(requestId, request);
         } catch (IOException e) {
-            pending.remove(requestId);
-            reply.completeExceptionally(e);
+            // not pending any more: the reader or the end of the channel completes it
+            if (pending.remove(requestId) != null) {
+                reply.completeExceptionally(e);
+            }
         } catch (RuntimeException e) {
             pending.remove(requestId);
             throw e;
@@ -139,10 +164,11 @@ public final class RpcChannel implements AutoCloseable {
     private void readReplies() {
         try {
             while (true) {
-                Frame reply = connection.receive();
-                CompletableFuture<Message> call = pending.remove(reply.requestId());
+                Frame reply = connection.receive((type, length) -> { }, this::replyDestination);
+                Pending call = receiving != null ? receiving : pending.remove(reply.requestId());
+                receiving = null;
                 if (call != null) {
-                    call.complete(reply.message());
+                    complete(call, reply.message());
                 } else if (reply.requestId() == 0 && reply.message() instanceof Failure failure) {
                     end(new IOException(connection.peer() + " ended the session: " + failure.status() + " "
                             + failure.message()));
@@ -157,12 +183,41 @@ public final class RpcChannel implements AutoCloseable {
             end(e);
         } catch (IOException | RuntimeException e) {
             end(e);
+        } finally {
+            if (receiving != null) {
+                receiving.reply().completeExceptionally(closeCause != null ? closedException(closeCause)
+                        : new IOException("the reader of the session to " + connection.peer() + " stopped"));
+                receiving = null;
+            }
         }
+    }
+
+    /** The caller's replyData when it holds the reply's data (the call is then the reader's to complete), else the heap. */
+    private DataDestination.Buffer replyDestination(long requestId, int length) {
+        Pending call = pending.get(requestId);
+        if (call == null || call.replyData() == null || length > call.replyData().byteSize()
+                || !pending.remove(requestId, call)) {
+            return null;
+        }
+        receiving = call;
+        return new DataDestination.Buffer(call.replyData().asSlice(0, length), null);
+    }
+
+    /** A Data reply that did not fit the call's replyData fails the call; the stream stayed in sync. */
+    private void complete(Pending call, Message reply) {
+        if (call.replyData() != null && reply instanceof Data data
+                && data.data().byteSize() > call.replyData().byteSize()) {
+            call.reply().completeExceptionally(new IOException("a Data reply of " + data.data().byteSize()
+                    + " bytes from " + connection.peer() + " exceeds the " + call.replyData().byteSize()
+                    + " bytes of its destination"));
+            return;
+        }
+        call.reply().complete(reply);
     }
 
     /** Ends the channel once: closes the connection, fails every pending call, then tells the owner. */
     private void end(Throwable cause) {
-        List<CompletableFuture<Message>> failed;
+        List<Pending> failed;
         synchronized (lifecycle) {
             if (closeCause != null) {
                 return;
@@ -173,12 +228,16 @@ public final class RpcChannel implements AutoCloseable {
         }
         connection.close();
         Logger.debug("RMR session to {} ended: {}", connection.peer(), cause.toString());
-        failed.forEach(call -> call.completeExceptionally(closedException(cause)));
+        failed.forEach(call -> call.reply().completeExceptionally(closedException(cause)));
         try {
             onClosed.accept(cause);
         } catch (RuntimeException e) {
             Logger.error(e, "onClosed of the session to {} failed", connection.peer());
         }
+    }
+
+    /** A call waiting for its reply, and where a Data reply's bytes go (null: a segment of their own). */
+    private record Pending(CompletableFuture<Message> reply, MemorySegment replyData) {
     }
 
     private IOException closedException(Throwable cause) {

@@ -1,6 +1,8 @@
 package brmr.rmr.protocol;
 
 import brmr.rmr.adapter.StoreParams;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
@@ -152,24 +154,27 @@ public sealed interface Message {
     record Read(long offset, int length) implements Message {
     }
 
-    /** A write; {@code missingMembers} are the legs not in service, which the node marks dirty first. */
-    record Write(long offset, List<Integer> missingMembers, byte[] data) implements Message {
+    /**
+     * A write; {@code missingMembers} are the legs not in service, which the node marks dirty first.
+     * {@code data} is not copied: a sender keeps it unchanged until the send returns; a received one
+     * lives in its {@link Frame}'s buffer until {@link Frame#release()}.
+     */
+    record Write(long offset, List<Integer> missingMembers, MemorySegment data) implements Message {
         @Override
         public boolean equals(Object other) {
             return other instanceof Write that && offset == that.offset
-                    && Objects.equals(missingMembers, that.missingMembers) && Arrays.equals(data, that.data);
+                    && Objects.equals(missingMembers, that.missingMembers) && sameBytes(data, that.data);
         }
 
         @Override
         public int hashCode() {
-            return Objects.hash(offset, missingMembers, Arrays.hashCode(data));
+            return Objects.hash(offset, missingMembers, bytesHash(data));
         }
 
         /** The length, not the bytes: a write carries up to megabytes. */
         @Override
         public String toString() {
-            return "Write[offset=" + offset + ", missingMembers=" + missingMembers + ", data="
-                    + (data == null ? "null" : data.length + " bytes") + "]";
+            return "Write[offset=" + offset + ", missingMembers=" + missingMembers + ", data=" + describe(data) + "]";
         }
     }
 
@@ -317,21 +322,49 @@ public sealed interface Message {
     record Checksum(long chunk, int crc32c) implements Message {
     }
 
-    record Data(byte[] data) implements Message {
+    /**
+     * Read data. As for {@link Write}, {@code data} is not copied; a received one lives in the caller's
+     * destination (see {@code RpcChannel.call(Message, MemorySegment)}) or in a segment of its own.
+     */
+    record Data(MemorySegment data) implements Message {
         @Override
         public boolean equals(Object other) {
-            return other instanceof Data that && Arrays.equals(data, that.data);
+            return other instanceof Data that && sameBytes(data, that.data);
         }
 
         @Override
         public int hashCode() {
-            return Arrays.hashCode(data);
+            return bytesHash(data);
         }
 
         /** The length, not the bytes: a read returns up to megabytes. */
         @Override
         public String toString() {
-            return "Data[" + (data == null ? "null" : data.length + " bytes") + "]";
+            return "Data[" + describe(data) + "]";
         }
+    }
+
+    /** Equal lengths and bytes (or both null). */
+    private static boolean sameBytes(MemorySegment a, MemorySegment b) {
+        if (a == null || b == null) {
+            return a == b;
+        }
+        return a.byteSize() == b.byteSize() && MemorySegment.mismatch(a, 0, a.byteSize(), b, 0, b.byteSize()) == -1;
+    }
+
+    /** As {@link Arrays#hashCode(byte[])} of the bytes. */
+    private static int bytesHash(MemorySegment data) {
+        if (data == null) {
+            return 0;
+        }
+        int hash = 1;
+        for (long i = 0; i < data.byteSize(); i++) {
+            hash = 31 * hash + data.get(ValueLayout.JAVA_BYTE, i);
+        }
+        return hash;
+    }
+
+    private static String describe(MemorySegment data) {
+        return data == null ? "null" : data.byteSize() + " bytes";
     }
 }

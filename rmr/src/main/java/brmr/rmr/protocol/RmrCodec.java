@@ -1,5 +1,6 @@
 package brmr.rmr.protocol;
 
+import brmr.device.IoBuffer;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.ActivityResolved;
 import brmr.rmr.protocol.Message.AuthChallenge;
@@ -49,6 +50,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.CharBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -67,9 +69,11 @@ import java.util.UUID;
  * {@code u32 magic "RMR1", u8 version, u8 type, u16 flags (0), u64 request id, u32 payload length}.
  * Payload fields: integers as their Java width; strings as u16 length + UTF-8; enums as the u8
  * ordinal of the {@link Message} enum (so reordering one of those enums needs a new {@link #VERSION});
- * {@code List<Integer>} as u16 count + i32s; {@code long[]} as u32 count + i64s; {@code byte[]} as
- * u32 length + bytes, always the last field so that it is written straight from the caller's array;
- * UUIDs as two i64; nullable values behind a u8 presence flag (0 or 1).
+ * {@code List<Integer>} as u16 count + i32s; {@code long[]} as u32 count + i64s; the data of a Write
+ * or Data ({@code MemorySegment}) as u32 length + bytes, always the last field, so that a sender writes
+ * it straight from the caller's segment ({@link #encode}) and a receiver reads it straight into the
+ * segment a {@link DataDestination} chooses; UUIDs as two i64; nullable values behind a u8 presence
+ * flag (0 or 1).
  *
  * <p>Decoding checks the structure (magic, version, type, flags, lengths, enum ranges, strict
  * UTF-8, exact payload length) and throws {@link ProtocolException} for anything else; it does not
@@ -114,7 +118,6 @@ public final class RmrCodec {
     private static final int MAX_LIST_SIZE = 0xFFFF;
     /** Arrays in a payload start this large and double as their bytes arrive. */
     private static final int FIRST_PIECE_BYTES = 64 * 1024;
-    private static final byte[] NO_TRAILING_ARRAY = new byte[0];
 
     private RmrCodec() {
     }
@@ -228,20 +231,63 @@ public final class RmrCodec {
      * @throws NullPointerException a field that may not be null is (only {@link StoreParams} and its pool UUID may)
      */
     public static void write(OutputStream out, long requestId, Message message) throws IOException {
+        write(out, encode(requestId, message));
+    }
+
+    /** Writes an encoded frame, its data through a heap piece unless the data is a heap array; does not flush. */
+    public static void write(OutputStream out, Encoded frame) throws IOException {
+        out.write(frame.head().array(), frame.head().arrayOffset(), frame.head().remaining());
+        if (frame.data() == null) {
+            return;
+        }
+        ByteBuffer data = frame.data().asByteBuffer();
+        if (data.hasArray()) {
+            out.write(data.array(), data.arrayOffset() + data.position(), data.remaining());
+            return;
+        }
+        byte[] piece = new byte[Math.min(data.remaining(), FIRST_PIECE_BYTES)];
+        while (data.hasRemaining()) {
+            int n = Math.min(piece.length, data.remaining());
+            data.get(piece, 0, n);
+            out.write(piece, 0, n);
+        }
+    }
+
+    /**
+     * One encoded frame: {@code head} (a heap buffer ready to be read) holds the header and every
+     * field but the data, {@code data} (null when the message has none) the bytes that follow it,
+     * which a sender writes straight from the message's segment.
+     */
+    public record Encoded(ByteBuffer head, MemorySegment data) {
+        /** The frame's length on the wire. */
+        public long bytes() {
+            return head.remaining() + (data == null ? 0 : data.byteSize());
+        }
+    }
+
+    /**
+     * Encodes one frame without copying its data. Refuses as {@link #write} does, before anything is
+     * sent; the data segment must stay unchanged until the frame is written.
+     */
+    public static Encoded encode(long requestId, Message message) {
         Type type = Type.of(message);
         ByteArrayOutputStream fieldBytes = new ByteArrayOutputStream(64);
-        byte[] trailingArray = writeFields(new DataOutputStream(fieldBytes), message);
-        long length = (long) fieldBytes.size() + trailingArray.length;
+        MemorySegment data;
+        try {
+            fieldBytes.write(new byte[HEADER_BYTES]);
+            data = writeFields(new DataOutputStream(fieldBytes), message);
+        } catch (IOException e) {
+            throw new UncheckedIOException("writing to memory failed", e);
+        }
+        long length = (long) fieldBytes.size() - HEADER_BYTES + (data == null ? 0 : data.byteSize());
         if (length > MAX_PAYLOAD) {
             throw new IllegalArgumentException(type.recordName + " needs a payload of " + length
                     + " bytes, more than the limit of " + MAX_PAYLOAD);
         }
-        ByteBuffer header = ByteBuffer.allocate(HEADER_BYTES)
-                .putInt(MAGIC).put((byte) VERSION).put((byte) type.code).putShort((short) 0)
+        ByteBuffer head = ByteBuffer.wrap(fieldBytes.toByteArray());
+        head.putInt(MAGIC).put((byte) VERSION).put((byte) type.code).putShort((short) 0)
                 .putLong(requestId).putInt((int) length);
-        out.write(header.array());
-        fieldBytes.writeTo(out);
-        out.write(trailingArray);
+        return new Encoded(head.rewind(), data);
     }
 
     /**
@@ -255,12 +301,20 @@ public final class RmrCodec {
         return read(in, (type, length) -> { });
     }
 
+    /** As {@link #read(FrameInput, PayloadAdmission, DataDestination)}, data in heap segments. */
+    public static Frame read(InputStream in, PayloadAdmission admission) throws IOException, ProtocolException {
+        return read(FrameInput.of(in), admission, DataDestination.HEAP);
+    }
+
     /**
      * Reads one frame, letting {@code admission} see its type and payload length after the header
      * and before any byte of the payload is read or allocated: it may refuse the frame with a
-     * {@link ProtocolException} or wait (e.g. for room in a budget of bytes in flight).
+     * {@link ProtocolException} or wait (e.g. for room in a budget of bytes in flight). The data of a
+     * Write or Data is read into the segment {@code destination} chooses; a frame that fails to decode
+     * gives a pooled buffer back before it throws.
      */
-    public static Frame read(InputStream in, PayloadAdmission admission) throws IOException, ProtocolException {
+    public static Frame read(FrameInput in, PayloadAdmission admission, DataDestination destination)
+            throws IOException, ProtocolException {
         byte[] header = in.readNBytes(HEADER_BYTES);
         if (header.length == 0) {
             throw new EOFException("the peer closed the connection");
@@ -290,19 +344,25 @@ public final class RmrCodec {
                     + MAX_PAYLOAD);
         }
         admission.admit(type.recordName, length);
-        PayloadReader payload = new PayloadReader(new DataInputStream(in), type.recordName, length);
+        PayloadReader payload = new PayloadReader(in, type.recordName, length, requestId, destination);
+        boolean decoded = false;
         try {
             Message message = readFields(type, payload);
             payload.expectEnd();
-            return new Frame(requestId, message);
+            decoded = true;
+            return new Frame(requestId, message, payload.pooled);
         } catch (EOFException e) {
             throw new ProtocolException("connection ended inside a " + type.recordName + " payload of " + length
                     + " bytes");
+        } finally {
+            if (!decoded && payload.pooled != null) {
+                payload.pooled.close();
+            }
         }
     }
 
-    /** Writes every field but a trailing byte array, which it returns so that the caller writes it uncopied. */
-    private static byte[] writeFields(DataOutputStream out, Message message) throws IOException {
+    /** Writes every field but the trailing data, which it returns (null when none) so that the caller writes it uncopied. */
+    private static MemorySegment writeFields(DataOutputStream out, Message message) throws IOException {
         switch (message) {
             case Hello hello -> {
                 out.writeInt(hello.protocolVersion());
@@ -395,7 +455,7 @@ public final class RmrCodec {
                 // no fields
             }
         }
-        return NO_TRAILING_ARRAY;
+        return null;
     }
 
     private static Message readFields(Type type, PayloadReader in) throws IOException, ProtocolException {
@@ -414,7 +474,7 @@ public final class RmrCodec {
             case GET_MAPS -> new GetMaps();
             case MAP_UPDATE -> new MapUpdate(readMaps(in));
             case READ -> new Read(in.i64(), in.i32());
-            case WRITE -> new Write(in.i64(), in.members("missingMembers"), in.bytes("data"));
+            case WRITE -> new Write(in.i64(), in.members("missingMembers"), in.data("data"));
             case WRITE_ZEROES -> new WriteZeroes(in.i64(), in.i32(), in.members("missingMembers"));
             case TRIM -> new Trim(in.i64(), in.i32(), in.members("missingMembers"));
             case MARK_DIRTY -> new MarkDirty(in.members("members"), in.i64(), in.i64());
@@ -437,7 +497,7 @@ public final class RmrCodec {
             case HELLO_OK -> new HelloOk(in.i32(), in.name("poolState"), readStore(in), in.i64());
             case PARAMS -> new Params(readStore(in));
             case MAPS -> readMaps(in);
-            case DATA -> new Data(in.bytes("data"));
+            case DATA -> new Data(in.data("data"));
             case CHECKSUM -> new Checksum(in.i64(), in.i32());
         };
     }
@@ -520,8 +580,9 @@ public final class RmrCodec {
         return bytes.toByteArray();
     }
 
-    private static byte[] withLength(DataOutputStream out, byte[] data) throws IOException {
-        out.writeInt(Objects.requireNonNull(data, "data").length);
+    private static MemorySegment withLength(DataOutputStream out, MemorySegment data) throws IOException {
+        long length = Objects.requireNonNull(data, "data").byteSize();
+        out.writeInt((int) Math.min(length, Integer.MAX_VALUE));
         return data;
     }
 
@@ -630,14 +691,22 @@ public final class RmrCodec {
 
     /** Reads the fields of one payload, never past its declared length. */
     private static final class PayloadReader {
+        private final FrameInput input;
         private final DataInputStream in;
         private final String type;
+        private final long requestId;
+        private final DataDestination destination;
         private long remaining;
+        /** The pooled buffer the data was read into, or null; the frame owns it once decoded. */
+        IoBuffer pooled;
 
-        PayloadReader(DataInputStream in, String type, long length) {
-            this.in = in;
+        PayloadReader(FrameInput input, String type, long length, long requestId, DataDestination destination) {
+            this.input = input;
+            this.in = new DataInputStream(input);
             this.type = type;
             this.remaining = length;
+            this.requestId = requestId;
+            this.destination = destination;
         }
 
         /** Claims {@code bytes} of the payload before they are read or allocated. */
@@ -758,10 +827,25 @@ public final class RmrCodec {
             return bytes;
         }
 
-        /** Grows the array as the bytes arrive, so a declared length costs nothing until its bytes come. */
-        byte[] bytes(String field) throws IOException, ProtocolException {
+        /** The data, read into the segment the destination chooses (or a heap one). */
+        MemorySegment data(String field) throws IOException, ProtocolException {
             long length = u32(field);
             claim(length, field);
+            DataDestination.Buffer buffer = destination.take(requestId, (int) length);
+            if (buffer == null) {
+                return MemorySegment.ofArray(bytes(length));
+            }
+            pooled = buffer.pooled();
+            if (buffer.segment().byteSize() != length) {
+                throw new IllegalStateException("the destination gave " + buffer.segment().byteSize()
+                        + " bytes for " + length + " bytes of data");
+            }
+            input.readFully(buffer.segment());
+            return buffer.segment();
+        }
+
+        /** Grows the array as the bytes arrive, so a declared length costs nothing until its bytes come. */
+        private byte[] bytes(long length) throws IOException {
             byte[] bytes = new byte[(int) Math.min(length, FIRST_PIECE_BYTES)];
             int filled = 0;
             while (true) {

@@ -1,6 +1,9 @@
 package brmr.rmr.server;
 
+import brmr.device.IoBuffer;
+import brmr.device.IoBuffers;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
@@ -28,8 +31,14 @@ final class ChunkSync {
     interface Target {
         boolean isDirty(long chunk);
 
-        /** Writes fetched adjacent chunks from {@code first} on to the store as one IO (not yet durable). */
-        void install(long first, List<byte[]> chunks) throws IOException;
+        /**
+         * Writes {@code count} fetched adjacent chunks from {@code first} on, back to back in {@code data},
+         * to the store as one IO (not yet durable).
+         */
+        void install(long first, int count, MemorySegment data) throws IOException;
+
+        /** The bytes of a chunk (the last one of the store may hold fewer). */
+        int chunkSize();
 
         /** Flushes the store, then clears and persists the dirty bits of {@code chunks}. */
         void commit(List<Long> chunks) throws IOException;
@@ -66,9 +75,13 @@ final class ChunkSync {
         return true;
     }
 
-    /** Writes claimed adjacent chunks from {@code first} on (fetched) as one IO; not yet durable. */
-    void install(long first, List<byte[]> chunks) throws IOException {
-        target.install(first, chunks);
+    /** Writes {@code count} claimed adjacent chunks from {@code first} on (fetched into {@code data}) as one IO; not yet durable. */
+    void install(long first, int count, MemorySegment data) throws IOException {
+        target.install(first, count, data);
+    }
+
+    int chunkSize() {
+        return target.chunkSize();
     }
 
     /**
@@ -165,7 +178,10 @@ final class ChunkSync {
             try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
                 for (long chunk : mine.keySet()) {
                     fetches.put(chunk, parallel.submit(() -> {
-                        target.install(chunk, List.of(source.fetch(chunk)));
+                        try (IoBuffer buffer = IoBuffers.shared().take(target.chunkSize())) {
+                            int length = source.fetch(chunk, buffer.segment());
+                            target.install(chunk, 1, buffer.segment().asSlice(0, length));
+                        }
                         return null;
                     }));
                 }

@@ -1,6 +1,7 @@
 package brmr.rmr.server;
 
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 /** A storage node's link to its peers in one pool, through its sync sessions. */
@@ -22,7 +23,7 @@ public interface PeerLink extends ChunkSource {
     /** No sync sessions: nothing can be fetched, and no peer is told anything. */
     PeerLink NONE = new PeerLink() {
         @Override
-        public byte[] fetch(long chunk) throws IOException {
+        public int fetch(long chunk, MemorySegment dst) throws IOException {
             throw new IOException("no sync session to a peer is attached to this pool (rmr-client join_pool "
                     + "sync=y, add_sess)");
         }

@@ -1,5 +1,8 @@
 package brmr.rmr.server;
 
+import brmr.device.Disk;
+import brmr.device.IoBuffer;
+import brmr.device.IoBuffers;
 import brmr.rmr.adapter.PoolStore;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.map.DirtyMap;
@@ -8,8 +11,8 @@ import brmr.rmr.protocol.RmrCodec;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.List;
+import java.util.function.IntFunction;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 import org.tinylog.Logger;
@@ -23,6 +26,8 @@ import org.tinylog.Logger;
 final class PoolIo {
     /** A trim the store cannot discard writes at most this many zero bytes at a time (whole sectors). */
     private static final int ZEROES_PIECE_BYTES = 1 << 20;
+    /** Read only, shared by every writer of zeroes; aligned for direct IO. */
+    static final MemorySegment ZEROES = Disk.allocate(Arena.global(), ZEROES_PIECE_BYTES);
     private final String pool;
     private final int member;
     private final int chunkSize;
@@ -51,8 +56,13 @@ final class PoolIo {
             }
 
             @Override
-            public void install(long first, List<byte[]> chunks) throws IOException {
-                installChunks(first, chunks);
+            public void install(long first, int count, MemorySegment data) throws IOException {
+                installChunks(first, count, data);
+            }
+
+            @Override
+            public int chunkSize() {
+                return chunkSize;
             }
 
             @Override
@@ -66,18 +76,24 @@ final class PoolIo {
         return chunkSync;
     }
 
-    byte[] read(long offset, int length) throws RequestException {
+    /** Reads into a buffer of {@code buffers} (which owns it), once the range is checked and clean here. */
+    MemorySegment read(long offset, int length, IntFunction<MemorySegment> buffers) throws RequestException {
         checkRange(offset, length);
         if (length > RmrCodec.MAX_DATA_BYTES) {
             throw new RequestException(Status.INVALID, "read of " + length + " bytes exceeds the limit of "
                     + RmrCodec.MAX_DATA_BYTES);
         }
         ensureClean(offset, length);
-        return store.call("data read", disk -> readStore(disk, offset, length));
+        MemorySegment dst = buffers.apply(length);
+        store.run("data read", disk -> {
+            disk.read(offset, dst);
+            return null;
+        });
+        return dst;
     }
 
-    void write(long offset, byte[] data) throws RequestException {
-        modify("data write", offset, data.length, disk -> writeStore(disk, offset, data));
+    void write(long offset, MemorySegment data) throws RequestException {
+        modify("data write", offset, Math.toIntExact(data.byteSize()), disk -> writeStore(disk, offset, data));
     }
 
     /**
@@ -121,20 +137,30 @@ final class PoolIo {
         });
     }
 
-    /** Sync: a whole chunk for a peer that lacks it; only a chunk this member holds clean is given out. */
-    byte[] readChunk(long chunk) throws RequestException {
+    /** Sync: a whole chunk for a peer that lacks it, read into a buffer of {@code buffers}; only a chunk this member holds clean is given out. */
+    MemorySegment readChunk(long chunk, IntFunction<MemorySegment> buffers) throws RequestException {
         int length = requireCleanChunk(chunk);
-        return store.call("chunk read", disk -> readStore(disk, chunk * chunkSize, length));
+        MemorySegment dst = buffers.apply(length);
+        store.run("chunk read", disk -> {
+            disk.read(chunk * chunkSize, dst);
+            return null;
+        });
+        return dst;
     }
 
     /** Verify: the CRC32C of a chunk this member holds clean, read while no write or install of it runs. */
     int chunkChecksum(long chunk) throws RequestException {
         try (ChunkLocks.Held _ = locks.exclusive(chunk)) {
             int length = requireCleanChunk(chunk);
-            byte[] data = store.call("chunk read", disk -> readStore(disk, chunk * chunkSize, length));
-            CRC32C crc = new CRC32C();
-            crc.update(data);
-            return (int) crc.getValue();
+            try (IoBuffer buffer = IoBuffers.shared().take(length)) {
+                store.run("chunk read", disk -> {
+                    disk.read(chunk * chunkSize, buffer.segment());
+                    return null;
+                });
+                CRC32C crc = new CRC32C();
+                crc.update(buffer.segment().asByteBuffer());
+                return (int) crc.getValue();
+            }
         }
     }
 
@@ -169,32 +195,19 @@ final class PoolIo {
     }
 
     /**
-     * Writes fetched adjacent chunks as one IO (not yet durable), holding them shared so verify never
-     * reads them half-written.
+     * Writes {@code count} fetched adjacent chunks, back to back in {@code data}, as one IO (not yet
+     * durable), holding them shared so verify never reads them half-written.
      */
-    private void installChunks(long first, List<byte[]> chunks) throws IOException {
+    private void installChunks(long first, int count, MemorySegment data) throws IOException {
         long offset = first * chunkSize;
-        long total = 0;
-        for (int i = 0; i < chunks.size(); i++) {
-            long expected = Math.min(chunkSize, store.params().dataBytes() - (first + i) * chunkSize);
-            if (chunks.get(i).length != expected) {
-                throw new IOException("chunk " + (first + i) + " arrived with " + chunks.get(i).length
-                        + " bytes, expected " + expected);
-            }
-            total += expected;
+        long expected = Math.min((long) count * chunkSize, store.params().dataBytes() - offset);
+        if (data.byteSize() != expected) {
+            throw new IOException("chunks " + first + ".." + (first + count - 1) + " arrived with " + data.byteSize()
+                    + " bytes, expected " + expected);
         }
-        long length = total;
-        try (ChunkLocks.Held _ = locks.shared(first, first + chunks.size() - 1)) {
+        try (ChunkLocks.Held _ = locks.shared(first, first + count - 1)) {
             store.run("sync write", disk -> {
-                try (Arena arena = Arena.ofConfined()) {
-                    MemorySegment buffer = disk.allocate(arena, length);
-                    long at = 0;
-                    for (byte[] data : chunks) {
-                        MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, at, data.length);
-                        at += data.length;
-                    }
-                    disk.write(offset, buffer);
-                }
+                writeStore(disk, offset, data);
                 return null;
             });
         } catch (RequestException e) {
@@ -240,30 +253,25 @@ final class PoolIo {
         }
     }
 
-    /** Store IO goes through a buffer the store allocates, aligned for direct IO. */
-    private static byte[] readStore(PoolStore disk, long offset, int length) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = disk.allocate(arena, length);
-            disk.read(offset, buffer);
-            return buffer.toArray(ValueLayout.JAVA_BYTE);
-        }
-    }
-
-    /** Zeroes in pieces, so that a long range costs one piece of memory. */
+    /** Zeroes in pieces of one shared zero buffer, so that a long range costs no memory of its own. */
     private static void writeZeroes(PoolStore disk, long offset, int length) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment zeroes = disk.allocate(arena, Math.min(length, ZEROES_PIECE_BYTES));
-            for (long done = 0; done < length; done += zeroes.byteSize()) {
-                disk.write(offset + done, zeroes.asSlice(0, Math.min(zeroes.byteSize(), length - done)));
-            }
+        for (long done = 0; done < length; done += ZEROES.byteSize()) {
+            disk.write(offset + done, ZEROES.asSlice(0, Math.min(ZEROES.byteSize(), length - done)));
         }
     }
 
-    private static void writeStore(PoolStore disk, long offset, byte[] data) throws IOException {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment buffer = disk.allocate(arena, data.length);
-            MemorySegment.copy(data, 0, buffer, ValueLayout.JAVA_BYTE, 0, data.length);
-            disk.write(offset, buffer);
+    /**
+     * Writes {@code data} as it is when direct IO can take it (native and aligned: a pooled buffer),
+     * else through a pooled aligned copy.
+     */
+    private static void writeStore(PoolStore disk, long offset, MemorySegment data) throws IOException {
+        if (data.isNative() && data.address() % Disk.BUFFER_ALIGNMENT == 0) {
+            disk.write(offset, data);
+            return;
+        }
+        try (IoBuffer buffer = IoBuffers.shared().take(Math.toIntExact(data.byteSize()))) {
+            buffer.segment().copyFrom(data);
+            disk.write(offset, buffer.segment());
         }
     }
 }

@@ -11,6 +11,7 @@ import brmr.rmr.map.MapSummary;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -19,6 +20,7 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.IntFunction;
 import java.util.stream.LongStream;
 import org.tinylog.Logger;
 
@@ -41,8 +43,6 @@ import org.tinylog.Logger;
 public final class ServerPool {
     /** How long a compute session's join waits for the requests of the session it replaces. */
     static final Duration STALE_DRAIN = Duration.ofSeconds(3);
-    /** WriteZeroes writes at most this many zero bytes at a time (a whole number of sectors). */
-    private static final int ZEROES_PIECE_BYTES = 1 << 20;
     /** How long {@code sync start} waits for the client to enable a pool that is about to serve. */
     static final Duration SYNC_START_WAIT = Duration.ofSeconds(30);
 
@@ -659,16 +659,17 @@ public final class ServerPool {
         return new Message.Maps(update.chunkCount(), kept);
     }
 
-    byte[] read(long offset, int length) throws RequestException {
-        return ioStats.time(IoOp.READ, length, () -> requireServing().io().read(offset, length));
+    /** Reads into a buffer of {@code buffers} (the caller owns it) and returns it. */
+    MemorySegment read(long offset, int length, IntFunction<MemorySegment> buffers) throws RequestException {
+        return ioStats.time(IoOp.READ, length, () -> requireServing().io().read(offset, length, buffers));
     }
 
     /**
      * A write. Before its data lands its chunks are durably active, and the legs not in service
      * ({@code missingMembers}) are durably marked dirty for them and out of service.
      */
-    void write(long offset, byte[] data, List<Integer> missingMembers) throws RequestException {
-        modify(offset, data.length, missingMembers, io -> io.write(offset, data));
+    void write(long offset, MemorySegment data, List<Integer> missingMembers) throws RequestException {
+        modify(offset, Math.toIntExact(data.byteSize()), missingMembers, io -> io.write(offset, data));
     }
 
     /** A trim: recorded like a write of zeroes (active chunks, missing members), then discarded on the store. */
@@ -700,15 +701,12 @@ public final class ServerPool {
         });
     }
 
-    /** Range-checked before anything is allocated, then written in pieces so that a long range costs one piece of memory. */
+    /** Range-checked first, then written in pieces of one shared zero buffer, so that a long range costs no memory. */
     void writeZeroes(long offset, int length, List<Integer> missingMembers) throws RequestException {
         requireServing().io().checkRange(offset, length);
-        byte[] zeroes = new byte[Math.min(length, ZEROES_PIECE_BYTES)];
-        for (long done = 0; done < length; done += zeroes.length) {
-            if (length - done < zeroes.length) {
-                zeroes = new byte[(int) (length - done)];
-            }
-            write(offset + done, zeroes, missingMembers);
+        long piece = PoolIo.ZEROES.byteSize();
+        for (long done = 0; done < length; done += piece) {
+            write(offset + done, PoolIo.ZEROES.asSlice(0, Math.min(piece, length - done)), missingMembers);
         }
     }
 
@@ -778,8 +776,8 @@ public final class ServerPool {
     }
 
     /** Sync: a whole chunk for a peer that lacks it; only a chunk this member holds clean is given out. */
-    byte[] readChunk(long chunk) throws RequestException {
-        return requireStore().io().readChunk(chunk);
+    MemorySegment readChunk(long chunk, IntFunction<MemorySegment> buffers) throws RequestException {
+        return requireStore().io().readChunk(chunk, buffers);
     }
 
     /**

@@ -1,12 +1,19 @@
 package brmr.rmr.server;
 
+import brmr.device.Disk;
+import brmr.device.IoBuffer;
+import brmr.device.IoBuffers;
 import brmr.rmr.PoolException;
 import brmr.rmr.net.FramedConnection;
 import brmr.rmr.net.RequestServer;
+import brmr.rmr.protocol.Frame;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.RmrCodec;
 import brmr.rmr.protocol.SessionIdentity;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.function.IntFunction;
 import org.tinylog.Logger;
 
 /**
@@ -54,8 +61,23 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         return h == null ? null : h.writer();
     }
 
+    /** Read data goes to pooled buffers held by the request's frame, given back once the reply is sent. */
+    @Override
+    public Message handle(Frame request) {
+        return handle(request.message(), length -> {
+            IoBuffer buffer = IoBuffers.shared().take(length);
+            request.hold(buffer);
+            return buffer.segment();
+        });
+    }
+
+    /** Without a frame to hold them, read data goes to buffers of their own, left to the garbage collector. */
     @Override
     public Message handle(Message request) {
+        return handle(request, length -> Disk.allocate(Arena.ofAuto(), length));
+    }
+
+    private Message handle(Message request, IntFunction<MemorySegment> replyBuffers) {
         try {
             if (request instanceof Message.Hello h) {
                 return hello(h);
@@ -69,7 +91,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                         + request.getClass().getSimpleName());
             }
             if (hello.role() == Message.Role.SYNC) {
-                return sync(joined, request);
+                return sync(joined, request, replyBuffers);
             }
             if (request instanceof Message.Leave leave) {
                 joined.computeSessionEnded(this);
@@ -77,7 +99,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 return new Message.Ok();
             }
             try (ComputeSessions.Admission _ = joined.admit(this)) {
-                return compute(joined, request);
+                return compute(joined, request, replyBuffers);
             }
         } catch (RequestException e) {
             return e.toFailure();
@@ -124,7 +146,8 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         return ok;
     }
 
-    private Message compute(ServerPool p, Message request) throws RequestException {
+    private Message compute(ServerPool p, Message request, IntFunction<MemorySegment> replyBuffers)
+            throws RequestException {
         if (changesDataOrMaps(request)) {
             p.checkWriter(this);
         }
@@ -155,7 +178,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
                 p.mapUpdate(u.maps());
                 yield new Message.Ok();
             }
-            case Message.Read r -> new Message.Data(p.read(r.offset(), r.length()));
+            case Message.Read r -> new Message.Data(p.read(r.offset(), r.length(), replyBuffers));
             case Message.Write w -> {
                 p.write(w.offset(), w.data(), w.missingMembers());
                 yield new Message.Ok();
@@ -199,12 +222,13 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         };
     }
 
-    private Message sync(ServerPool p, Message request) throws RequestException {
+    private Message sync(ServerPool p, Message request, IntFunction<MemorySegment> replyBuffers)
+            throws RequestException {
         return switch (request) {
             case Message.QueryParams q -> new Message.Params(p.params().orElse(null));
             case Message.GetMaps g -> p.maps();
             case Message.GetRecovery g -> p.recovery();
-            case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk()));
+            case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk(), replyBuffers));
             case Message.ChunkChecksum c -> new Message.Checksum(c.chunk(), p.chunkChecksum(c.chunk()));
             case Message.ChunksClean c -> {
                 requireOwnMember(c.member(), "ChunksClean");

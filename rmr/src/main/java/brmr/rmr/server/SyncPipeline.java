@@ -1,8 +1,10 @@
 package brmr.rmr.server;
 
+import brmr.device.IoBuffer;
+import brmr.device.IoBuffers;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,41 +107,52 @@ final class SyncPipeline implements AutoCloseable {
         }
     }
 
-    /** Fetches every chunk of the run in parallel, then writes each stretch that arrived with one IO. */
+    /**
+     * Fetches every chunk of the run in parallel into one pooled buffer, each at its place, then writes
+     * each stretch that arrived straight from that buffer with one IO.
+     */
     private void fetchRun(long first, int count) {
-        byte[][] data = new byte[count][];
+        int chunkSize = chunkSync.chunkSize();
+        int[] lengths = new int[count];
         IOException[] errors = new IOException[count];
-        try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
-            for (int i = 0; i < count; i++) {
-                int index = i;
-                parallel.execute(() -> {
-                    try {
-                        data[index] = source.fetch(first + index);
-                    } catch (IOException | RuntimeException e) {
-                        errors[index] = e instanceof IOException io ? io : new IOException(e.toString(), e);
-                    }
-                });
+        try (IoBuffer buffer = IoBuffers.shared().take(count * chunkSize)) {
+            MemorySegment run = buffer.segment();
+            try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
+                for (int i = 0; i < count; i++) {
+                    int index = i;
+                    parallel.execute(() -> {
+                        try {
+                            lengths[index] = source.fetch(first + index,
+                                    run.asSlice((long) index * chunkSize, chunkSize));
+                        } catch (IOException | RuntimeException e) {
+                            errors[index] = e instanceof IOException io ? io : new IOException(e.toString(), e);
+                        }
+                    });
+                }
             }
-        }
-        int start = 0;
-        for (int i = 0; i <= count; i++) {
-            if (i < count && errors[i] == null) {
-                continue;
+            int start = 0;
+            for (int i = 0; i <= count; i++) {
+                if (i < count && errors[i] == null && (lengths[i] == chunkSize || i == count - 1)) {
+                    continue;
+                }
+                // a short chunk ends its stretch (only the store's last chunk may be short)
+                int end = i < count && errors[i] == null ? i + 1 : i;
+                if (end > start) {
+                    long bytes = (long) (end - 1 - start) * chunkSize + lengths[end - 1];
+                    install(first + start, end - start, run.asSlice((long) start * chunkSize, bytes));
+                }
+                if (i < count && errors[i] != null) {
+                    failed(first + i, errors[i]);
+                }
+                start = i + 1;
             }
-            if (i > start) {
-                install(first + start, Arrays.asList(data).subList(start, i));
-            }
-            if (i < count) {
-                failed(first + i, errors[i]);
-            }
-            start = i + 1;
         }
     }
 
-    private void install(long first, List<byte[]> chunks) {
-        List<Long> run = LongStream.range(first, first + chunks.size()).boxed().toList();
+    private void install(long first, int count, MemorySegment data) {
+        List<Long> run = LongStream.range(first, first + count).boxed().toList();
         try {
-            chunkSync.install(first, chunks);
+            chunkSync.install(first, count, data);
         } catch (IOException | RuntimeException e) {
             IOException error = e instanceof IOException io ? io : new IOException(e.toString(), e);
             chunkSync.failed(run, error);

@@ -10,6 +10,7 @@ import brmr.rmr.server.ChunkUnavailableException;
 import brmr.rmr.server.PeerChecksum;
 import brmr.rmr.server.PeerLink;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -150,7 +151,7 @@ public final class SyncPool implements PeerLink {
 
     /** A chunk from a peer that holds it clean, trying peers in turn. */
     @Override
-    public byte[] fetch(long chunk) throws IOException {
+    public int fetch(long chunk, MemorySegment dst) throws IOException {
         List<Leg> peers = sessions().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
         List<String> errors = new ArrayList<>();
         boolean answered = false;
@@ -158,9 +159,9 @@ public final class SyncPool implements PeerLink {
         for (int i = 0; i < peers.size(); i++) {
             Leg leg = peers.get((start + i) % peers.size());
             try {
-                Message reply = leg.call(new Message.ReadChunk(chunk));
+                Message reply = leg.call(new Message.ReadChunk(chunk), dst);
                 if (reply instanceof Message.Data data) {
-                    return data.data();
+                    return Math.toIntExact(data.data().byteSize());
                 }
                 answered = true;
                 errors.add(leg.name() + ": " + (reply instanceof Message.Failure f ? f.message()

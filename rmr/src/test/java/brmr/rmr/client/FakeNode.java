@@ -2,6 +2,8 @@ package brmr.rmr.client;
 
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -261,9 +263,9 @@ final class FakeNode {
             case Message.Read r -> {
                 events.add(type + " " + r.offset() + "+" + r.length());
                 yield failReads != null ? new Message.Failure(failReads, "read failed on node" + member)
-                        : new Message.Data(bytes(r.offset(), r.length()));
+                        : new Message.Data(MemorySegment.ofArray(bytes(r.offset(), r.length())));
             }
-            case Message.Write w -> write("Write", w.offset(), w.data(), w.missingMembers());
+            case Message.Write w -> write("Write", w.offset(), w.data().toArray(ValueLayout.JAVA_BYTE), w.missingMembers());
             case Message.WriteZeroes z -> write("Write", z.offset(), new byte[z.length()], z.missingMembers());
             case Message.Trim t -> write("Trim", t.offset(), new byte[t.length()], t.missingMembers());
             case Message.MarkDirty d -> {

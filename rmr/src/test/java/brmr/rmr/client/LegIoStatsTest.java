@@ -7,6 +7,7 @@ import brmr.rmr.IoOp;
 import brmr.rmr.IoStats;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -23,10 +24,10 @@ class LegIoStatsTest {
     @Test
     void writesAndFlushesCountOnEveryLegAndAReadOnTheLegThatServedIt() throws Exception {
         ClientPool pool = nodes.enabledPool(UUID.randomUUID());
-        pool.write(0, new byte[CHUNK], 0, CHUNK);
-        pool.write(CHUNK, new byte[4096], 0, 4096);
+        pool.write(0, MemorySegment.ofArray(new byte[CHUNK]));
+        pool.write(CHUNK, MemorySegment.ofArray(new byte[4096]));
         pool.flush();
-        pool.read(0, new byte[4096], 0, 4096);
+        pool.read(0, MemorySegment.ofArray(new byte[4096]));
         long reads = 0;
         for (Leg leg : pool.legs()) {
             IoStats stats = leg.ioStats();
@@ -46,7 +47,7 @@ class LegIoStatsTest {
         nodes.node2.failWrites(Message.Status.IO_ERROR);
         nodes.node2.refuseJoins("store failed");
         try {
-            pool.write(0, new byte[4096], 0, 4096);
+            pool.write(0, MemorySegment.ofArray(new byte[4096]));
         } catch (IOException e) {
             throw new AssertionError("the write landed on node 1", e);
         }

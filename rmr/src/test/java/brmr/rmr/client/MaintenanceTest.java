@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.PoolException;
 import brmr.rmr.protocol.Message;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.BooleanSupplier;
@@ -59,11 +60,11 @@ class MaintenanceTest {
         node2.events().clear();
         byte[] data = new byte[CHUNK];
         data[0] = 42;
-        pool.write(5L * CHUNK, data, 0, CHUNK);
+        pool.write(5L * CHUNK, MemorySegment.ofArray(data).asSlice(0, CHUNK));
         assertTrue(node1.received("Write " + 5L * CHUNK + "+" + CHUNK + " missing [2]"), node1.events().toString());
         assertTrue(node1.isDirty(2, 5), "node 1 recorded that member 2 missed chunk 5");
         byte[] read = new byte[CHUNK];
-        pool.read(5L * CHUNK, read, 0, CHUNK);
+        pool.read(5L * CHUNK, MemorySegment.ofArray(read).asSlice(0, CHUNK));
         assertArrayEquals(data, read);
         assertEquals(0, count(node2, "Write") + count(node2, "Read"), "no IO reaches the leg: " + node2.events());
         assertTrue(pool.mapSummary().contains("member 2: [5] 1/16 dirty"), pool.mapSummary());
@@ -73,7 +74,7 @@ class MaintenanceTest {
     void enablingALegInMaintenanceGivesItAMapUpdateFirst() throws Exception {
         pool();
         pool.maintenance("s2");
-        pool.write(3L * CHUNK, new byte[CHUNK], 0, CHUNK);
+        pool.write(3L * CHUNK, MemorySegment.ofArray(new byte[CHUNK]));
         node2.events().clear();
         pool.enable("s2");
         assertEquals(SessionState.NORMAL, state("s2"));
@@ -82,14 +83,14 @@ class MaintenanceTest {
                 events.toString());
         assertFalse(events.contains("Hello"), "the connection stayed open through maintenance: " + events);
         assertTrue(node2.isDirty(2, 3), "node 2 learnt that it lacks chunk 3");
-        pool.write(4L * CHUNK, new byte[CHUNK], 0, CHUNK);
+        pool.write(4L * CHUNK, MemorySegment.ofArray(new byte[CHUNK]));
         assertTrue(node2.received("Write " + 4L * CHUNK + "+" + CHUNK + " missing []"), node2.events().toString());
     }
 
     @Test
     void whatTheLegHadNotFlushedIsRecordedAtTheNextFlush() throws Exception {
         pool();
-        pool.write(6L * CHUNK, new byte[CHUNK], 0, CHUNK);
+        pool.write(6L * CHUNK, MemorySegment.ofArray(new byte[CHUNK]));
         assertFalse(node1.isDirty(2, 6));
         pool.maintenance("s2");
         pool.flush();

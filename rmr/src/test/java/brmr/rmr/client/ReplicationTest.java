@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brmr.rmr.PoolException;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -73,7 +74,7 @@ class ReplicationTest {
         byte[] data = pattern(2 * CHUNK, 1);
         CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
             try {
-                pool.write(3L * CHUNK, data, 0, data.length);
+                pool.write(3L * CHUNK, MemorySegment.ofArray(data));
             } catch (IOException e) {
                 throw new RuntimeException(e);
             }
@@ -94,11 +95,11 @@ class ReplicationTest {
         node2.tearWrites();
         node2.refuseJoins("store failed");
         byte[] data = pattern(CHUNK, 2);
-        pool.write(5L * CHUNK, data, 0, data.length);
+        pool.write(5L * CHUNK, MemorySegment.ofArray(data));
         assertTrue(node1.isDirty(2, 5), "the torn chunk is dirty for member 2 on the leg that took the write");
         assertFalse(Arrays.equals(data, node2.bytes(5L * CHUNK, CHUNK)), "node 2 holds a torn chunk");
         eventually("s2 out of service", () -> state("s2") != SessionState.NORMAL);
-        pool.write(7L * CHUNK, data, 0, data.length);
+        pool.write(7L * CHUNK, MemorySegment.ofArray(data));
         assertTrue(node1.events().contains("Write " + 7L * CHUNK + "+" + CHUNK + " missing [2]"), node1.events().toString());
         assertTrue(node1.isDirty(2, 7));
     }
@@ -107,7 +108,7 @@ class ReplicationTest {
     void aTrimGoesToEveryLegAsATrimAndReadsBackAsZeroes() throws Exception {
         pool();
         byte[] data = pattern(3 * CHUNK, 5);
-        pool.write(2L * CHUNK, data, 0, data.length);
+        pool.write(2L * CHUNK, MemorySegment.ofArray(data));
         pool.trim(3L * CHUNK, CHUNK);
         for (FakeNode node : List.of(node1, node2)) {
             assertTrue(node.received("Trim " + 3L * CHUNK + "+" + CHUNK + " missing []"), node.events().toString());
@@ -115,7 +116,7 @@ class ReplicationTest {
             assertArrayEquals(Arrays.copyOf(data, CHUNK), node.bytes(2L * CHUNK, CHUNK), "the chunk before is kept");
         }
         byte[] read = new byte[3 * CHUNK];
-        pool.read(2L * CHUNK, read, 0, read.length);
+        pool.read(2L * CHUNK, MemorySegment.ofArray(read));
         assertArrayEquals(Arrays.copyOfRange(data, 2 * CHUNK, 3 * CHUNK), Arrays.copyOfRange(read, 2 * CHUNK, 3 * CHUNK));
         assertArrayEquals(new byte[CHUNK], Arrays.copyOfRange(read, CHUNK, 2 * CHUNK));
     }
@@ -150,7 +151,7 @@ class ReplicationTest {
         pool();
         node1.failWrites(Message.Status.IO_ERROR);
         node2.failWrites(Message.Status.IO_ERROR);
-        IOException failed = assertThrows(IOException.class, () -> pool.write(0, new byte[512], 0, 512));
+        IOException failed = assertThrows(IOException.class, () -> pool.write(0, MemorySegment.ofArray(new byte[512])));
         assertTrue(failed.getMessage().contains("failed on every leg"), failed.getMessage());
     }
 
@@ -159,7 +160,7 @@ class ReplicationTest {
         pool();
         node2.freeze();
         byte[] data = pattern(CHUNK, 3);
-        pool.write(2L * CHUNK, data, 0, data.length);
+        pool.write(2L * CHUNK, MemorySegment.ofArray(data));
         assertTrue(node1.isDirty(2, 2), "member 2 missed chunk 2, recorded on node 1 before the write completed");
         assertTrue(Set.of(SessionState.FAILED, SessionState.RECONNECTING).contains(state("s2")), state("s2").name());
         String why = pool.leg("s2").orElseThrow().lastError();
@@ -182,7 +183,7 @@ class ReplicationTest {
         node2.unreachable(true);
         eventually("s2 out of service", () -> state("s2") != SessionState.NORMAL);
         byte[] data = pattern(CHUNK, 4);
-        pool.write(9L * CHUNK, data, 0, data.length);
+        pool.write(9L * CHUNK, MemorySegment.ofArray(data));
         assertTrue(node1.isDirty(2, 9));
         node2.events().clear();
         node2.unreachable(false);
@@ -199,7 +200,7 @@ class ReplicationTest {
         pool();
         node2.unreachable(true);
         eventually("s2 out of service", () -> state("s2") != SessionState.NORMAL);
-        pool.write(3L * CHUNK, new byte[CHUNK], 0, CHUNK);
+        pool.write(3L * CHUNK, MemorySegment.ofArray(new byte[CHUNK]));
         assertTrue(node1.isDirty(2, 3));
         node1.unreachable(true);
         eventually("s1 out of service", () -> state("s1") != SessionState.NORMAL);
@@ -209,7 +210,7 @@ class ReplicationTest {
         pool.reconnect("s2");
         eventually("s2 connected again", () -> state("s2") == SessionState.CREATED);
         assertFalse(node2.received("Enable"), "the stale leg alone must not serve");
-        assertThrows(IOException.class, () -> pool.read(0, new byte[512], 0, 512));
+        assertThrows(IOException.class, () -> pool.read(0, MemorySegment.ofArray(new byte[512])));
 
         node1.unreachable(false);
         pool.reconnect("s1");
@@ -223,7 +224,7 @@ class ReplicationTest {
     void afterAClientCrashTheNextClientTurnsEveryActiveChunkIntoDirtyMarksBeforeServing() throws Exception {
         pool();
         byte[] data = pattern(CHUNK, 7);
-        pool.write(5L * CHUNK, data, 0, data.length);
+        pool.write(5L * CHUNK, MemorySegment.ofArray(data));
         // the crash: the client is gone, and nothing but the legs' active chunks says which writes may differ
         pool.close();
         pool = nodes.newPool(CLIENT);
@@ -240,7 +241,7 @@ class ReplicationTest {
     void aLegWhoseStoreFailedIsNotRejoinedUntilItsNodeAcceptsItAgain() throws Exception {
         pool();
         failStore(node2);
-        pool.write(0, new byte[512], 0, 512);
+        pool.write(0, MemorySegment.ofArray(new byte[512]));
         eventually("s2 reconnecting", () -> state("s2") == SessionState.RECONNECTING
                 && String.valueOf(pool.leg("s2").orElseThrow().lastError()).contains("failed: pwrite: EIO"));
         long hellos = node2.events().stream().filter("Hello"::equals).count();
@@ -278,12 +279,12 @@ class ReplicationTest {
     void readsMoveToTheOtherLegWhenOneFails() throws Exception {
         pool();
         byte[] data = pattern(CHUNK, 5);
-        pool.write(CHUNK, data, 0, data.length);
+        pool.write(CHUNK, MemorySegment.ofArray(data));
         node1.failReads(Message.Status.IO_ERROR);
         node1.refuseJoins("store failed");
         for (int i = 0; i < 4; i++) {
             byte[] read = new byte[CHUNK];
-            pool.read(CHUNK, read, 0, CHUNK);
+            pool.read(CHUNK, MemorySegment.ofArray(read).asSlice(0, CHUNK));
             assertArrayEquals(data, read);
         }
         assertTrue(state("s1") != SessionState.NORMAL);
@@ -294,14 +295,14 @@ class ReplicationTest {
         pool();
         node2.failWrites(Message.Status.IO_ERROR);
         byte[] data = pattern(CHUNK, 6);
-        pool.write(4L * CHUNK, data, 0, data.length);
+        pool.write(4L * CHUNK, MemorySegment.ofArray(data));
         node2.failWrites(null);
         pool.reconnect("s2");
         eventually("s2 back in service", () -> state("s2") == SessionState.NORMAL);
         node2.events().clear();
         for (int i = 0; i < 4; i++) {
             byte[] read = new byte[CHUNK];
-            pool.read(4L * CHUNK, read, 0, CHUNK);
+            pool.read(4L * CHUNK, MemorySegment.ofArray(read).asSlice(0, CHUNK));
             assertArrayEquals(data, read);
         }
         assertTrue(node2.events().stream().noneMatch(e -> e.startsWith("Read")), node2.events().toString());
@@ -310,7 +311,7 @@ class ReplicationTest {
     @Test
     void aFlushFailingOnOneLegRecordsWhatItHadNotFlushed() throws Exception {
         pool();
-        pool.write(6L * CHUNK, new byte[CHUNK], 0, CHUNK);
+        pool.write(6L * CHUNK, MemorySegment.ofArray(new byte[CHUNK]));
         node2.failFlushes(Message.Status.IO_ERROR);
         pool.flush();
         assertTrue(node1.isDirty(2, 6), "chunk 6 may be lost on member 2");
@@ -319,7 +320,7 @@ class ReplicationTest {
     @Test
     void aFlushFailingOnEveryLegKeepsItsChunksForTheNextFlush() throws Exception {
         pool();
-        pool.write(8L * CHUNK, new byte[CHUNK], 0, CHUNK);
+        pool.write(8L * CHUNK, MemorySegment.ofArray(new byte[CHUNK]));
         node1.failFlushes(Message.Status.IO_ERROR);
         node2.failFlushes(Message.Status.IO_ERROR);
         assertThrows(IOException.class, pool::flush);

@@ -12,6 +12,7 @@ import brmr.rmr.protocol.Message.Data;
 import brmr.rmr.protocol.Message.Ok;
 import brmr.rmr.protocol.RmrCodec;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -35,8 +36,8 @@ class FramedConnectionTest {
                     FramedConnection accepted = new FramedConnection(server.accept())) {
                 assertEquals("127.0.0.1:" + server.getLocalPort(), client.peer());
                 assertTrue(accepted.peer().matches("127\\.0\\.0\\.1:[0-9]+"), accepted.peer());
-                client.send(3, new Data(new byte[1 << 20]));
-                assertEquals(new Frame(3, new Data(new byte[1 << 20])), accepted.receive());
+                client.send(3, new Data(MemorySegment.ofArray(new byte[1 << 20])));
+                assertEquals(new Frame(3, new Data(MemorySegment.ofArray(new byte[1 << 20]))), accepted.receive());
                 accepted.send(4, new Ok());
                 assertEquals(new Frame(4, new Ok()), client.receive());
             }
@@ -51,7 +52,7 @@ class FramedConnectionTest {
                     (InetSocketAddress) server.getLocalSocketAddress(), TIMEOUT);
                     FramedConnection accepted = new FramedConnection(server.accept())) {
                 assertThrows(IllegalArgumentException.class,
-                        () -> client.send(1, new Data(new byte[RmrCodec.MAX_PAYLOAD])));
+                        () -> client.send(1, new Data(MemorySegment.ofArray(new byte[RmrCodec.MAX_PAYLOAD]))));
                 client.send(2, new Ok());
                 assertEquals(new Frame(2, new Ok()), accepted.receive());
                 assertTrue(client.isOpen());
@@ -85,7 +86,7 @@ class FramedConnectionTest {
                     threads.add(Thread.ofVirtual().start(() -> {
                         for (int i = 0; i < frames; i++) {
                             try {
-                                client.send(base + i, new Data(new byte[512]));
+                                client.send(base + i, new Data(MemorySegment.ofArray(new byte[512])));
                             } catch (IOException e) {
                                 throw new IllegalStateException(e);
                             }

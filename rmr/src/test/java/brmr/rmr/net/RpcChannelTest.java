@@ -18,8 +18,10 @@ import brmr.rmr.protocol.Message.Ok;
 import brmr.rmr.protocol.Message.Read;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.ProtocolException;
+import java.lang.foreign.MemorySegment;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.foreign.ValueLayout;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -66,7 +68,7 @@ class RpcChannelTest {
             CountDownLatch release = parked.computeIfAbsent(read.offset(), offset -> new CountDownLatch(1));
             arrived.add(read.offset());
             release.await();
-            return new Data(replyTo(read));
+            return new Data(MemorySegment.ofArray(replyTo(read)));
         });
         try (Listener listener = Listener.open(LOOPBACK, connection -> RequestServer.serve(connection, handler));
                 RpcChannel channel = new RpcChannel(FramedConnection.connect(listener.address(), TIMEOUT),
@@ -87,7 +89,7 @@ class RpcChannelTest {
             for (long offset : offsets) {
                 parked.get(offset).countDown();
                 Data reply = (Data) replies.get(offset).get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-                assertArrayEquals(replyTo(new Read(offset, (int) (offset / 4096))), reply.data());
+                assertArrayEquals(replyTo(new Read(offset, (int) (offset / 4096))), reply.data().toArray(ValueLayout.JAVA_BYTE));
             }
             assertTrue(channel.isOpen());
         }

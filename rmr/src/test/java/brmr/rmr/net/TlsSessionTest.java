@@ -14,6 +14,7 @@ import brmr.rmr.protocol.ProtocolException;
 import brmr.rmr.tls.TestCertificates;
 import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.Socket;
 import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
@@ -43,8 +44,8 @@ class TlsSessionTest {
                 FramedConnection client = FramedConnection.connect(listener.address(), TIMEOUT, node)) {
             FramedConnection server = accepted.get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             server.establish();
-            client.send(7, new Data(new byte[1 << 20]));
-            assertEquals(new Frame(7, new Data(new byte[1 << 20])), server.receive());
+            client.send(7, new Data(MemorySegment.ofArray(new byte[1 << 20])));
+            assertEquals(new Frame(7, new Data(MemorySegment.ofArray(new byte[1 << 20]))), server.receive());
             server.send(8, new Ok());
             assertEquals(new Frame(8, new Ok()), client.receive());
             assertEquals("127.0.0.1:" + listener.address().getPort(), client.peer());

@@ -18,6 +18,7 @@ import brmr.rmr.protocol.Message.Write;
 import brmr.rmr.protocol.RmrCodec;
 import java.io.EOFException;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.Socket;
 import java.time.Duration;
 import java.util.List;
@@ -34,7 +35,7 @@ class TransportLimitsTest {
     void beforeTheSessionIsEstablishedOnlyHandshakeSizedFramesAreRead() throws Exception {
         try (Listener listener = Listener.open(LOOPBACK, connection -> RequestServer.serve(connection, ok()));
                 Socket raw = connect(listener)) {
-            raw.getOutputStream().write(FrameBytes.headerDeclaring(new Data(new byte[0]), 64 << 20));
+            raw.getOutputStream().write(FrameBytes.headerDeclaring(new Data(MemorySegment.ofArray(new byte[0])), 64 << 20));
             assertEquals(new Frame(0, new Failure(Status.PROTOCOL, "Data payload of 67108864 bytes exceeds the limit "
                     + "of 4096 before the session is established")), RmrCodec.read(raw.getInputStream()));
             assertThrows(EOFException.class, () -> RmrCodec.read(raw.getInputStream()));
@@ -48,7 +49,7 @@ class TransportLimitsTest {
                 RpcChannel channel = new RpcChannel(FramedConnection.connect(listener.address(), TIMEOUT),
                         new ClosedRecorder())) {
             assertEquals(new Ok(), channel.callAndWait(new Ping(), TIMEOUT));
-            assertEquals(new Ok(), channel.callAndWait(new Write(0, List.of(), new byte[8 << 20]), TIMEOUT));
+            assertEquals(new Ok(), channel.callAndWait(new Write(0, List.of(), MemorySegment.ofArray(new byte[8 << 20])), TIMEOUT));
         }
     }
 
@@ -89,7 +90,7 @@ class TransportLimitsTest {
         // the whole listener holds one largest frame: a leak would stall the next one for ever
         try (Listener listener = Listener.open(LOOPBACK, SMALL, connection -> RequestServer.serve(connection,
                 establishingOn(connection)))) {
-            byte[] big = FrameBytes.encode(2, new Write(0, List.of(), new byte[RmrCodec.MAX_DATA_BYTES]));
+            byte[] big = FrameBytes.encode(2, new Write(0, List.of(), MemorySegment.ofArray(new byte[RmrCodec.MAX_DATA_BYTES])));
             try (Socket cut = connect(listener)) {
                 cut.getOutputStream().write(FrameBytes.encode(1, new Ping()));
                 assertEquals(new Frame(1, new Ok()), RmrCodec.read(cut.getInputStream()));
@@ -98,7 +99,7 @@ class TransportLimitsTest {
             try (RpcChannel after = new RpcChannel(FramedConnection.connect(listener.address(), TIMEOUT),
                     new ClosedRecorder())) {
                 assertEquals(new Ok(), after.callAndWait(new Ping(), TIMEOUT));
-                assertEquals(new Ok(), after.callAndWait(new Write(0, List.of(), new byte[RmrCodec.MAX_DATA_BYTES]),
+                assertEquals(new Ok(), after.callAndWait(new Write(0, List.of(), MemorySegment.ofArray(new byte[RmrCodec.MAX_DATA_BYTES])),
                         TIMEOUT), "the bytes of the frame cut short were not given back");
             }
         }
@@ -111,12 +112,12 @@ class TransportLimitsTest {
                 Socket stalled = connect(listener)) {
             stalled.getOutputStream().write(FrameBytes.encode(1, new Ping()));
             assertEquals(new Frame(1, new Ok()), RmrCodec.read(stalled.getInputStream()));
-            stalled.getOutputStream().write(FrameBytes.headerDeclaring(new Data(new byte[0]), RmrCodec.MAX_PAYLOAD));
+            stalled.getOutputStream().write(FrameBytes.headerDeclaring(new Data(MemorySegment.ofArray(new byte[0])), RmrCodec.MAX_PAYLOAD));
             assertEquals(-1, stalled.getInputStream().read(), "the stalled connection was not closed");
             try (RpcChannel after = new RpcChannel(FramedConnection.connect(listener.address(), TIMEOUT),
                     new ClosedRecorder())) {
                 assertEquals(new Ok(), after.callAndWait(new Ping(), TIMEOUT));
-                assertEquals(new Ok(), after.callAndWait(new Write(0, List.of(), new byte[RmrCodec.MAX_DATA_BYTES]),
+                assertEquals(new Ok(), after.callAndWait(new Write(0, List.of(), MemorySegment.ofArray(new byte[RmrCodec.MAX_DATA_BYTES])),
                         TIMEOUT), "the bytes of the stalled frame were not given back");
             }
         }

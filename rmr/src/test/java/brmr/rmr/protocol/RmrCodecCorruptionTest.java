@@ -23,6 +23,7 @@ import brmr.rmr.protocol.Message.Write;
 import brmr.rmr.protocol.Message.Writer;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
 import java.util.List;
@@ -78,7 +79,7 @@ class RmrCodecCorruptionTest {
     @Test
     void lengthOverTheLimitIsRefusedWithoutReadingThePayload() throws Exception {
         for (long length : new long[] {RmrCodec.MAX_PAYLOAD + 1L, 0x80000000L, 0xffffffffL}) {
-            byte[] frame = Arrays.copyOf(frame(new Data(new byte[4])), 64);
+            byte[] frame = Arrays.copyOf(frame(new Data(MemorySegment.ofArray(new byte[4]))), 64);
             ByteBuffer.wrap(frame).putInt(RmrCodec.LENGTH_OFFSET, (int) length);
             ByteArrayInputStream in = new ByteArrayInputStream(frame);
             ProtocolException refusal = assertThrows(ProtocolException.class, () -> RmrCodec.read(in));
@@ -168,13 +169,13 @@ class RmrCodecCorruptionTest {
 
     @Test
     void sizesBeyondThePayload() {
-        byte[] data = frame(new Data(new byte[4]));
+        byte[] data = frame(new Data(MemorySegment.ofArray(new byte[4])));
         ByteBuffer.wrap(data).putInt(PAYLOAD, -1);
         assertRefused(data, "Data payload too short: data needs 4294967295 bytes, 4 left");
         byte[] chunks = frame(new ChunksClean(1, new long[] {5}));
         ByteBuffer.wrap(chunks).putInt(PAYLOAD + 4, Integer.MIN_VALUE);
         assertRefused(chunks, "ChunksClean payload too short: chunks needs 17179869184 bytes, 8 left");
-        byte[] members = frame(new Write(0, List.of(1), new byte[0]));
+        byte[] members = frame(new Write(0, List.of(1), MemorySegment.ofArray(new byte[0])));
         ByteBuffer.wrap(members).putShort(PAYLOAD + 8, (short) -1);
         assertRefused(members, "Write payload too short: missingMembers needs 262140 bytes, 8 left");
         byte[] name = frame(new Hello(1, Role.SYNC, "p", "", JoinMode.CREATE, 4096, 1));

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
+import java.lang.foreign.MemorySegment;
 import java.lang.reflect.Method;
 import java.nio.ByteBuffer;
 import java.util.Arrays;
@@ -55,7 +56,7 @@ class RmrCodecFuzzTest {
 
     @Test
     void aDeclaredPayloadCostsNothingUntilItsBytesArrive() throws Exception {
-        byte[] frame = Arrays.copyOf(FrameBytes.encode(1, new Message.Data(new byte[16])), 1024);
+        byte[] frame = Arrays.copyOf(FrameBytes.encode(1, new Message.Data(MemorySegment.ofArray(new byte[16]))), 1024);
         ByteBuffer.wrap(frame).putInt(RmrCodec.LENGTH_OFFSET, RmrCodec.MAX_PAYLOAD)
                 .putInt(RmrCodec.HEADER_BYTES, RmrCodec.MAX_PAYLOAD - 4);
         long before = allocatedByThisThread();

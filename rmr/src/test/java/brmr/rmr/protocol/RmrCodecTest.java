@@ -46,11 +46,13 @@ import brmr.rmr.protocol.Message.Unmap;
 import brmr.rmr.protocol.Message.Write;
 import brmr.rmr.protocol.Message.WriteZeroes;
 import brmr.rmr.protocol.Message.Writer;
+import java.lang.foreign.MemorySegment;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -111,9 +113,9 @@ class RmrCodecTest {
         samples.add(new Read(0, 0));
         samples.add(new Read(Long.MAX_VALUE, Integer.MAX_VALUE));
         samples.add(new Read(-1, -1));
-        samples.add(new Write(-4096, List.of(), new byte[0]));
+        samples.add(new Write(-4096, List.of(), MemorySegment.ofArray(new byte[0])));
         samples.add(new Write(Long.MAX_VALUE - 4095, List.of(0, Integer.MIN_VALUE, Integer.MAX_VALUE),
-                randomBytes(random, 4 << 20)));
+                MemorySegment.ofArray(randomBytes(random, 4 << 20))));
         samples.add(new WriteZeroes(1L << 50, 1 << 30, List.of(2)));
         samples.add(new WriteZeroes(Long.MIN_VALUE, Integer.MIN_VALUE, List.of()));
         samples.add(new Trim(1L << 40, 1 << 20, List.of(1, 3)));
@@ -149,8 +151,8 @@ class RmrCodecTest {
         samples.add(new Maps(1, List.of(new MemberMap(7, new long[] {1}))));
         samples.add(new Checksum(Long.MAX_VALUE, Integer.MIN_VALUE));
         samples.add(new Checksum(0, -1));
-        samples.add(new Data(new byte[0]));
-        samples.add(new Data(randomBytes(random, 4 << 20)));
+        samples.add(new Data(MemorySegment.ofArray(new byte[0])));
+        samples.add(new Data(MemorySegment.ofArray(randomBytes(random, 4 << 20))));
         return samples;
     }
 
@@ -197,7 +199,7 @@ class RmrCodecTest {
                 hex.formatHex(FrameBytes.encode(-1, new Failure(Status.DIRTY, "é"))));
         assertEquals("524d5231" + "06" + "09" + "0000" + "0000000000000001" + "00000013"
                 + "fffffffffffff000" + "0001" + "00000002" + "00000001" + "ab",
-                hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), new byte[] {(byte) 0xab}))));
+                hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), MemorySegment.ofArray(new byte[] {(byte) 0xab})))));
         assertEquals("524d5231" + "06" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
                 hex.formatHex(FrameBytes.encode(2, new Params(null))));
         assertEquals("524d5231" + "06" + "84" + "0000" + "0000000000000003" + "00000022"
@@ -242,13 +244,13 @@ class RmrCodecTest {
     void theLargestPayloadRoundTripsAndOneByteMoreIsRefusedBeforeWriting() throws Exception {
         byte[] largest = new byte[RmrCodec.MAX_PAYLOAD - 4];
         largest[largest.length - 1] = 42;
-        byte[] frame = FrameBytes.encode(9, new Data(largest));
+        byte[] frame = FrameBytes.encode(9, new Data(MemorySegment.ofArray(largest)));
         assertEquals(RmrCodec.HEADER_BYTES + RmrCodec.MAX_PAYLOAD, frame.length);
         Data decoded = (Data) RmrCodec.read(new ByteArrayInputStream(frame)).message();
-        assertArrayEquals(largest, decoded.data());
+        assertArrayEquals(largest, decoded.data().toArray(ValueLayout.JAVA_BYTE));
 
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        Message tooLarge = new Data(new byte[RmrCodec.MAX_PAYLOAD - 3]);
+        Message tooLarge = new Data(MemorySegment.ofArray(new byte[RmrCodec.MAX_PAYLOAD - 3]));
         assertTrue(assertThrows(IllegalArgumentException.class, () -> RmrCodec.write(out, 9, tooLarge))
                 .getMessage().contains("more than the limit"));
         assertEquals(0, out.size());

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.Status;
+import java.lang.foreign.MemorySegment;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -59,7 +60,7 @@ class ChunkLocksTest {
         byte[] data = new byte[CHUNK];
         Arrays.fill(data, (byte) 0x5a);
         store.holdNextWrite();
-        TestThreads.Running<Void> write = TestThreads.run(() -> pool.write(2 * CHUNK, data, List.of()));
+        TestThreads.Running<Void> write = TestThreads.run(() -> pool.write(2 * CHUNK, MemorySegment.ofArray(data), List.of()));
         assertTrue(store.writeHeld.await(10, TimeUnit.SECONDS));
         TestThreads.Running<Integer> checksum = TestThreads.call(() -> pool.chunkChecksum(2)).awaitBlocked();
         assertEquals(crc32c(new byte[CHUNK]), pool.chunkChecksum(3), "other chunks are not held up");

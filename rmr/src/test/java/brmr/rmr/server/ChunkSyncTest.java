@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.map.DirtyMap;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -26,10 +27,15 @@ class ChunkSyncTest {
         }
 
         @Override
-        public void install(long first, List<byte[]> chunks) {
-            for (int i = 0; i < chunks.size(); i++) {
+        public void install(long first, int count, MemorySegment data) {
+            for (int i = 0; i < count; i++) {
                 installed.add(first + i);
             }
+        }
+
+        @Override
+        public int chunkSize() {
+            return 8;
         }
 
         @Override
@@ -40,7 +46,7 @@ class ChunkSyncTest {
     });
     private final List<List<Long>> commits = Collections.synchronizedList(new ArrayList<>());
 
-    private static final ChunkSource NO_PEER = chunk -> {
+    private static final ChunkSource NO_PEER = (chunk, dst) -> {
         throw new IOException("no peer is reachable to supply chunk " + chunk);
     };
 
@@ -52,7 +58,7 @@ class ChunkSyncTest {
         volatile boolean fail;
 
         @Override
-        public byte[] fetch(long chunk) throws IOException {
+        public int fetch(long chunk, MemorySegment dst) throws IOException {
             fetches.incrementAndGet();
             started.countDown();
             try {
@@ -63,7 +69,7 @@ class ChunkSyncTest {
             if (fail) {
                 throw new IOException("peer went away");
             }
-            return new byte[8];
+            return TestChunks.put(new byte[8], dst);
         }
     }
 
@@ -122,7 +128,7 @@ class ChunkSyncTest {
         assertEquals("chunk 7: peer went away", waiter.get(10, TimeUnit.SECONDS).getMessage());
         assertTrue(own.isDirty(7), "a chunk stays dirty until its data is installed");
         assertThrows(IOException.class, () -> sync.ensureClean(7, NO_PEER));
-        sync.ensureClean(7, chunk -> new byte[8]);
+        sync.ensureClean(7, (chunk, dst) -> TestChunks.put(new byte[8], dst));
         assertFalse(own.isDirty(7));
         assertEquals(List.of(7L), installed);
     }
@@ -133,14 +139,14 @@ class ChunkSyncTest {
         own.mark(3);
         own.mark(4);
         CountDownLatch all = new CountDownLatch(3);
-        ChunkSource source = chunk -> {
+        ChunkSource source = (chunk, dst) -> {
             all.countDown();
             try {
                 all.await();
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }
-            return new byte[8];
+            return TestChunks.put(new byte[8], dst);
         };
         sync.syncBatch(List.of(1L, 2L, 3L, 4L), source);
         assertEquals(List.of(List.of(1L, 3L, 4L)), commits, "one commit for the batch, clean chunk 2 skipped");
@@ -151,11 +157,11 @@ class ChunkSyncTest {
     void aBatchCommitsWhatArrivedAndReportsWhatDidNot() {
         own.mark(1);
         own.mark(2);
-        ChunkSource source = chunk -> {
+        ChunkSource source = (chunk, dst) -> {
             if (chunk == 2) {
                 throw new IOException("no peer holds chunk 2 clean");
             }
-            return new byte[8];
+            return TestChunks.put(new byte[8], dst);
         };
         IOException e = assertThrows(IOException.class, () -> sync.syncBatch(List.of(1L, 2L), source));
         assertEquals("no peer holds chunk 2 clean", e.getMessage());
@@ -170,14 +176,14 @@ class ChunkSyncTest {
         own.mark(2);
         CountDownLatch both = new CountDownLatch(2);
         CountDownLatch release = new CountDownLatch(1);
-        ChunkSource source = chunk -> {
+        ChunkSource source = (chunk, dst) -> {
             both.countDown();
             try {
                 release.await();
             } catch (InterruptedException e) {
                 throw new IOException(e);
             }
-            return new byte[8];
+            return TestChunks.put(new byte[8], dst);
         };
         CompletableFuture<Throwable> a = ensureCleanAsync(1, source);
         CompletableFuture<Throwable> b = ensureCleanAsync(2, source);

@@ -56,8 +56,12 @@ final class MemoryPoolStore implements PoolStore {
         MemorySegment.copy(data, offset, dst, 0, dst.byteSize());
     }
 
+    /** The segment the last {@link #write} got, to tell whether the caller's own buffer reached the store. */
+    volatile MemorySegment lastWritten;
+
     @Override
     public void write(long offset, MemorySegment src) {
+        lastWritten = src;
         log("write " + offset + "+" + src.byteSize());
         MemorySegment.copy(src, 0, data, offset, src.byteSize());
     }

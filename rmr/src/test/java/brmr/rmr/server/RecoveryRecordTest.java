@@ -10,6 +10,7 @@ import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -76,12 +77,12 @@ class RecoveryRecordTest {
         ServerPool pool = serving();
         pool.inService(5, List.of(1, 2, 3));
         store.recordCalls();
-        pool.write(2 * CHUNK, block(), List.of(2));
+        pool.write(2 * CHUNK, MemorySegment.ofArray(block()), List.of(2));
         assertEquals(List.of("active 2..3", "dirty 2 2..3", "service 6 [1, 3]", "write 8192+512"), store.calls());
         assertEquals(6, store.mapVersion());
         assertEquals(List.of(1, 3), store.inService());
 
-        pool.write(3 * CHUNK, block(), List.of(2, 9));
+        pool.write(3 * CHUNK, MemorySegment.ofArray(block()), List.of(2, 9));
         assertEquals(6, store.mapVersion(), "member 2 is already out, member 9 was never in");
         pool.writeZeroes(4 * CHUNK, 512, List.of(3, 2));
         assertEquals(7, store.mapVersion(), "several leave in one step");
@@ -110,7 +111,7 @@ class RecoveryRecordTest {
         failing.failServicePersists = new IOException("header write failed");
         store.recordCalls();
         RequestException failed = assertThrows(RequestException.class,
-                () -> pool.write(0, block(), List.of(2)));
+                () -> pool.write(0, MemorySegment.ofArray(block()), List.of(2)));
         assertEquals(Status.IO_ERROR, failed.status());
         assertTrue(failed.getMessage().contains("in-service record"), failed.getMessage());
         assertTrue(store.calls().stream().noneMatch(call -> call.startsWith("write")), store.calls().toString());
@@ -122,9 +123,9 @@ class RecoveryRecordTest {
     void chunksAreActiveDurablyBeforeTheFirstWriteAndLaterWritesCostNothing() throws Exception {
         ServerPool pool = serving();
         store.recordCalls();
-        pool.write(2 * CHUNK - 512, new byte[1024], List.of());
-        pool.write(2 * CHUNK, block(), List.of());
-        pool.write(CHUNK, block(), List.of());
+        pool.write(2 * CHUNK - 512, MemorySegment.ofArray(new byte[1024]), List.of());
+        pool.write(2 * CHUNK, MemorySegment.ofArray(block()), List.of());
+        pool.write(CHUNK, MemorySegment.ofArray(block()), List.of());
         assertEquals(List.of("active 1..3", "write 7680+1024", "write 8192+512", "write 4096+512"), store.calls());
         assertArrayEquals(new long[] {1, 2}, store.activeChunks());
     }
@@ -134,7 +135,7 @@ class RecoveryRecordTest {
         ServerPool pool = serving();
         failing.failActivePersists = new IOException("bitmap write failed");
         store.recordCalls();
-        RequestException failed = assertThrows(RequestException.class, () -> pool.write(0, block(), List.of()));
+        RequestException failed = assertThrows(RequestException.class, () -> pool.write(0, MemorySegment.ofArray(block()), List.of()));
         assertEquals(Status.IO_ERROR, failed.status());
         assertTrue(failed.getMessage().contains("active chunks record"), failed.getMessage());
         assertEquals(List.of(), store.calls());
@@ -145,13 +146,13 @@ class RecoveryRecordTest {
     void concurrentFirstTouchesShareOnePersist() throws Exception {
         ServerPool pool = serving();
         failing.holdNextActivePersist();
-        TestThreads.Running<Void> first = TestThreads.run(() -> pool.write(0, block(), List.of()));
+        TestThreads.Running<Void> first = TestThreads.run(() -> pool.write(0, MemorySegment.ofArray(block()), List.of()));
         assertTrue(failing.activeHeld.await(10, TimeUnit.SECONDS), "the first write never persisted");
         int writes = 32;
         List<TestThreads.Running<Void>> waiting = new ArrayList<>();
         for (int chunk = 1; chunk < writes; chunk++) {
             long offset = (long) chunk * CHUNK;
-            waiting.add(TestThreads.run(() -> pool.write(offset, block(), List.of())).awaitBlocked());
+            waiting.add(TestThreads.run(() -> pool.write(offset, MemorySegment.ofArray(block()), List.of())).awaitBlocked());
         }
         assertEquals(0, store.activePersists(), "the first persist is still held");
         failing.releaseActive.countDown();
@@ -167,14 +168,14 @@ class RecoveryRecordTest {
     @Test
     void activityResolvedKeepsTheChunksWrittenSinceTheLastResolveAndForgetsTheColdOnesDurably() throws Exception {
         ServerPool pool = serving();
-        pool.write(3 * CHUNK, block(), List.of());
-        pool.write(40 * CHUNK, block(), List.of());
+        pool.write(3 * CHUNK, MemorySegment.ofArray(block()), List.of());
+        pool.write(40 * CHUNK, MemorySegment.ofArray(block()), List.of());
         int persists = store.activePersists();
         pool.activityResolved();
         assertArrayEquals(new long[] {3, 40}, store.activeChunks(), "both were written since the last resolve");
         assertEquals(persists, store.activePersists(), "keeping the hot chunks writes nothing");
 
-        pool.write(3 * CHUNK, block(), List.of());
+        pool.write(3 * CHUNK, MemorySegment.ofArray(block()), List.of());
         assertEquals(persists, store.activePersists(), "an active chunk costs no persist");
         pool.activityResolved();
         assertArrayEquals(new long[] {3}, store.activeChunks(), "chunk 40 went cold");
@@ -187,7 +188,7 @@ class RecoveryRecordTest {
         pool.activityResolved();
         assertEquals(persists + 2, store.activePersists(), "nothing active: nothing to write");
 
-        pool.write(40 * CHUNK, block(), List.of());
+        pool.write(40 * CHUNK, MemorySegment.ofArray(block()), List.of());
         assertArrayEquals(new long[] {40}, store.activeChunks());
         assertEquals(persists + 3, store.activePersists(), "a forgotten chunk is activated durably again");
     }
@@ -197,9 +198,9 @@ class RecoveryRecordTest {
         ServerPool pool = serving();
         pool.claimWriter(client, 4);
         pool.inService(2, List.of(2, 1));
-        pool.write(5 * CHUNK, block(), List.of());
-        pool.write(CHUNK, block(), List.of());
-        pool.write(63 * CHUNK, block(), List.of());
+        pool.write(5 * CHUNK, MemorySegment.ofArray(block()), List.of());
+        pool.write(CHUNK, MemorySegment.ofArray(block()), List.of());
+        pool.write(63 * CHUNK, MemorySegment.ofArray(block()), List.of());
         Message.RecoveryState expected = new Message.RecoveryState(4, 2, List.of(1, 2), new long[] {1, 5, 63});
         assertEquals(expected, pool.recovery());
 

@@ -10,6 +10,7 @@ import brmr.rmr.net.RpcChannel;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.RmrCodec;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.List;
@@ -59,7 +60,7 @@ class RecoverySessionTest {
 
         assertEquals(new Message.Ok(), compute.callAndWait(new Message.InService(4, List.of(1, 2)), TIMEOUT));
         assertEquals(new Message.Ok(), compute.callAndWait(new Message.Enable(), TIMEOUT));
-        assertEquals(new Message.Ok(), compute.callAndWait(new Message.Write(CHUNK, List.of(), new byte[512]),
+        assertEquals(new Message.Ok(), compute.callAndWait(new Message.Write(CHUNK, List.of(), MemorySegment.ofArray(new byte[512])),
                 TIMEOUT));
         Message.RecoveryState state = new Message.RecoveryState(0, 4, List.of(1, 2), new long[] {1});
         assertEquals(state, compute.callAndWait(new Message.GetRecovery(), TIMEOUT));

@@ -11,6 +11,8 @@ import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Status;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -82,15 +84,15 @@ class ServerPoolSessionTest {
                 "one compute client per pool");
         pool.enable(link);
         assertEquals(PoolState.NORMAL, pool.state());
-        RequestException unmapped = assertThrows(RequestException.class, () -> pool.read(0, 512));
+        RequestException unmapped = assertThrows(RequestException.class, () -> TestChunks.read(pool, 0, 512));
         assertEquals("the store of pool p1 on member 1 is not mapped yet", unmapped.getMessage());
         pool.markMapped(POOL_UUID);
         byte[] data = new byte[1024];
         data[0] = 42;
-        pool.write(512, data, List.of());
-        assertArrayEquals(data, pool.read(512, 1024));
-        assertEquals(Status.INVALID, status(() -> pool.read(100, 512)), "unaligned");
-        assertEquals(Status.INVALID, status(() -> pool.read(32768 - 512, 1024)), "beyond the end");
+        pool.write(512, MemorySegment.ofArray(data), List.of());
+        assertArrayEquals(data, TestChunks.read(pool, 512, 1024));
+        assertEquals(Status.INVALID, status(() -> TestChunks.read(pool, 100, 512)), "unaligned");
+        assertEquals(Status.INVALID, status(() -> TestChunks.read(pool, 32768 - 512, 1024)), "beyond the end");
         assertEquals(Status.REFUSED, status(() -> pool.markMapped(UUID.randomUUID())), "mapped with another UUID");
     }
 
@@ -103,7 +105,7 @@ class ServerPoolSessionTest {
         pool.markMapped(POOL_UUID);
         pool.computeSessionEnded(first);
         assertEquals(PoolState.NO_IO, pool.state());
-        assertEquals(Status.NOT_READY, status(() -> pool.read(0, 512)));
+        assertEquals(Status.NOT_READY, status(() -> TestChunks.read(pool, 0, 512)));
         RecordingLink again = new RecordingLink("s1");
         assertEquals(Status.REFUSED, status(() -> pool.joinCompute(again, JoinMode.CREATE, CHUNK)),
                 "a mapped store takes only an assemble join");
@@ -123,7 +125,7 @@ class ServerPoolSessionTest {
         pool.joinCompute(link, JoinMode.CREATE, CHUNK);
         pool.enable(link);
         pool.markMapped(POOL_UUID);
-        pool.write(3 * CHUNK, new byte[CHUNK + 512], List.of(2, 3));
+        pool.write(3 * CHUNK, MemorySegment.ofArray(new byte[CHUNK + 512]), List.of(2, 3));
         pool.markDirty(List.of(2), 6, 7);
         assertEquals("member 1: [] 0/8 dirty\nmember 2: [3 4 6 7] 4/8 dirty\nmember 3: [3 4] 2/8 dirty\n",
                 pool.mapSummary());
@@ -151,15 +153,15 @@ class ServerPoolSessionTest {
         pool.enable(link);
         pool.markMapped(POOL_UUID);
         pool.discard(java.util.stream.LongStream.of(1));
-        RequestException dirty = assertThrows(RequestException.class, () -> pool.read(CHUNK, 512));
+        RequestException dirty = assertThrows(RequestException.class, () -> TestChunks.read(pool, CHUNK, 512));
         assertEquals(Status.DIRTY, dirty.status());
         List<Long> cleaned = new ArrayList<>();
         byte[] remote = new byte[CHUNK];
         java.util.Arrays.fill(remote, (byte) 7);
         pool.link(new PeerLink() {
             @Override
-            public byte[] fetch(long chunk) {
-                return remote.clone();
+            public int fetch(long chunk, MemorySegment dst) {
+                return TestChunks.put(remote.clone(), dst);
             }
 
             @Override
@@ -171,9 +173,26 @@ class ServerPoolSessionTest {
             public void lacking(long firstChunk, long lastChunk) {
             }
         });
-        assertEquals(7, pool.read(CHUNK + 512, 512)[0]);
+        assertEquals(7, TestChunks.read(pool, CHUNK + 512, 512)[0]);
         assertEquals(List.of(1L), cleaned);
         assertEquals("member 1: [] 0/8 dirty\n", pool.mapSummary());
         assertEquals(0L, store.persisted(1)[0], "the clear is persisted after the data");
+    }
+
+    @Test
+    void anAlignedNativeWriteReachesTheStoreUncopiedAndAnyOtherThroughAnAlignedCopy() throws Exception {
+        ServerPool pool = ServingPools.serving(pools, store, new RecordingLink("s1"));
+        MemorySegment aligned = Arena.ofAuto().allocate(1024, 4096);
+        aligned.fill((byte) 5);
+        pool.write(512, aligned, List.of());
+        assertEquals(aligned.address(), store.lastWritten.address(), "the received buffer itself is written");
+
+        byte[] bytes = new byte[1024];
+        java.util.Arrays.fill(bytes, (byte) 6);
+        pool.write(2048, MemorySegment.ofArray(bytes), List.of());
+        MemorySegment written = store.lastWritten;
+        assertTrue(written.isNative() && written.address() % 4096 == 0, "a heap segment goes through an aligned copy");
+        assertArrayEquals(bytes, TestChunks.read(pool, 2048, 1024));
+        assertEquals(5, TestChunks.read(pool, 512, 512)[0]);
     }
 }

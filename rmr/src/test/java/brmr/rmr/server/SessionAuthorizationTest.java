@@ -19,7 +19,9 @@ import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
 import brmr.rmr.protocol.RmrCodec;
 import brmr.rmr.protocol.SessionIdentity;
+import java.lang.foreign.MemorySegment;
 import java.io.EOFException;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -108,11 +110,11 @@ class SessionAuthorizationTest {
 
     @Test
     void aPeerWithoutTheSecretGetsNothingAndChangesNothing() throws Exception {
-        assertEquals(new Message.Ok(), compute.callAndWait(new Message.Write(0, List.of(), new byte[CHUNK]),
+        assertEquals(new Message.Ok(), compute.callAndWait(new Message.Write(0, List.of(), MemorySegment.ofArray(new byte[CHUNK])),
                 TIMEOUT));
         List<String> mapsBefore = maps();
         List<Message> attempts = List.of(syncHello("stg-rmr2@stg-rmr1", 2), new Message.ReadChunk(0),
-                new Message.Write(0, List.of(), new byte[] {1, 2, 3}), new Message.MarkDirty(List.of(2), 0, 9),
+                new Message.Write(0, List.of(), MemorySegment.ofArray(new byte[] {1, 2, 3})), new Message.MarkDirty(List.of(2), 0, 9),
                 new Message.ChunksClean(2, new long[] {3}));
         for (Message attempt : attempts) {
             try (FramedConnection raw = FramedConnection.connect(server.address(), TIMEOUT)) {
@@ -126,7 +128,7 @@ class SessionAuthorizationTest {
         assertEquals(mapsBefore, maps());
         Message.Data data = assertInstanceOf(Message.Data.class, compute.callAndWait(new Message.Read(0, 512),
                 TIMEOUT));
-        assertArrayEquals(new byte[512], data.data());
+        assertArrayEquals(new byte[512], data.data().toArray(ValueLayout.JAVA_BYTE));
     }
 
     @Test

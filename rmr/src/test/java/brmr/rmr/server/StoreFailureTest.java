@@ -8,6 +8,7 @@ import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.JoinMode;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.LongStream;
@@ -38,7 +39,7 @@ class StoreFailureTest {
         ServerPool pool = ServingPools.serving(pools, store, client);
         store.failWrites = new IOException("injected EIO");
 
-        RequestException write = refused(() -> pool.write(0, new byte[512], List.of()));
+        RequestException write = refused(() -> pool.write(0, MemorySegment.ofArray(new byte[512]), List.of()));
         assertEquals(Status.IO_ERROR, write.status());
         assertEquals(FAILED, write.getMessage());
         assertEquals(PoolState.NO_IO, pool.state());
@@ -46,11 +47,11 @@ class StoreFailureTest {
 
         store.failWrites = null;
         for (RequestExceptionCall later : List.<RequestExceptionCall>of(
-                () -> pool.read(0, 512),
-                () -> pool.write(0, new byte[512], List.of()),
+                () -> TestChunks.read(pool, 0, 512),
+                () -> pool.write(0, MemorySegment.ofArray(new byte[512]), List.of()),
                 pool::flush,
                 () -> pool.markDirty(List.of(2), 0, 0),
-                () -> pool.readChunk(0),
+                () -> TestChunks.readChunk(pool, 0),
                 () -> pool.chunkChecksum(0))) {
             RequestException e = refused(later);
             assertEquals(Status.IO_ERROR, e.status(), e.getMessage());
@@ -65,7 +66,7 @@ class StoreFailureTest {
     void noSessionJoinsAFailedStoreUntilItIsRemovedAndAddedAgain() throws Exception {
         ServerPool pool = ServingPools.serving(pools, store, client);
         store.failWrites = new IOException("injected EIO");
-        refused(() -> pool.write(0, new byte[512], List.of()));
+        refused(() -> pool.write(0, MemorySegment.ofArray(new byte[512]), List.of()));
         pool.computeSessionEnded(client);
 
         RecordingLink again = new RecordingLink("s1");
@@ -80,14 +81,14 @@ class StoreFailureTest {
         assertEquals(Optional.empty(), pool.storeFailure(), "a re-added store starts healthy");
         pool.joinCompute(again, JoinMode.ASSEMBLE, CHUNK);
         pool.enable(again);
-        pool.write(0, new byte[512], List.of());
+        pool.write(0, MemorySegment.ofArray(new byte[512]), List.of());
     }
 
     @Test
     void aFailedDirtyMapPersistFailsTheStoreToo() throws Exception {
         ServerPool pool = ServingPools.serving(pools, store, client);
         store.failPersists = new IOException("injected ENOSPC");
-        RequestException e = refused(() -> pool.write(0, new byte[512], List.of(2)));
+        RequestException e = refused(() -> pool.write(0, MemorySegment.ofArray(new byte[512]), List.of(2)));
         assertEquals(Status.IO_ERROR, e.status());
         assertEquals("store of pool p1 on member 1 failed: dirty map of member 2: memory:p1: injected ENOSPC; "
                 + "remove_store and add_store it again", e.getMessage());
@@ -111,8 +112,8 @@ class StoreFailureTest {
     /** A peer that holds every chunk, all zeroes. */
     private static final class FixedPeer implements PeerLink {
         @Override
-        public byte[] fetch(long chunk) {
-            return new byte[CHUNK];
+        public int fetch(long chunk, MemorySegment dst) {
+            return TestChunks.put(new byte[CHUNK], dst);
         }
 
         @Override

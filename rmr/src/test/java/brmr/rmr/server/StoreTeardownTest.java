@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -29,12 +30,12 @@ class StoreTeardownTest {
     void unregisterWaitsForTheIoInFlightAndRefusesNewIo() throws Exception {
         ServerPool pool = ServingPools.serving(pools, store, client);
         store.holdNextWrite();
-        TestThreads.Running<Void> write = TestThreads.run(() -> pool.write(0, new byte[512], List.of()));
+        TestThreads.Running<Void> write = TestThreads.run(() -> pool.write(0, MemorySegment.ofArray(new byte[512]), List.of()));
         assertTrue(store.writeHeld.await(10, TimeUnit.SECONDS));
 
         TestThreads.Running<Void> unregister = TestThreads.run(() -> pools.unregister("p1")).awaitBlocked();
         assertFalse(unregister.result().isDone(), "unregister waits while a write is inside the store");
-        assertEquals(Status.NOT_READY, assertThrows(RequestException.class, () -> pool.read(0, 512)).status(),
+        assertEquals(Status.NOT_READY, assertThrows(RequestException.class, () -> TestChunks.read(pool, 0, 512)).status(),
                 "once teardown begins no new IO reaches the store");
         assertTrue(client.closed, "the compute session is ended at once");
 
@@ -52,14 +53,14 @@ class StoreTeardownTest {
         CountDownLatch answer = new CountDownLatch(1);
         pool.link(new PeerLink() {
             @Override
-            public byte[] fetch(long chunk) throws IOException {
+            public int fetch(long chunk, MemorySegment dst) throws IOException {
                 fetching.countDown();
                 try {
                     answer.await();
                 } catch (InterruptedException e) {
                     throw new IOException(e);
                 }
-                return new byte[CHUNK];
+                return TestChunks.put(new byte[CHUNK], dst);
             }
 
             @Override
@@ -70,7 +71,7 @@ class StoreTeardownTest {
             public void lacking(long firstChunk, long lastChunk) {
             }
         });
-        TestThreads.Running<byte[]> read = TestThreads.call(() -> pool.read(CHUNK, 512));
+        TestThreads.Running<byte[]> read = TestThreads.call(() -> TestChunks.read(pool, CHUNK, 512));
         assertTrue(fetching.await(10, TimeUnit.SECONDS));
         pools.unregister("p1");
         answer.countDown();

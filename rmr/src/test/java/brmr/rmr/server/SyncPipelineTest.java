@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.map.DirtyMap;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -36,14 +37,19 @@ class SyncPipelineTest {
         }
 
         @Override
-        public void install(long first, List<byte[]> chunks) {
-            writes.add(List.of(first, (long) chunks.size()));
-            for (int i = 0; i < chunks.size(); i++) {
+        public void install(long first, int count, MemorySegment data) {
+            writes.add(List.of(first, (long) count));
+            for (int i = 0; i < count; i++) {
                 events.add("write " + (first + i));
                 if (first + i == 1) {
                     chunkOneWritten.countDown();
                 }
             }
+        }
+
+        @Override
+        public int chunkSize() {
+            return 8;
         }
 
         @Override
@@ -84,7 +90,7 @@ class SyncPipelineTest {
     @Test
     void fetchesOverlapAcrossARunBoundary() throws Exception {
         CountDownLatch chunkTwoStarted = new CountDownLatch(1);
-        ChunkSource source = chunk -> {
+        ChunkSource source = (chunk, dst) -> {
             if (chunk == 2) {
                 chunkTwoStarted.countDown();
             }
@@ -92,7 +98,7 @@ class SyncPipelineTest {
                 // a drain between runs would never start chunk 2 while chunk 0 is in flight
                 await(chunkTwoStarted, "the fetch of chunk 2 while chunk 0 is in flight");
             }
-            return new byte[8];
+            return TestChunks.put(new byte[8], dst);
         };
         try (SyncPipeline pipeline = pipeline(source, 2, 16)) {
             submit(pipeline, 0, 1);
@@ -108,7 +114,7 @@ class SyncPipelineTest {
     void aBitIsClearedOnlyByAFlushThatStartedAfterItsWrite() throws Exception {
         firstFlushStarted = new CountDownLatch(1);
         firstFlushRelease = new CountDownLatch(1);
-        ChunkSource source = chunk -> new byte[8];
+        ChunkSource source = (chunk, dst) -> TestChunks.put(new byte[8], dst);
         try (SyncPipeline pipeline = pipeline(source, 4, 1)) {
             submit(pipeline, 0, 1);
             await(firstFlushStarted, "the commit of chunk 0");
@@ -130,7 +136,7 @@ class SyncPipelineTest {
 
     @Test
     void adjacentChunksAreWrittenWithOneIoAndFlushedOncePerWindow() throws Exception {
-        try (SyncPipeline pipeline = pipeline(chunk -> new byte[8], 8, 16)) {
+        try (SyncPipeline pipeline = pipeline((chunk, dst) -> TestChunks.put(new byte[8], dst), 8, 16)) {
             submit(pipeline, 4, 4);
             submit(pipeline, 8, 4);
             pipeline.finish();
@@ -143,11 +149,11 @@ class SyncPipelineTest {
 
     @Test
     void aFailureEndsThePipelineWithItsReasonAfterCommittingWhatArrived() throws Exception {
-        ChunkSource source = chunk -> {
+        ChunkSource source = (chunk, dst) -> {
             if (chunk == 2) {
                 throw new IOException("peer s2 went away");
             }
-            return new byte[8];
+            return TestChunks.put(new byte[8], dst);
         };
         SyncPipeline pipeline = pipeline(source, 8, 16);
         try (pipeline) {
@@ -165,11 +171,11 @@ class SyncPipelineTest {
 
     @Test
     void aChunkNoPeerHoldsCleanIsReportedNotAFailure() throws Exception {
-        ChunkSource source = chunk -> {
+        ChunkSource source = (chunk, dst) -> {
             if (chunk == 1) {
                 throw new ChunkUnavailableException("no reachable peer holds chunk 1 clean");
             }
-            return new byte[8];
+            return TestChunks.put(new byte[8], dst);
         };
         try (SyncPipeline pipeline = pipeline(source, 8, 16)) {
             submit(pipeline, 0, 3);
@@ -186,12 +192,12 @@ class SyncPipelineTest {
         firstFlushStarted = new CountDownLatch(1);
         firstFlushRelease = new CountDownLatch(1);
         CompletableFuture<Throwable> io = new CompletableFuture<>();
-        try (SyncPipeline pipeline = pipeline(chunk -> new byte[8], 4, 1)) {
+        try (SyncPipeline pipeline = pipeline((chunk, dst) -> TestChunks.put(new byte[8], dst), 4, 1)) {
             submit(pipeline, 5, 1);
             await(firstFlushStarted, "the commit of chunk 5");
             Thread waiter = Thread.ofVirtual().start(() -> {
                 try {
-                    chunkSync.ensureClean(5, chunk -> {
+                    chunkSync.ensureClean(5, (chunk, dst) -> {
                         throw new IOException("chunk 5 fetched twice");
                     });
                     io.complete(null);

@@ -8,6 +8,7 @@ import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -37,7 +38,7 @@ class SyncThreadTest {
         final Set<Long> heldDirty = ConcurrentHashMap.newKeySet();
 
         @Override
-        public byte[] fetch(long chunk) throws IOException {
+        public int fetch(long chunk, MemorySegment dst) throws IOException {
             int now = inFlight.incrementAndGet();
             maxInFlight.accumulateAndGet(now, Math::max);
             try {
@@ -49,7 +50,7 @@ class SyncThreadTest {
                 }
                 byte[] data = new byte[CHUNK];
                 java.util.Arrays.fill(data, (byte) chunk);
-                return data;
+                return TestChunks.put(data, dst);
             } finally {
                 inFlight.decrementAndGet();
             }
@@ -123,7 +124,7 @@ class SyncThreadTest {
         assertEquals(100.0, done.percent());
         assertTrue(peer.maxInFlight.get() <= 8, "at most queue depth requests in flight");
         assertEquals(100, peer.cleaned.size());
-        assertEquals(42, pool.read(42 * CHUNK, 512)[0]);
+        assertEquals(42, TestChunks.read(pool, 42 * CHUNK, 512)[0]);
         assertTrue(done.describe(CHUNK).startsWith("done: 100/100 chunks clean, 100 synced in "), done.describe(CHUNK));
     }
 

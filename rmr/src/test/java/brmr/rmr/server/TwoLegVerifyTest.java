@@ -9,6 +9,7 @@ import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.protocol.Message;
 import brmr.rmr.sync.SyncPool;
 import brmr.rmr.sync.SyncPools;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
@@ -68,8 +69,8 @@ class TwoLegVerifyTest {
         for (int i = 0; i < data.length; i++) {
             data[i] = (byte) (i * 31 + i / CHUNK);
         }
-        leg1.write(0, data, List.of());
-        leg2.write(0, data, List.of());
+        leg1.write(0, MemorySegment.ofArray(data), List.of());
+        leg2.write(0, MemorySegment.ofArray(data), List.of());
     }
 
     @AfterEach
@@ -110,7 +111,7 @@ class TwoLegVerifyTest {
 
     @Test
     void aDifferingChunkIsFoundRepairedAndSyncedBack() throws Exception {
-        leg2.write(3L * CHUNK + 512, new byte[512], List.of());
+        leg2.write(3L * CHUNK + 512, MemorySegment.ofArray(new byte[512]), List.of());
         assertEquals("done: 64 chunks compared, 1 differ: [3]", verify(false).describe());
         assertEquals("done: 64 chunks compared, 1 differ: [3]", verify(true).describe());
         assertEquals(List.of(3L), Arrays.stream(leg1.dirtyMaps().getFirst().dirtyChunks()).boxed().toList(),
@@ -120,6 +121,6 @@ class TwoLegVerifyTest {
                 p -> p.state() != SyncProgress.State.RUNNING);
         assertEquals(SyncProgress.State.DONE, synced.state(), synced.describe(CHUNK));
         assertEquals("done: 64 chunks compared, 0 differ: []", verify(false).describe());
-        assertArrayEquals(leg2.readChunk(3), leg1.readChunk(3));
+        assertArrayEquals(TestChunks.readChunk(leg2, 3), TestChunks.readChunk(leg1, 3));
     }
 }

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.protocol.Message.Status;
+import java.lang.foreign.MemorySegment;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -48,7 +49,7 @@ class UnmapTest {
     @Test
     void aStoreThatTookAWriteOrADirtyMarkStaysMapped() throws Exception {
         ServerPool pool = ServingPools.serving(pools, store, client);
-        pool.write(0, new byte[512], List.of());
+        pool.write(0, MemorySegment.ofArray(new byte[512]), List.of());
         assertEquals("the store of pool p1 on member 1 stays mapped: it has taken writes since it was mapped",
                 refusal(() -> pool.unmap(ServingPools.POOL_UUID)));
         assertTrue(store.params().mapped());
