@@ -199,6 +199,14 @@ public sealed interface Message {
     record ReadChunk(long chunk) implements Message {
     }
 
+    /**
+     * Sync: {@code count} adjacent chunks from {@code firstChunk} on, back to back in one {@link Data}
+     * (the store's last chunk may be short), read with one IO; refused unless this node holds all of
+     * them clean.
+     */
+    record ReadChunks(long firstChunk, int count) implements Message {
+    }
+
     /** Sync: {@code member} now holds these chunks; peers clear them from their map of that member. */
     record ChunksClean(int member, long[] chunks) implements Message {
         @Override

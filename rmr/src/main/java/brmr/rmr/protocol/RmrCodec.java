@@ -34,6 +34,7 @@ import brmr.rmr.protocol.Message.Ping;
 import brmr.rmr.protocol.Message.QueryParams;
 import brmr.rmr.protocol.Message.Read;
 import brmr.rmr.protocol.Message.ReadChunk;
+import brmr.rmr.protocol.Message.ReadChunks;
 import brmr.rmr.protocol.Message.RecoveryState;
 import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
@@ -87,9 +88,9 @@ public final class RmrCodec {
     /**
      * 2: Ping, ChunkChecksum, Unmap and Checksum added. 3: the writer in Hello and HelloOk, ClaimWriter,
      * FENCED, and recovery: GetRecovery, RecoveryState, InService, ActivityResolved. 4: Maintenance.
-     * 5: authentication: AuthStart, AuthChallenge, AuthProof. 6: Trim.
+     * 5: authentication: AuthStart, AuthChallenge, AuthProof. 6: Trim. 7: ReadChunks.
      */
-    public static final int VERSION = 6;
+    public static final int VERSION = 7;
     public static final int HEADER_BYTES = 20;
     /** The most data one Read, Write or Data carries. */
     public static final int MAX_DATA_BYTES = 64 << 20;
@@ -149,6 +150,7 @@ public final class RmrCodec {
         AUTH_START(0x17, AuthStart.class),
         AUTH_PROOF(0x18, AuthProof.class),
         TRIM(0x19, Trim.class),
+        READ_CHUNKS(0x1A, ReadChunks.class),
         OK(0x80, Ok.class),
         FAILURE(0x81, Failure.class),
         HELLO_OK(0x82, HelloOk.class),
@@ -199,6 +201,7 @@ public final class RmrCodec {
                 case MarkDirty _ -> MARK_DIRTY;
                 case Flush _ -> FLUSH;
                 case ReadChunk _ -> READ_CHUNK;
+                case ReadChunks _ -> READ_CHUNKS;
                 case ChunksClean _ -> CHUNKS_CLEAN;
                 case Ping _ -> PING;
                 case ChunkChecksum _ -> CHUNK_CHECKSUM;
@@ -414,6 +417,10 @@ public final class RmrCodec {
                 out.writeLong(markDirty.lastChunk());
             }
             case ReadChunk readChunk -> out.writeLong(readChunk.chunk());
+            case ReadChunks readChunks -> {
+                out.writeLong(readChunks.firstChunk());
+                out.writeInt(readChunks.count());
+            }
             case ChunkChecksum chunkChecksum -> out.writeLong(chunkChecksum.chunk());
             case Unmap unmap -> writeUuid(out, Objects.requireNonNull(unmap.poolUuid(), "poolUuid"));
             case ClaimWriter claim -> out.writeLong(claim.epoch());
@@ -480,6 +487,7 @@ public final class RmrCodec {
             case MARK_DIRTY -> new MarkDirty(in.members("members"), in.i64(), in.i64());
             case FLUSH -> new Flush();
             case READ_CHUNK -> new ReadChunk(in.i64());
+            case READ_CHUNKS -> new ReadChunks(in.i64(), in.i32());
             case CHUNKS_CLEAN -> new ChunksClean(in.i32(), in.longs("chunks"));
             case PING -> new Ping();
             case CHUNK_CHECKSUM -> new ChunkChecksum(in.i64());

@@ -148,6 +148,27 @@ final class PoolIo {
         return dst;
     }
 
+    /**
+     * Sync: {@code count} adjacent chunks for a peer that lacks them, read with one IO into a buffer of
+     * {@code buffers}; given out only when this member holds every one of them clean.
+     */
+    MemorySegment readChunks(long first, int count, IntFunction<MemorySegment> buffers) throws RequestException {
+        if (count < 1 || (long) count * chunkSize > RmrCodec.MAX_DATA_BYTES) {
+            throw new RequestException(Status.INVALID, "ReadChunks count " + count + " must be 1 to "
+                    + RmrCodec.MAX_DATA_BYTES / chunkSize + " (" + RmrCodec.MAX_DATA_BYTES + " bytes)");
+        }
+        long length = 0;
+        for (long chunk = first; chunk < first + count; chunk++) {
+            length += requireCleanChunk(chunk);
+        }
+        MemorySegment dst = buffers.apply(Math.toIntExact(length));
+        store.run("chunk read", disk -> {
+            disk.read(first * chunkSize, dst);
+            return null;
+        });
+        return dst;
+    }
+
     /** Verify: the CRC32C of a chunk this member holds clean, read while no write or install of it runs. */
     int chunkChecksum(long chunk) throws RequestException {
         try (ChunkLocks.Held _ = locks.exclusive(chunk)) {

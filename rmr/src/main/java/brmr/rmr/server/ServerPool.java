@@ -780,6 +780,11 @@ public final class ServerPool {
         return requireStore().io().readChunk(chunk, buffers);
     }
 
+    /** Sync: adjacent chunks for a peer that lacks them, read with one IO; all of them must be clean here. */
+    MemorySegment readChunks(long first, int count, IntFunction<MemorySegment> buffers) throws RequestException {
+        return requireStore().io().readChunks(first, count, buffers);
+    }
+
     /**
      * Verify: the CRC32C of a chunk as this member holds it, computed under the chunk's exclusive lock;
      * refused with DIRTY when this member lacks the chunk.

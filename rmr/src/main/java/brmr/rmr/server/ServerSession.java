@@ -229,6 +229,7 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
             case Message.GetMaps g -> p.maps();
             case Message.GetRecovery g -> p.recovery();
             case Message.ReadChunk r -> new Message.Data(p.readChunk(r.chunk(), replyBuffers));
+            case Message.ReadChunks r -> new Message.Data(p.readChunks(r.firstChunk(), r.count(), replyBuffers));
             case Message.ChunkChecksum c -> new Message.Checksum(c.chunk(), p.chunkChecksum(c.chunk()));
             case Message.ChunksClean c -> {
                 requireOwnMember(c.member(), "ChunksClean");
@@ -268,6 +269,8 @@ final class ServerSession implements RequestServer.Handler, SessionLink {
         return switch (request) {
             case Message.Read r -> Math.max(0, r.length());
             case Message.ReadChunk _ -> h == null ? 0 : Math.max(0, h.chunkSize());
+            case Message.ReadChunks r -> h == null ? 0 : Math.clamp((long) r.count() * h.chunkSize(), 0,
+                    RmrCodec.MAX_DATA_BYTES);
             default -> 0;
         };
     }

@@ -24,6 +24,9 @@ import java.util.stream.LongStream;
  * {@link #finish} commits what was written and throws it.
  */
 final class SyncPipeline implements AutoCloseable {
+    /** Chunks fetched with one request (one read on the peer) add up to at most this many bytes. */
+    static final int PIECE_BYTES = 1 << 20;
+
     private final ChunkSync chunkSync;
     private final ChunkSource source;
     private final int window;
@@ -108,26 +111,23 @@ final class SyncPipeline implements AutoCloseable {
     }
 
     /**
-     * Fetches every chunk of the run in parallel into one pooled buffer, each at its place, then writes
-     * each stretch that arrived straight from that buffer with one IO.
+     * Fetches the run into one pooled buffer, each chunk at its place: pieces of up to
+     * {@link #PIECE_BYTES} in parallel, each with one request (one read on the peer); a piece that fails
+     * is fetched again chunk by chunk, so that each failure is a chunk's own. Then writes each stretch
+     * that arrived straight from that buffer with one IO.
      */
     private void fetchRun(long first, int count) {
         int chunkSize = chunkSync.chunkSize();
+        int piece = Math.max(1, PIECE_BYTES / chunkSize);
         int[] lengths = new int[count];
         IOException[] errors = new IOException[count];
         try (IoBuffer buffer = IoBuffers.shared().take(count * chunkSize)) {
             MemorySegment run = buffer.segment();
             try (ExecutorService parallel = Executors.newVirtualThreadPerTaskExecutor()) {
-                for (int i = 0; i < count; i++) {
-                    int index = i;
-                    parallel.execute(() -> {
-                        try {
-                            lengths[index] = source.fetch(first + index,
-                                    run.asSlice((long) index * chunkSize, chunkSize));
-                        } catch (IOException | RuntimeException e) {
-                            errors[index] = e instanceof IOException io ? io : new IOException(e.toString(), e);
-                        }
-                    });
+                for (int from = 0; from < count; from += piece) {
+                    int start = from;
+                    int end = Math.min(count, from + piece);
+                    parallel.execute(() -> fetchPiece(first, start, end, run, lengths, errors));
                 }
             }
             int start = 0;
@@ -145,6 +145,34 @@ final class SyncPipeline implements AutoCloseable {
                     failed(first + i, errors[i]);
                 }
                 start = i + 1;
+            }
+        }
+    }
+
+    /** Fetches chunks {@code first+from..first+end-1} into their places in {@code run}, noting each one's length or error. */
+    private void fetchPiece(long first, int from, int end, MemorySegment run, int[] lengths, IOException[] errors) {
+        int chunkSize = chunkSync.chunkSize();
+        if (end - from > 1) {
+            try {
+                long read = source.fetchRun(first + from, end - from,
+                        run.asSlice((long) from * chunkSize, (long) (end - from) * chunkSize));
+                if (read <= (long) (end - from - 1) * chunkSize) {
+                    throw new IOException("chunks " + (first + from) + ".." + (first + end - 1) + " came back as "
+                            + read + " bytes");
+                }
+                for (int i = from; i < end; i++) {
+                    lengths[i] = (int) Math.clamp(read - (long) (i - from) * chunkSize, 0, chunkSize);
+                }
+                return;
+            } catch (IOException | RuntimeException e) {
+                // one chunk of the piece may be dirty on every peer: learn which, chunk by chunk
+            }
+        }
+        for (int i = from; i < end; i++) {
+            try {
+                lengths[i] = source.fetch(first + i, run.asSlice((long) i * chunkSize, chunkSize));
+            } catch (IOException | RuntimeException e) {
+                errors[i] = e instanceof IOException io ? io : new IOException(e.toString(), e);
             }
         }
     }

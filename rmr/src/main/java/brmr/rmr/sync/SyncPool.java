@@ -152,6 +152,17 @@ public final class SyncPool implements PeerLink {
     /** A chunk from a peer that holds it clean, trying peers in turn. */
     @Override
     public int fetch(long chunk, MemorySegment dst) throws IOException {
+        return Math.toIntExact(fetch(new Message.ReadChunk(chunk), "chunk " + chunk, dst));
+    }
+
+    /** Adjacent chunks from one peer that holds them all clean (one read there), trying peers in turn. */
+    @Override
+    public long fetchRun(long first, int count, MemorySegment dst) throws IOException {
+        return fetch(new Message.ReadChunks(first, count), "chunks " + first + ".." + (first + count - 1), dst);
+    }
+
+    /** Asks each peer in service in turn for {@code request} until one answers with its data in {@code dst}. */
+    private long fetch(Message request, String what, MemorySegment dst) throws IOException {
         List<Leg> peers = sessions().stream().filter(l -> l.state() == SessionState.NORMAL).toList();
         List<String> errors = new ArrayList<>();
         boolean answered = false;
@@ -159,9 +170,9 @@ public final class SyncPool implements PeerLink {
         for (int i = 0; i < peers.size(); i++) {
             Leg leg = peers.get((start + i) % peers.size());
             try {
-                Message reply = leg.call(new Message.ReadChunk(chunk), dst);
+                Message reply = leg.call(request, dst);
                 if (reply instanceof Message.Data data) {
-                    return Math.toIntExact(data.data().byteSize());
+                    return data.data().byteSize();
                 }
                 answered = true;
                 errors.add(leg.name() + ": " + (reply instanceof Message.Failure f ? f.message()
@@ -178,10 +189,10 @@ public final class SyncPool implements PeerLink {
             }
         }
         if (answered) {
-            throw new ChunkUnavailableException("no reachable peer holds chunk " + chunk + " clean: "
+            throw new ChunkUnavailableException("no reachable peer holds " + what + " clean: "
                     + String.join("; ", errors));
         }
-        throw new IOException("no peer could supply chunk " + chunk + ": "
+        throw new IOException("no peer could supply " + what + ": "
                 + (errors.isEmpty() ? "no sync sessions" : String.join("; ", errors)));
     }
 

@@ -38,6 +38,7 @@ import brmr.rmr.protocol.Message.Ping;
 import brmr.rmr.protocol.Message.QueryParams;
 import brmr.rmr.protocol.Message.Read;
 import brmr.rmr.protocol.Message.ReadChunk;
+import brmr.rmr.protocol.Message.ReadChunks;
 import brmr.rmr.protocol.Message.RecoveryState;
 import brmr.rmr.protocol.Message.Role;
 import brmr.rmr.protocol.Message.Status;
@@ -124,6 +125,8 @@ class RmrCodecTest {
         samples.add(new MarkDirty(List.of(1, 2), Long.MIN_VALUE, Long.MAX_VALUE));
         samples.add(new Flush());
         samples.add(new ReadChunk(Long.MAX_VALUE));
+        samples.add(new ReadChunks(Long.MAX_VALUE, Integer.MIN_VALUE));
+        samples.add(new ReadChunks(3, 8));
         samples.add(new ChunksClean(1, new long[0]));
         samples.add(new ChunksClean(-1, new long[] {0, Long.MAX_VALUE, Long.MIN_VALUE}));
         samples.add(new Ping());
@@ -191,26 +194,29 @@ class RmrCodecTest {
     @Test
     void headerAndPayloadLayoutArePinned() {
         HexFormat hex = HexFormat.of();
-        assertEquals(6, RmrCodec.VERSION);
-        assertEquals("524d5231" + "06" + "08" + "0000" + "1122334455667788" + "0000000c"
+        assertEquals(7, RmrCodec.VERSION);
+        assertEquals("524d5231" + "07" + "08" + "0000" + "1122334455667788" + "0000000c"
                 + "0102030405060708" + "0a0b0c0d",
                 hex.formatHex(FrameBytes.encode(0x1122334455667788L, new Read(0x0102030405060708L, 0x0a0b0c0d))));
-        assertEquals("524d5231" + "06" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
+        assertEquals("524d5231" + "07" + "81" + "0000" + "ffffffffffffffff" + "00000005" + "03" + "0002" + "c3a9",
                 hex.formatHex(FrameBytes.encode(-1, new Failure(Status.DIRTY, "é"))));
-        assertEquals("524d5231" + "06" + "09" + "0000" + "0000000000000001" + "00000013"
+        assertEquals("524d5231" + "07" + "09" + "0000" + "0000000000000001" + "00000013"
                 + "fffffffffffff000" + "0001" + "00000002" + "00000001" + "ab",
                 hex.formatHex(FrameBytes.encode(1, new Write(-4096, List.of(2), MemorySegment.ofArray(new byte[] {(byte) 0xab})))));
-        assertEquals("524d5231" + "06" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
+        assertEquals("524d5231" + "07" + "83" + "0000" + "0000000000000002" + "00000001" + "00",
                 hex.formatHex(FrameBytes.encode(2, new Params(null))));
-        assertEquals("524d5231" + "06" + "84" + "0000" + "0000000000000003" + "00000022"
+        assertEquals("524d5231" + "07" + "84" + "0000" + "0000000000000003" + "00000022"
                 + "0000000000000041" + "0001" + "00000005" + "00000002" + "8000000000000000" + "0000000000000001",
                 hex.formatHex(FrameBytes.encode(3, new Maps(65, List.of(new MemberMap(5,
                         new long[] {Long.MIN_VALUE, 1}))))));
-        assertEquals("524d5231" + "06" + "16" + "0000" + "0000000000000003" + "00000000",
+        assertEquals("524d5231" + "07" + "16" + "0000" + "0000000000000003" + "00000000",
                 hex.formatHex(FrameBytes.encode(3, new Maintenance())));
-        assertEquals("524d5231" + "06" + "19" + "0000" + "0000000000000004" + "00000012"
+        assertEquals("524d5231" + "07" + "19" + "0000" + "0000000000000004" + "00000012"
                 + "0000000000100000" + "00200000" + "0001" + "00000002",
                 hex.formatHex(FrameBytes.encode(4, new Trim(1 << 20, 2 << 20, List.of(2)))));
+        assertEquals("524d5231" + "07" + "1a" + "0000" + "0000000000000005" + "0000000c"
+                + "0000000000000010" + "00000008",
+                hex.formatHex(FrameBytes.encode(5, new ReadChunks(16, 8))));
     }
 
     @Test

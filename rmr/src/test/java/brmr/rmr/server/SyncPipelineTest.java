@@ -8,9 +8,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import brmr.rmr.map.DirtyMap;
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +32,10 @@ class SyncPipelineTest {
     private volatile CountDownLatch firstFlushStarted = new CountDownLatch(0);
     private volatile CountDownLatch firstFlushRelease = new CountDownLatch(0);
     private final AtomicLong synced = new AtomicLong();
+    /** The target's chunk size; 8 bytes keeps every run within one fetch piece. */
+    private volatile int chunkSize = 8;
+    /** The first byte of every chunk written, by chunk. */
+    private final Map<Long, Byte> firstBytes = new ConcurrentHashMap<>();
 
     private final ChunkSync chunkSync = new ChunkSync(new ChunkSync.Target() {
         @Override
@@ -40,6 +47,7 @@ class SyncPipelineTest {
         public void install(long first, int count, MemorySegment data) {
             writes.add(List.of(first, (long) count));
             for (int i = 0; i < count; i++) {
+                firstBytes.put(first + i, data.get(ValueLayout.JAVA_BYTE, (long) i * chunkSize));
                 events.add("write " + (first + i));
                 if (first + i == 1) {
                     chunkOneWritten.countDown();
@@ -49,7 +57,7 @@ class SyncPipelineTest {
 
         @Override
         public int chunkSize() {
-            return 8;
+            return chunkSize;
         }
 
         @Override
@@ -167,6 +175,69 @@ class SyncPipelineTest {
         assertTrue(own.isDirty(2), "the failed chunk stays dirty");
         assertEquals(1, own.dirtyCount(), "what arrived is committed");
         assertTrue(chunkSync.claim(2), "the failed chunk's claim has ended: it can be fetched again");
+    }
+
+    /** A peer that answers single chunks and runs; every chunk's bytes are its number. */
+    private final class RunSource implements ChunkSource {
+        final List<String> requests = Collections.synchronizedList(new ArrayList<>());
+        volatile long unavailable = -1;
+
+        @Override
+        public int fetch(long chunk, MemorySegment dst) throws IOException {
+            requests.add("chunk " + chunk);
+            if (chunk == unavailable) {
+                throw new ChunkUnavailableException("no reachable peer holds chunk " + chunk + " clean");
+            }
+            dst.asSlice(0, chunkSize).fill((byte) chunk);
+            return chunkSize;
+        }
+
+        @Override
+        public long fetchRun(long first, int count, MemorySegment dst) throws IOException {
+            requests.add("chunks " + first + "+" + count);
+            if (unavailable >= first && unavailable < first + count) {
+                throw new ChunkUnavailableException("no reachable peer holds chunks " + first + ".." + (first + count
+                        - 1) + " clean");
+            }
+            for (int i = 0; i < count; i++) {
+                dst.asSlice((long) i * chunkSize, chunkSize).fill((byte) (first + i));
+            }
+            return (long) count * chunkSize;
+        }
+    }
+
+    @Test
+    void aRunIsFetchedInPiecesOfOneRequestEachAndEachChunkLandsInItsPlace() throws Exception {
+        chunkSize = SyncPipeline.PIECE_BYTES / 4;
+        RunSource source = new RunSource();
+        try (SyncPipeline pipeline = pipeline(source, 16, 16)) {
+            submit(pipeline, 0, 10);
+            pipeline.finish();
+        }
+        assertEquals(List.of("chunks 0+4", "chunks 4+4", "chunks 8+2"), source.requests.stream().sorted().toList());
+        assertEquals(List.of(List.of(0L, 10L)), writes, "one write for the whole run");
+        for (long chunk = 0; chunk < 10; chunk++) {
+            assertEquals((byte) chunk, firstBytes.get(chunk), "chunk " + chunk + " in its place");
+        }
+        assertEquals(0, own.dirtyCount());
+    }
+
+    @Test
+    void aPieceHoldingAChunkNoPeerHasCleanIsFetchedAgainChunkByChunk() throws Exception {
+        chunkSize = SyncPipeline.PIECE_BYTES / 4;
+        RunSource source = new RunSource();
+        source.unavailable = 5;
+        try (SyncPipeline pipeline = pipeline(source, 16, 16)) {
+            submit(pipeline, 0, 8);
+            pipeline.finish();
+            assertFalse(pipeline.failed());
+            assertEquals(List.of(5L), List.copyOf(pipeline.takeUnavailable().keySet()));
+        }
+        assertEquals(List.of("chunk 4", "chunk 5", "chunk 6", "chunk 7", "chunks 0+4", "chunks 4+4"),
+                source.requests.stream().sorted().toList());
+        assertTrue(own.isDirty(5));
+        assertEquals(1, own.dirtyCount());
+        assertEquals((byte) 7, firstBytes.get(7L));
     }
 
     @Test

@@ -2,14 +2,19 @@ package brmr.rmr.server;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.adapter.RegisterMode;
 import brmr.rmr.adapter.StoreParams;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.protocol.Message;
+import brmr.rmr.protocol.RmrCodec;
 import brmr.rmr.sync.SyncPool;
 import brmr.rmr.sync.SyncPools;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
@@ -22,7 +27,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Verify of two legs in one process, over a real sync session on the loopback: member 1 compares its
- * chunks with member 2's, repairs a differing chunk by marking it dirty and syncing it back.
+ * chunks with member 2's, repairs a differing chunk by marking it dirty and syncing it back. Also the
+ * sync's fetch of a run of chunks with one ReadChunks over that session.
  */
 class TwoLegVerifyTest {
     private static final int CHUNK = 4096;
@@ -96,6 +102,32 @@ class TwoLegVerifyTest {
     private VerifyProgress verify(boolean repair) throws Exception {
         leg1.verify().start(0, null, repair);
         return await(() -> leg1.verify().progress(), p -> p.state() != VerifyProgress.State.RUNNING);
+    }
+
+    @Test
+    void aPeerSuppliesARunOfChunksWithOneRequestAndRefusesARunWithADirtyChunk() throws Exception {
+        SyncPool sync = sync1.get("p1");
+        MemorySegment run = Arena.ofAuto().allocate(8L * CHUNK, 4096);
+        assertEquals(8L * CHUNK, sync.fetchRun(4, 8, run));
+        byte[] expected = new byte[8 * CHUNK];
+        for (int chunk = 4; chunk < 12; chunk++) {
+            System.arraycopy(TestChunks.readChunk(leg2, chunk), 0, expected, (chunk - 4) * CHUNK, CHUNK);
+        }
+        assertArrayEquals(expected, run.toArray(ValueLayout.JAVA_BYTE));
+
+        leg2.markDirty(List.of(2), 9, 9);
+        ChunkUnavailableException dirty = assertThrows(ChunkUnavailableException.class,
+                () -> sync.fetchRun(4, 8, run));
+        assertTrue(dirty.getMessage().startsWith("no reachable peer holds chunks 4..11 clean: "), dirty.getMessage());
+        assertTrue(dirty.getMessage().contains("chunk 9 is dirty on member 2"), dirty.getMessage());
+
+        RequestException tooMany = assertThrows(RequestException.class,
+                () -> leg2.readChunks(0, RmrCodec.MAX_DATA_BYTES / CHUNK + 1, length -> run));
+        assertEquals(Message.Status.INVALID, tooMany.status());
+        assertEquals("ReadChunks count 16385 must be 1 to 16384 (67108864 bytes)", tooMany.getMessage());
+        RequestException outside = assertThrows(RequestException.class, () -> leg2.readChunks(60, 8, length -> run));
+        assertEquals(Message.Status.INVALID, outside.status());
+        assertEquals("chunk 64 lies outside 0..63", outside.getMessage());
     }
 
     @Test
