@@ -20,8 +20,9 @@ LAUNCHER
   chmod 755 "$output/bin/$1"
 }
 
-# A daemon's launcher turns --max-memory SIZE (default 1g) into the heap cap; the daemon sees the option too,
-# checks it the same way and lists it in --help. Direct memory (socket buffers) gets its own small cap.
+# A daemon's launcher turns --max-memory SIZE (default 1g) into the heap cap and the cap of direct memory, where
+# the data of every request in flight lives (IoBuffers); the daemon sees the option too, checks it the same way
+# and lists it in --help.
 daemon_launcher() {
   cat > "$output/bin/$1" <<LAUNCHER
 #!/bin/sh
@@ -36,7 +37,7 @@ if ! expr "x\$max_memory" : 'x[1-9][0-9]*[kKmMgG]\$' >/dev/null; then
   echo "$1: --max-memory: '\$max_memory' is not a size such as 512m or 2g" >&2
   exit 2
 fi
-exec "\$(dirname "\$(readlink -f "\$0")")/java" -Xmx"\$max_memory" -XX:MaxDirectMemorySize=256m -m $2 "\$@"
+exec "\$(dirname "\$(readlink -f "\$0")")/java" -Xmx"\$max_memory" -XX:MaxDirectMemorySize="\$max_memory" -m $2 "\$@"
 LAUNCHER
   chmod 755 "$output/bin/$1"
 }

@@ -30,10 +30,10 @@ class DaemonSafetyIT {
     }
 
     @Test
-    void theLauncherCapsTheHeapAtMaxMemoryAndDefaultsTo1g() throws Exception {
+    void theLauncherCapsHeapAndDirectMemoryAtMaxMemoryAndDefaultsTo1g() throws Exception {
         try (DaemonProcess capped = DaemonProcess.storage(dir.resolve("capped"), 0, "--max-memory", "300m");
                 DaemonProcess standard = DaemonProcess.storage(dir.resolve("standard"))) {
-            assertTrue(commandLine(capped.pid()).containsAll(List.of("-Xmx300m", "-XX:MaxDirectMemorySize=256m")),
+            assertTrue(commandLine(capped.pid()).containsAll(List.of("-Xmx300m", "-XX:MaxDirectMemorySize=300m")),
                     commandLine(capped.pid())::toString);
             assertTrue(commandLine(standard.pid()).contains("-Xmx1g"), commandLine(standard.pid())::toString);
         }

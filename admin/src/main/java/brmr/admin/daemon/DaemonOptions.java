@@ -40,11 +40,12 @@ public final class DaemonOptions {
     }
 
     /**
-     * Every daemon takes it: the launcher turns it into the JVM's heap cap ({@code -Xmx}), so the daemon
+     * Every daemon takes it: the launcher turns it into the JVM's heap cap ({@code -Xmx}) and direct-memory cap
+     * (the request data in flight, {@code -XX:MaxDirectMemorySize}), so the daemon
      * only checks it the same way the launcher does and lists it in the usage.
      */
-    static final Option MAX_MEMORY = new Option("max-memory", "SIZE", "heap cap, e.g. 512m or 2g (default 1g; "
-            + "applied by the launcher)");
+    static final Option MAX_MEMORY = new Option("max-memory", "SIZE", "heap cap and direct-memory cap, e.g. 512m or "
+            + "2g (default 1g; applied by the launcher)");
     private static final Pattern MEMORY_SIZE = Pattern.compile("[1-9][0-9]*[kKmMgG]");
 
     /** An option as the usage lists it: {@code --name VALUE  what it does}; an empty value makes it a flag. */
