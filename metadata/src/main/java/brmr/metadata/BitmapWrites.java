@@ -7,6 +7,9 @@ public enum BitmapWrites {
     /** One pwritev2(RWF_DSYNC) per run of touched 4096-byte blocks (pwrite and fdatasync on old kernels). */
     DSYNC("dsync");
 
+    /** The faster of the two on files and loop devices (bench/README.md has the figures). */
+    public static final BitmapWrites DEFAULT = MAPPED;
+
     private final String label;
 
     BitmapWrites(String label) {
@@ -16,5 +19,15 @@ public enum BitmapWrites {
     /** The word an operator uses for it. */
     public String label() {
         return label;
+    }
+
+    /** The mode named {@code label}, or null for an unknown word. */
+    public static BitmapWrites ofLabel(String label) {
+        for (BitmapWrites mode : values()) {
+            if (mode.label.equals(label)) {
+                return mode;
+            }
+        }
+        return null;
     }
 }
