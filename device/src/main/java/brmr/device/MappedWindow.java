@@ -12,33 +12,30 @@ final class MappedWindow implements DiskWindow {
     private final String path;
     private final long offset;
     private final long pageSize;
-    private final long address;
-    /** The length rounded up to whole pages, as mapped. */
-    private final long mappedLength;
+    /** The whole mapping, the length rounded up to pages; used only for msync and munmap. */
+    private final MemorySegment mapping;
     private final Arena arena;
     private final MemorySegment segment;
     private final Runnable onClose;
-    /** Guarded by this: set once munmap ran, after which no msync may touch the address. */
+    /** Guarded by this: set once munmap ran, after which no msync may touch the mapping. */
     private boolean closed;
 
-    private MappedWindow(String path, long offset, long pageSize, long address, long mappedLength, long length,
+    private MappedWindow(String path, long offset, long pageSize, MemorySegment mapping, long length,
             Runnable onClose) {
         this.path = path;
         this.offset = offset;
         this.pageSize = pageSize;
-        this.address = address;
-        this.mappedLength = mappedLength;
+        this.mapping = mapping;
         this.arena = Arena.ofShared();
-        this.segment = MemorySegment.ofAddress(address).reinterpret(length, arena, null);
+        this.segment = NativeIo.scoped(mapping, length, arena);
         this.onClose = onClose;
     }
 
     /** Maps {@code length} bytes of {@code fd} at {@code offset}, a multiple of {@code pageSize}; runs {@code onClose} once unmapped. */
     static MappedWindow map(int fd, String path, long offset, long length, long pageSize, Runnable onClose)
             throws DeviceException {
-        long mappedLength = Math.ceilDiv(length, pageSize) * pageSize;
-        long address = NativeIo.mmapShared(fd, path, offset, mappedLength);
-        return new MappedWindow(path, offset, pageSize, address, mappedLength, length, onClose);
+        MemorySegment mapping = NativeIo.mmapShared(fd, path, offset, Math.ceilDiv(length, pageSize) * pageSize);
+        return new MappedWindow(path, offset, pageSize, mapping, length, onClose);
     }
 
     @Override
@@ -53,7 +50,7 @@ final class MappedWindow implements DiskWindow {
 
     /** The disk offset just after the last mapped page. */
     long end() {
-        return offset + mappedLength;
+        return offset + mapping.byteSize();
     }
 
     @Override
@@ -70,8 +67,8 @@ final class MappedWindow implements DiskWindow {
                 return;
             }
             long first = at / pageSize * pageSize;
-            long end = Math.min(Math.ceilDiv(at + length, pageSize) * pageSize, mappedLength);
-            NativeIo.msync(path, MemorySegment.ofAddress(address + first).reinterpret(end - first));
+            long end = Math.min(Math.ceilDiv(at + length, pageSize) * pageSize, mapping.byteSize());
+            NativeIo.msync(path, mapping.asSlice(first, end - first));
         } catch (DeviceException e) {
             throw e.at(offset + at, length);
         }
@@ -85,7 +82,7 @@ final class MappedWindow implements DiskWindow {
             }
             closed = true;
             arena.close();
-            NativeIo.munmap(path, address, mappedLength);
+            NativeIo.munmap(path, mapping);
         }
         onClose.run();
     }

@@ -223,12 +223,19 @@ final class NativeIo {
     }
 
     /**
-     * Maps {@code length} bytes of {@code fd} at {@code offset} (a multiple of the page size) shared and
-     * writable; returns the address of the mapping (MAP_FAILED is -1, which {@link #call} sees as negative).
+     * Maps {@code length} bytes of {@code fd} at {@code offset} (both multiples of the page size) shared
+     * and writable; the segment stays valid until {@link #munmap}. MAP_FAILED is -1, which {@link #call}
+     * sees as a failure.
      */
-    static long mmapShared(int fd, String path, long offset, long length) throws DeviceException {
-        return call("mmap", path, false, state -> ((MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL, length,
-                PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset)).address());
+    static MemorySegment mmapShared(int fd, String path, long offset, long length) throws DeviceException {
+        long address = call("mmap", path, false, state -> ((MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL,
+                length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset)).address());
+        return MemorySegment.ofAddress(address).reinterpret(length);
+    }
+
+    /** The first {@code length} bytes of {@code mapping}, accessible only while {@code scope} is open. */
+    static MemorySegment scoped(MemorySegment mapping, long length, Arena scope) {
+        return mapping.reinterpret(length, scope, null);
     }
 
     /** Writes the dirty pages of {@code pages} (page aligned) back and waits until they are durable. */
@@ -236,8 +243,8 @@ final class NativeIo {
         call("msync", path, true, state -> (int) MSYNC.invokeExact(state, pages, pages.byteSize(), MS_SYNC));
     }
 
-    static void munmap(String path, long address, long length) throws DeviceException {
-        call("munmap", path, false, state -> (int) MUNMAP.invokeExact(state, MemorySegment.ofAddress(address), length));
+    static void munmap(String path, MemorySegment mapping) throws DeviceException {
+        call("munmap", path, false, state -> (int) MUNMAP.invokeExact(state, mapping, mapping.byteSize()));
     }
 
     /** Takes an exclusive advisory lock without waiting; fails with EWOULDBLOCK when another holder has it. */

@@ -7,7 +7,7 @@ public enum BitmapWrites {
     /** One pwritev2(RWF_DSYNC) per run of touched 4096-byte blocks (pwrite and fdatasync on old kernels). */
     DSYNC("dsync");
 
-    /** The faster of the two on files and loop devices (bench/README.md has the figures). */
+    /** Faster on block devices, on a par on files (figures: bench/README.md, bitmap-bench.sh). */
     public static final BitmapWrites DEFAULT = MAPPED;
 
     private final String label;
