@@ -7,7 +7,7 @@ public enum BitmapWrites {
     /** One pwritev2(RWF_DSYNC) per run of touched 4096-byte blocks (pwrite and fdatasync on old kernels). */
     DSYNC("dsync");
 
-    /** Faster on block devices, on a par on files (figures: bench/README.md, bitmap-bench.sh). */
+    /** Faster on O_DIRECT block devices, within a few percent on files (bench/README.md, bitmap-bench.sh). */
     public static final BitmapWrites DEFAULT = MAPPED;
 
     private final String label;
