@@ -28,15 +28,20 @@ public final class BlockDevice implements Disk {
     private final boolean directIo;
     private final long size;
     private final int sectorSize;
+    private final long pageSize;
     private volatile int fd;
+    /** The open window, or null; written under this, read without it by every IO to refuse the mapped pages. */
+    private volatile MappedWindow window;
 
-    private BlockDevice(String path, int fd, boolean blockDevice, boolean directIo, long size, int sectorSize) {
+    private BlockDevice(String path, int fd, boolean blockDevice, boolean directIo, long size, int sectorSize,
+            long pageSize) {
         this.path = path;
         this.fd = fd;
         this.blockDevice = blockDevice;
         this.directIo = directIo;
         this.size = size;
         this.sectorSize = sectorSize;
+        this.pageSize = pageSize;
     }
 
     public static BlockDevice open(Path path, Access access, DirectIo directIo) throws DeviceException {
@@ -58,7 +63,7 @@ public final class BlockDevice implements Disk {
             }
             long size = block ? NativeIo.blockDeviceSize(fd, name) : NativeIo.fileSize(fd, name);
             int sectorSize = block ? NativeIo.logicalSectorSize(fd, name) : 512;
-            return new BlockDevice(name, fd, block, direct, size, sectorSize);
+            return new BlockDevice(name, fd, block, direct, size, sectorSize, NativeIo.pageSize());
         } catch (DeviceException e) {
             NativeIo.close(fd, name);
             throw e;
@@ -180,16 +185,54 @@ public final class BlockDevice implements Disk {
     }
 
     @Override
+    public long mapAlignment() {
+        return pageSize;
+    }
+
+    /** mmap MAP_SHARED: writes go through the page cache whether or not the disk was opened O_DIRECT. */
+    @Override
+    public synchronized DiskWindow mapWindow(long offset, long length) throws DeviceException {
+        try {
+            checkRange("mmap", offset, length);
+            if (length == 0 || offset % pageSize != 0) {
+                throw new DeviceException("mmap", path, NativeIo.EINVAL, "a window needs a non-empty range at a"
+                        + " multiple of the " + pageSize + "-byte page size, got " + offset + "+" + length);
+            }
+            MappedWindow open = window;
+            if (open != null) {
+                throw new DeviceException("mmap", path, NativeIo.EINVAL, "a window is already mapped at "
+                        + open.offset() + "; close it first");
+            }
+            MappedWindow mapped = MappedWindow.map(fd(), path, offset, length, pageSize, this::windowClosed);
+            window = mapped;
+            return mapped;
+        } catch (DeviceException e) {
+            throw e.at(offset, length);
+        }
+    }
+
+    private synchronized void windowClosed() {
+        window = null;
+    }
+
+    @Override
     public void flush() throws DeviceException {
         NativeIo.fdatasync(fd(), path);
     }
 
+    /** Unmaps a window left open, then closes the descriptor. */
     @Override
-    public synchronized void close() throws DeviceException {
-        if (fd >= 0) {
-            int closing = fd;
-            fd = -1;
-            NativeIo.close(closing, path);
+    public void close() throws DeviceException {
+        MappedWindow open = window;
+        if (open != null) {
+            open.close();
+        }
+        synchronized (this) {
+            if (fd >= 0) {
+                int closing = fd;
+                fd = -1;
+                NativeIo.close(closing, path);
+            }
         }
     }
 
@@ -204,6 +247,11 @@ public final class BlockDevice implements Disk {
         if (offset < 0 || length < 0 || offset + length > size) {
             throw new DeviceException(call, path, NativeIo.EINVAL,
                     "range " + offset + "+" + length + " lies outside the device of " + size + " bytes");
+        }
+        MappedWindow open = window;
+        if (open != null && offset < open.end() && open.offset() < offset + length) {
+            throw new DeviceException(call, path, NativeIo.EINVAL, "range " + offset + "+" + length
+                    + " overlaps the window mapped at " + open.offset() + ".." + open.end());
         }
     }
 

@@ -49,6 +49,22 @@ public interface Disk extends AutoCloseable {
         return false;
     }
 
+    /**
+     * The alignment a {@link #mapWindow} offset needs (the page size), or 0 when this disk cannot be
+     * mapped; callers then use {@link #writeDurably}.
+     */
+    default long mapAlignment() {
+        return 0;
+    }
+
+    /**
+     * Maps {@code length} bytes at {@code offset} (a multiple of {@link #mapAlignment()}) for reading
+     * and writing. One window per disk at a time; reads and writes overlapping it are refused until it closes.
+     */
+    default DiskWindow mapWindow(long offset, long length) throws DeviceException {
+        throw new DeviceException("mmap", name(), "this disk cannot be mapped");
+    }
+
     /** Makes every completed write durable. */
     void flush() throws DeviceException;
 

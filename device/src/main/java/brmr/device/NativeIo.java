@@ -44,6 +44,14 @@ final class NativeIo {
     /** linux/falloc.h: free the range's blocks, keep the file size; on a block device the kernel zeroes the range without writing (Linux 4.9). */
     private static final int FALLOC_FL_KEEP_SIZE = 0x01;
     private static final int FALLOC_FL_PUNCH_HOLE = 0x02;
+    /** asm-generic/mman-common.h (the same on x86_64 and aarch64). */
+    private static final int PROT_READ = 0x1;
+    private static final int PROT_WRITE = 0x2;
+    private static final int MS_SYNC = 4;
+    /** linux/mman.h. */
+    private static final int MAP_SHARED = 0x01;
+    /** bits/confname.h (glibc). */
+    private static final int SC_PAGESIZE = 30;
 
     private static final Linker LINKER = Linker.nativeLinker();
     private static final SymbolLookup LIBC = LINKER.defaultLookup();
@@ -78,6 +86,11 @@ final class NativeIo {
     private static final MethodHandle FLOCK = handle("flock", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT));
     private static final MethodHandle FALLOCATE = handle("fallocate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle MMAP = handle("mmap",
+            FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
+    private static final MethodHandle MSYNC = handle("msync", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT));
+    private static final MethodHandle MUNMAP = handle("munmap", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG));
+    private static final MethodHandle SYSCONF = handle("sysconf", FunctionDescriptor.of(JAVA_LONG, JAVA_INT));
     private static final MethodHandle IOCTL = handle("ioctl",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG, ADDRESS), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle STRERROR = LINKER.downcallHandle(LIBC.find("strerror").orElseThrow(),
@@ -241,6 +254,36 @@ final class NativeIo {
             }
             throw e;
         }
+    }
+
+    /** The size of a memory page, the unit of mmap offsets and msync ranges. */
+    static long pageSize() throws DeviceException {
+        return call("sysconf(_SC_PAGESIZE)", "", false, state -> (long) SYSCONF.invokeExact(state, SC_PAGESIZE));
+    }
+
+    /**
+     * Maps {@code length} bytes of {@code fd} at {@code offset} (both multiples of the page size) shared
+     * and writable; the segment stays valid until {@link #munmap}. MAP_FAILED is -1, which {@link #call}
+     * sees as a failure.
+     */
+    static MemorySegment mmapShared(int fd, String path, long offset, long length) throws DeviceException {
+        long address = call("mmap", path, false, state -> ((MemorySegment) MMAP.invokeExact(state, MemorySegment.NULL,
+                length, PROT_READ | PROT_WRITE, MAP_SHARED, fd, offset)).address());
+        return MemorySegment.ofAddress(address).reinterpret(length);
+    }
+
+    /** The first {@code length} bytes of {@code mapping}, accessible only while {@code scope} is open. */
+    static MemorySegment scoped(MemorySegment mapping, long length, Arena scope) {
+        return mapping.reinterpret(length, scope, null);
+    }
+
+    /** Writes the dirty pages of {@code pages} (page aligned) back and waits until they are durable. */
+    static void msync(String path, MemorySegment pages) throws DeviceException {
+        call("msync", path, true, state -> (int) MSYNC.invokeExact(state, pages, pages.byteSize(), MS_SYNC));
+    }
+
+    static void munmap(String path, MemorySegment mapping) throws DeviceException {
+        call("munmap", path, false, state -> (int) MUNMAP.invokeExact(state, mapping, mapping.byteSize()));
     }
 
     /** Takes an exclusive advisory lock without waiting; fails with EWOULDBLOCK when another holder has it. */

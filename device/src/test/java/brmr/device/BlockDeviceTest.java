@@ -246,7 +246,7 @@ class BlockDeviceTest {
         return Long.parseLong(run("stat", "--format=%b", file.toString()).strip());
     }
 
-    private static String loopDeviceUnavailable() throws IOException, InterruptedException {
+    static String loopDeviceUnavailable() throws IOException, InterruptedException {
         if (!"root".equals(System.getProperty("user.name"))) {
             return "not running as root";
         }
@@ -256,7 +256,7 @@ class BlockDeviceTest {
         return null;
     }
 
-    private static String run(String... command) throws IOException, InterruptedException {
+    static String run(String... command) throws IOException, InterruptedException {
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
         int exit = process.waitFor();

@@ -2,6 +2,7 @@ package brmr.metadata;
 
 import brmr.device.DeviceException;
 import brmr.device.Disk;
+import brmr.device.DiskWindow;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
@@ -10,16 +11,28 @@ import java.util.Objects;
  * The metadata of one disk, read and written crash-safely: a crash during any method leaves the
  * disk with either the old or the new metadata. Two header copies alternate, so the write of a
  * new generation never touches the newest valid one. All IO is in aligned 4096-byte units.
+ * With {@link BitmapWrites#MAPPED} the bitmap region is read and written only through an mmap
+ * window (never by pread/pwrite while it is mapped), where the disk can map it at its page size;
+ * elsewhere, and with {@link BitmapWrites#DSYNC}, bitmaps go through durable writes.
  */
-public final class MetadataArea {
+public final class MetadataArea implements AutoCloseable {
     /** Size of one IO when zeroing or transferring the bitmap region. */
     private static final long IO_BYTES = 1L << 20;
     private static final int NO_COPY = -1;
 
     private final Disk disk;
+    private final BitmapWrites bitmapWrites;
+    /** The window over the bitmap region, mapped at first use in MAPPED mode; guarded by this. */
+    private DiskWindow window;
 
+    /** An area whose bitmaps go through durable writes: for one-off access, e.g. examining a disk. */
     public MetadataArea(Disk disk) {
+        this(disk, BitmapWrites.DSYNC);
+    }
+
+    public MetadataArea(Disk disk, BitmapWrites bitmapWrites) {
         this.disk = Objects.requireNonNull(disk, "disk");
+        this.bitmapWrites = Objects.requireNonNull(bitmapWrites, "bitmapWrites");
     }
 
     public synchronized MetadataState read() throws DeviceException {
@@ -45,8 +58,7 @@ public final class MetadataArea {
             throw new IllegalArgumentException("sector_size " + fresh.sectorSize() + " differs from the "
                     + disk.sectorSize() + "-byte sectors of " + disk.name());
         }
-        zero(layout.bitmapOffset(), layout.bitmapBytes());
-        disk.flush();
+        zeroBitmaps(layout, layout.bitmapBytes());
         StoreMetadata written = fresh.withGeneration(1, fresh.updatedAtMillis());
         writeHeader(0, written);
         disk.flush();
@@ -94,8 +106,7 @@ public final class MetadataArea {
             MetadataLayout layout = present.newest().layout();
             long block = MetadataLayout.BLOCK_BYTES;
             long onDisk = (disk.size() - layout.bitmapOffset()) / block * block;
-            zero(layout.bitmapOffset(), Math.min(layout.bitmapBytes(), onDisk));
-            disk.flush();
+            zeroBitmaps(layout, Math.min(layout.bitmapBytes(), onDisk));
         }
     }
 
@@ -105,6 +116,12 @@ public final class MetadataArea {
         long slotOffset = layout.slotOffset(slot);
         long[] words = new long[BitmapCodec.wordCount(layout.chunkCount())];
         long usedBytes = MetadataLayout.roundUp((long) words.length * Long.BYTES, MetadataLayout.BLOCK_BYTES);
+        DiskWindow mapped = window(layout);
+        if (mapped != null) {
+            BitmapCodec.decode(mapped.segment().asSlice(slotOffset - mapped.offset(), usedBytes), 0,
+                    layout.chunkCount(), words);
+            return words;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = Disk.allocate(arena, Math.min(IO_BYTES, usedBytes));
             for (long at = 0; at < usedBytes; at += buffer.byteSize()) {
@@ -119,7 +136,8 @@ public final class MetadataArea {
     /**
      * Writes the 4096-byte blocks of {@code slot} that cover chunks {@code fromChunk} (inclusive) to
      * {@code toChunkExclusive}, taken from {@code words}, each durably (without flushing the data
-     * written meanwhile, which a group of IO waits on). Torn writes are safe because
+     * written meanwhile, which a group of IO waits on); mapped, the blocks are stored into the window
+     * and their pages synced. Torn writes are safe because
      * callers only set or only clear bits in one call, so every bit is left either old or new.
      */
     public synchronized void writeBitmap(StoreMetadata m, int slot, long[] words, long fromChunk,
@@ -140,6 +158,13 @@ public final class MetadataArea {
         long block = MetadataLayout.BLOCK_BYTES;
         long from = fromChunk / Byte.SIZE / block * block;
         long to = MetadataLayout.roundUp(Math.ceilDiv(toChunkExclusive, Byte.SIZE), block);
+        DiskWindow mapped = window(layout);
+        if (mapped != null) {
+            long at = slotOffset + from - mapped.offset();
+            BitmapCodec.encode(words, layout.chunkCount(), from, mapped.segment().asSlice(at, to - from));
+            mapped.sync(at, to - from);
+            return;
+        }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = Disk.allocate(arena, Math.min(IO_BYTES, to - from));
             for (long at = from; at < to; at += buffer.byteSize()) {
@@ -147,6 +172,48 @@ public final class MetadataArea {
                 BitmapCodec.encode(words, layout.chunkCount(), at, piece);
                 disk.writeDurably(slotOffset + at, piece);
             }
+        }
+    }
+
+    /** Unmaps the bitmap window, if one is mapped; the disk stays open. */
+    @Override
+    public synchronized void close() throws DeviceException {
+        if (window != null) {
+            DiskWindow closing = window;
+            window = null;
+            closing.close();
+        }
+    }
+
+    /**
+     * The window over the bitmap region of {@code layout}, mapping it when needed; null, with any other
+     * window closed, when bitmaps go through durable writes (DSYNC mode, or a disk that cannot map there).
+     */
+    private DiskWindow window(MetadataLayout layout) throws DeviceException {
+        long alignment = disk.mapAlignment();
+        long offset = layout.bitmapOffset();
+        if (bitmapWrites != BitmapWrites.MAPPED || alignment == 0 || offset % alignment != 0
+                || offset + layout.bitmapBytes() > disk.size()) {
+            close();
+            return null;
+        }
+        if (window != null && window.offset() == offset && window.segment().byteSize() == layout.bitmapBytes()) {
+            return window;
+        }
+        close();
+        window = disk.mapWindow(offset, layout.bitmapBytes());
+        return window;
+    }
+
+    /** Zeroes the first {@code length} bytes of the bitmap region of {@code layout} durably. */
+    private void zeroBitmaps(MetadataLayout layout, long length) throws DeviceException {
+        DiskWindow mapped = window(layout);
+        if (mapped == null) {
+            zero(layout.bitmapOffset(), length);
+            disk.flush();
+        } else if (length > 0) {
+            mapped.segment().asSlice(0, length).fill((byte) 0);
+            mapped.sync(0, length);
         }
     }
 

@@ -1,19 +1,25 @@
 package brmr.metadata;
 
+import brmr.device.DeviceException;
 import brmr.device.Disk;
+import brmr.device.DiskWindow;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
  * A disk held in a byte array that checks direct-IO alignment the way a block device does. It may
  * claim a larger size than the array: IO beyond the array fails, as metadata IO never goes past
- * the bitmaps.
+ * the bitmaps. A window is a view of the array, and IO overlapping an open window fails as on a
+ * {@code BlockDevice}.
  */
 final class MemoryDisk implements Disk {
     private final byte[] image;
     private final int sectorSize;
     private final long size;
     private int flushes;
+    private int syncs;
+    /** The open window's range, or null. */
+    private long[] mapped;
 
     MemoryDisk(byte[] image, int sectorSize, long size) {
         if (size < image.length) {
@@ -47,6 +53,46 @@ final class MemoryDisk implements Disk {
 
     int flushes() {
         return flushes;
+    }
+
+    /** How many window syncs ran. */
+    int syncs() {
+        return syncs;
+    }
+
+    @Override
+    public long mapAlignment() {
+        return BUFFER_ALIGNMENT;
+    }
+
+    @Override
+    public DiskWindow mapWindow(long offset, long length) throws DeviceException {
+        if (mapped != null || offset % BUFFER_ALIGNMENT != 0 || offset + length > image.length) {
+            throw new DeviceException("mmap", name(), "cannot map " + offset + "+" + length);
+        }
+        mapped = new long[] {offset, offset + length};
+        MemorySegment view = MemorySegment.ofArray(image).asSlice(offset, length);
+        return new DiskWindow() {
+            @Override
+            public long offset() {
+                return offset;
+            }
+
+            @Override
+            public MemorySegment segment() {
+                return view;
+            }
+
+            @Override
+            public void sync(long at, long bytes) {
+                syncs++;
+            }
+
+            @Override
+            public void close() {
+                mapped = null;
+            }
+        };
     }
 
     @Override
@@ -92,6 +138,9 @@ final class MemoryDisk implements Disk {
 
     private void checkRange(long offset, MemorySegment buffer) {
         long length = buffer.byteSize();
+        if (mapped != null && offset < mapped[1] && mapped[0] < offset + length) {
+            throw new IllegalStateException("IO at " + offset + "+" + length + " overlaps the mapped window");
+        }
         if (offset < 0 || offset + length > image.length) {
             throw new IllegalArgumentException("range " + offset + "+" + length + " outside the metadata area of "
                     + image.length + " bytes");

@@ -13,6 +13,7 @@ import java.util.Random;
 import java.util.TreeSet;
 import java.util.UUID;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /**
@@ -31,15 +32,16 @@ class MetadataAreaCrashTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {512, 4096})
-    void createIsAllOrNothingAndNeverShowsStaleBitmaps(int sectorSize) throws Exception {
+    @CsvSource({"512, DSYNC", "4096, DSYNC", "512, MAPPED", "4096, MAPPED"})
+    void createIsAllOrNothingAndNeverShowsStaleBitmaps(int sectorSize, BitmapWrites bitmapWrites) throws Exception {
         StoreMetadata fresh = MetadataAreaTest.store(sectorSize);
         MemoryDisk start = MetadataAreaTest.garbageDisk(fresh);
         byte[] remnant = MetadataCodec.encode(fresh.withGeneration(9, 0));
         remnant[3000] ^= 4;
         System.arraycopy(remnant, 0, start.image(), 4096, 4096);
 
-        CuttingDisk cut = assertEveryCutLeavesOldOrNew(start, area -> area.create(fresh), (crashed, state) -> {
+        CuttingDisk cut = assertEveryCutLeavesOldOrNew(start, bitmapWrites, area -> area.create(fresh),
+                (crashed, state) -> {
             if (state instanceof MetadataState.Present present) {
                 MetadataArea area = new MetadataArea(crashed);
                 for (int slot = 0; slot < MetadataLayout.BITMAP_SLOTS; slot++) {
@@ -152,8 +154,9 @@ class MetadataAreaCrashTest {
     }
 
     @ParameterizedTest
-    @ValueSource(ints = {512, 4096})
-    void eraseLeavesTheOldMetadataOrNoneWhicheverCopyIsNewest(int sectorSize) throws Exception {
+    @CsvSource({"512, DSYNC", "4096, DSYNC", "512, MAPPED", "4096, MAPPED"})
+    void eraseLeavesTheOldMetadataOrNoneWhicheverCopyIsNewest(int sectorSize, BitmapWrites bitmapWrites)
+            throws Exception {
         List<Long> firstZeroed = new ArrayList<>();
         for (int updates = 0; updates < 3; updates++) {
             StoreMetadata fresh = MetadataAreaTest.store(sectorSize);
@@ -167,7 +170,10 @@ class MetadataAreaCrashTest {
             Arrays.fill(ones, -1L);
             area.writeBitmap(m, 3, ones, 0, m.layout().chunkCount());
 
-            CuttingDisk cut = assertEveryCutLeavesOldOrNew(disk, MetadataArea::erase, (crashed, state) -> { });
+            CuttingDisk cut = assertEveryCutLeavesOldOrNew(disk, bitmapWrites, MetadataArea::erase,
+                    (crashed, state) -> { });
+            assertEquals(bitmapWrites == BitmapWrites.MAPPED ? 0 : 1, cut.writes().stream()
+                    .filter(write -> write.data().length > 4096).count(), "bitmaps zeroed in pages when mapped");
             firstZeroed.add(cut.writes().get(0).offset());
             assertEquals(3, cut.flushes());
         }
@@ -204,9 +210,16 @@ class MetadataAreaCrashTest {
      */
     private static CuttingDisk assertEveryCutLeavesOldOrNew(MemoryDisk start, Operation operation, CrashCheck check)
             throws Exception {
+        return assertEveryCutLeavesOldOrNew(start, BitmapWrites.DSYNC, operation, check);
+    }
+
+    private static CuttingDisk assertEveryCutLeavesOldOrNew(MemoryDisk start, BitmapWrites bitmapWrites,
+            Operation operation, CrashCheck check) throws Exception {
         MetadataState before = new MetadataArea(start).read();
         CuttingDisk cut = new CuttingDisk(start.withImage(start.image().clone()));
-        operation.run(new MetadataArea(cut));
+        try (MetadataArea area = new MetadataArea(cut, bitmapWrites)) {
+            operation.run(area);
+        }
         MetadataState after = new MetadataArea(cut).read();
         assertFalse(sameState(before, after), "the operation changed nothing: " + after);
 
@@ -235,7 +248,7 @@ class MetadataAreaCrashTest {
     }
 
     /** Every sector boundary, plus bytes inside each sector: right after it, before a checksum, and one random. */
-    private static TreeSet<Long> cutPoints(CuttingDisk cut) {
+    static TreeSet<Long> cutPoints(CuttingDisk cut) {
         Random random = new Random(cut.writtenBytes());
         TreeSet<Long> points = new TreeSet<>();
         for (long at = 0; at <= cut.writtenBytes(); at += TORN_SECTOR) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.device.BlockDevice;
+import brmr.device.DeviceException;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -65,6 +66,31 @@ class MetadataAreaFileTest {
         }
         byte[] metadata = Arrays.copyOf(Files.readAllBytes(file), (int) fresh.layout().dataOffset());
         assertArrayEquals(new byte[metadata.length], metadata);
+    }
+
+    @Test
+    void mappedBitmapsOfADirectIoFileNeverMeetPreadAndSurviveReopening() throws Exception {
+        StoreMetadata fresh = StoreMetadata.create("pool1", 2, 819200, 4096, 512, UUID.randomUUID(), 0);
+        Path file = file(fresh.layout().requiredDeviceBytes());
+        BitSet dirty = new BitSet();
+        dirty.set(9);
+        dirty.set(30_000, 40_000);
+        StoreMetadata mapped;
+        try (BlockDevice disk = open(file); MetadataArea area = new MetadataArea(disk, BitmapWrites.MAPPED)) {
+            mapped = area.update(area.create(fresh).withSlotFor(2).withSlotFor(StoreMetadata.ACTIVE_CHUNKS));
+            area.writeBitmap(mapped, mapped.slotOf(2), dirty.toLongArray(), 0, 40_000);
+            area.writeBitmap(mapped, mapped.slotOf(StoreMetadata.ACTIVE_CHUNKS), new long[] {6}, 0, 3);
+            assertEquals(dirty, BitSet.valueOf(area.readBitmap(mapped, 0)));
+            DeviceException e = org.junit.jupiter.api.Assertions.assertThrows(DeviceException.class,
+                    () -> new MetadataArea(disk).readBitmap(mapped, 0));
+            assertTrue(e.getMessage().contains("overlaps the window mapped at 8192"), e.getMessage());
+        }
+        try (BlockDevice disk = open(file)) {
+            MetadataArea area = new MetadataArea(disk);
+            assertEquals(new MetadataState.Present(mapped, 2), area.read());
+            assertEquals(dirty, BitSet.valueOf(area.readBitmap(mapped, 0)));
+            assertArrayEquals(new long[] {6}, Arrays.copyOf(area.readBitmap(mapped, 1), 1));
+        }
     }
 
     @Test

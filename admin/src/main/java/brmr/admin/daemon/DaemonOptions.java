@@ -2,6 +2,7 @@ package brmr.admin.daemon;
 
 import brmr.admin.nbd.NbdTlsMode;
 import brmr.device.BlockDevice;
+import brmr.metadata.BitmapWrites;
 import brmr.rmr.SessionSecret;
 import brmr.rmr.client.PeerTimeout;
 import brmr.rmr.tls.TlsSetupException;
@@ -23,6 +24,9 @@ public final class DaemonOptions {
             new Option("tls-cert", "FILE", "PEM certificate: mutual TLS 1.3 on RMR sessions (with --tls-key, --tls-ca)"),
             new Option("tls-key", "FILE", "PEM private key of --tls-cert, unencrypted PKCS#8 (as openssl genpkey writes)"),
             new Option("tls-ca", "FILE", "PEM certificate(s) of the CA that must have signed every peer's certificate"));
+
+    /** The system property that picks {@link #bitmapWrites()}. */
+    public static final String BITMAP_WRITES = "brmr.bitmap-writes";
 
     private final String program;
     private final Map<String, String> values;
@@ -169,6 +173,19 @@ public final class DaemonOptions {
             case "off" -> BlockDevice.DirectIo.OFF;
             default -> throw new UsageException(program + ": --direct-io: '" + value + "' is not auto, on or off");
         };
+    }
+
+    /**
+     * The system property {@code brmr.bitmap-writes=mmap|dsync}: how stores make dirty-map updates durable
+     * (default {@link BitmapWrites#DEFAULT}); a switch for benchmarks, documented in bench/README.md.
+     */
+    public BitmapWrites bitmapWrites() throws UsageException {
+        String value = System.getProperty(BITMAP_WRITES, BitmapWrites.DEFAULT.label());
+        BitmapWrites mode = BitmapWrites.ofLabel(value);
+        if (mode == null) {
+            throw new UsageException(program + ": -D" + BITMAP_WRITES + ": '" + value + "' is not mmap or dsync");
+        }
+        return mode;
     }
 
     /** {@code --restore yes|no}: whether the daemon re-applies its journal at start (default yes). */

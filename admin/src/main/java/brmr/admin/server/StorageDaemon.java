@@ -12,11 +12,13 @@ import brmr.rmr.server.PoolServer;
 import brmr.rmr.server.SyncSettings;
 import brmr.rmr.tls.TransportSecurity;
 import brmr.device.BlockDevice;
+import brmr.metadata.BitmapWrites;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
+import org.tinylog.Logger;
 
 /** {@code brmr-server}: the storage daemon of one storage node. */
 public final class StorageDaemon {
@@ -49,6 +51,7 @@ public final class StorageDaemon {
                 + "server pools, stores and sync sessions.", args, OPTIONS);
         SyncSettings sync;
         BlockDevice.DirectIo directIo;
+        BitmapWrites bitmapWrites;
         InetSocketAddress listen;
         PeerTimeout peerTimeout;
         boolean restore;
@@ -58,6 +61,7 @@ public final class StorageDaemon {
         try {
             restore = options.restore();
             directIo = options.directIo();
+            bitmapWrites = options.bitmapWrites();
             listen = options.address("listen", DEFAULT_LISTEN);
             secret = options.secret();
             peerTimeout = options.peerTimeout();
@@ -75,7 +79,9 @@ public final class StorageDaemon {
         try {
             Daemon daemon = Daemon.start(PROGRAM, options.stateDir());
             JournalRestore journal = JournalRestore.open(options.stateDir(), restore);
-            StorageNode node = new StorageNode(directIo, sync, peerTimeout, security, secret, journal.journal());
+            Logger.info("dirty maps are persisted by {} (-D{})", bitmapWrites.label(), DaemonOptions.BITMAP_WRITES);
+            StorageNode node = new StorageNode(directIo, bitmapWrites, sync, peerTimeout, security, secret,
+                    journal.journal());
             daemon.closeOnStop(node.syncPools());
             // closed after the sessions: a store is drained of IO in flight before its descriptor closes
             daemon.closeOnStop(node);

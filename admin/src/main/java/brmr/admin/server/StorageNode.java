@@ -12,6 +12,7 @@ import brmr.admin.store.BrmrStore;
 import brmr.admin.store.PeerStores;
 import brmr.admin.store.StoreOperations;
 import brmr.device.BlockDevice;
+import brmr.metadata.BitmapWrites;
 import brmr.rmr.PoolException;
 import brmr.rmr.SessionSecret;
 import brmr.rmr.client.Leg;
@@ -55,9 +56,9 @@ public final class StorageNode implements AutoCloseable {
      * A storage node that asks its peers over its own sync sessions, protected by {@code security} and, with
      * a {@code secret} (may be null), authenticated; it keeps its configuration in {@code journal}.
      */
-    public StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
-            TransportSecurity security, SessionSecret secret, ConfigJournal journal) {
-        this(directIo, sync, peerTimeout, security, secret, null, journal);
+    public StorageNode(BlockDevice.DirectIo directIo, BitmapWrites bitmapWrites, SyncSettings sync,
+            PeerTimeout peerTimeout, TransportSecurity security, SessionSecret secret, ConfigJournal journal) {
+        this(directIo, bitmapWrites, sync, peerTimeout, security, secret, null, journal);
     }
 
     /** A storage node whose peers' answers come from {@code peers} (tests, and nodes without sync sessions). */
@@ -67,15 +68,17 @@ public final class StorageNode implements AutoCloseable {
 
     /** As {@link #StorageNode(BlockDevice.DirectIo, PeerStores)}, recording into {@code journal}. */
     public StorageNode(BlockDevice.DirectIo directIo, PeerStores peers, ConfigJournal journal) {
-        this(directIo, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), TransportSecurity.PLAIN, null, peers, journal);
+        this(directIo, BitmapWrites.DEFAULT, SyncSettings.DEFAULT, PeerTimeout.ofDefault(), TransportSecurity.PLAIN,
+                null, peers, journal);
     }
 
-    private StorageNode(BlockDevice.DirectIo directIo, SyncSettings sync, PeerTimeout peerTimeout,
-            TransportSecurity security, SessionSecret secret, PeerStores peers, ConfigJournal journal) {
+    private StorageNode(BlockDevice.DirectIo directIo, BitmapWrites bitmapWrites, SyncSettings sync,
+            PeerTimeout peerTimeout, TransportSecurity security, SessionSecret secret, PeerStores peers,
+            ConfigJournal journal) {
         this.journal = journal;
         this.syncPools = new SyncPools(LegConnector.tcp(security, secret), peerTimeout);
         this.pools = new ServerPools(sync);
-        this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo);
+        this.stores = new StoreOperations(pools, peers != null ? peers : this::askPeers, directIo, bitmapWrites);
         syncFiles();
         VerifyFiles.register(tree, this::pool);
         tree.writable("rmr-server/ctl/join_pool", (vars, value) -> joinPool(value))

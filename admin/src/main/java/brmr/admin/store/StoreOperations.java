@@ -4,6 +4,7 @@ import brmr.admin.control.ControlArgs;
 import brmr.admin.control.ControlException;
 import brmr.device.BlockDevice;
 import brmr.device.DeviceException;
+import brmr.metadata.BitmapWrites;
 import brmr.metadata.MetadataArea;
 import brmr.metadata.MetadataLayout;
 import brmr.metadata.MetadataState;
@@ -34,12 +35,20 @@ public final class StoreOperations {
     private final RmrAdapter rmr;
     private final PeerStores peers;
     private final BlockDevice.DirectIo directIo;
+    private final BitmapWrites bitmapWrites;
     private final Map<String, BrmrStore> stores = new TreeMap<>();
 
     public StoreOperations(RmrAdapter rmr, PeerStores peers, BlockDevice.DirectIo directIo) {
+        this(rmr, peers, directIo, BitmapWrites.DEFAULT);
+    }
+
+    /** Store operations whose stores persist their dirty maps by {@code bitmapWrites}. */
+    public StoreOperations(RmrAdapter rmr, PeerStores peers, BlockDevice.DirectIo directIo,
+            BitmapWrites bitmapWrites) {
         this.rmr = rmr;
         this.peers = peers;
         this.directIo = directIo;
+        this.bitmapWrites = bitmapWrites;
     }
 
     public synchronized Optional<BrmrStore> store(String pool) {
@@ -69,7 +78,7 @@ public final class StoreOperations {
         int memberId = memberId(pool);
         BlockDevice device = open(path);
         try {
-            MetadataArea area = new MetadataArea(device);
+            MetadataArea area = new MetadataArea(device, bitmapWrites);
             requireNoMetadata(area, path, "use add_store to re-add it");
             MetadataLayout layout = checkFits(device, mappedSize, chunkSize);
             StoreMetadata fresh = StoreMetadata.create(pool, memberId, mappedSize, chunkSize, device.sectorSize(),
@@ -106,7 +115,7 @@ public final class StoreOperations {
         }
         BlockDevice device = open(path);
         try {
-            MetadataArea area = new MetadataArea(device);
+            MetadataArea area = new MetadataArea(device, bitmapWrites);
             BrmrStore store = replace
                     ? replace(area, device, path, pool, mappedSize.get(), chunkSize)
                     : readd(area, device, path, pool, mappedSize, chunkSize);

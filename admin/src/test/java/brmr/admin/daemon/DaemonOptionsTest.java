@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import brmr.metadata.BitmapWrites;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -23,6 +24,29 @@ class DaemonOptionsTest {
                     options::checkMaxMemory);
             assertEquals("brmr-server: --max-memory: '" + size + "' is not a size such as 512m or 2g",
                     refused.getMessage());
+        }
+    }
+
+    @Test
+    void bitmapWritesComeFromTheSystemPropertyAndAnUnknownWordIsRefused() throws Exception {
+        DaemonOptions options = DaemonOptions.parse("brmr-server", new String[0], NAMES, List.of());
+        String before = System.getProperty(DaemonOptions.BITMAP_WRITES);
+        try {
+            System.clearProperty(DaemonOptions.BITMAP_WRITES);
+            assertEquals(BitmapWrites.DEFAULT, options.bitmapWrites());
+            for (BitmapWrites mode : BitmapWrites.values()) {
+                System.setProperty(DaemonOptions.BITMAP_WRITES, mode.label());
+                assertEquals(mode, options.bitmapWrites());
+            }
+            System.setProperty(DaemonOptions.BITMAP_WRITES, "MMAP");
+            assertEquals("brmr-server: -Dbrmr.bitmap-writes: 'MMAP' is not mmap or dsync",
+                    assertThrows(DaemonOptions.UsageException.class, options::bitmapWrites).getMessage());
+        } finally {
+            if (before == null) {
+                System.clearProperty(DaemonOptions.BITMAP_WRITES);
+            } else {
+                System.setProperty(DaemonOptions.BITMAP_WRITES, before);
+            }
         }
     }
 
