@@ -26,8 +26,8 @@ import java.util.function.Supplier;
  * written since the last flush as missed by it; a flush that fails everywhere keeps them for the next.
  *
  * <p>Locks: {@link #ioLock} is held shared by every write and flush and alone by a map update and
- * enable, so that no write slips past a leg's map update. {@code unflushed} is its own lock; it is
- * never held while calling a leg. Order: ioLock, then unflushed.
+ * enable, so that no write slips past a leg's map update. {@code unflushed} and the client's view of
+ * dirty chunks take no lock, so the ioLock is the only lock a write takes.
  */
 final class ReplicatedIo {
     private final String pool;
@@ -36,8 +36,8 @@ final class ReplicatedIo {
     private final BiConsumer<Leg, String> failed;
     private final KnownDirty known;
     private final ReentrantReadWriteLock ioLock = new ReentrantReadWriteLock();
-    /** Guarded by itself: chunks written since the last flush that succeeded. */
-    private final BitSet unflushed = new BitSet();
+    /** Lock-free: chunks written since the last flush that succeeded; below 2^31, as flush hands them on as a BitSet. */
+    private final ChunkBits unflushed = new ChunkBits(1L << 31);
     private final AtomicInteger readCursor = new AtomicInteger();
     /** Set by every write; taken when the legs are told to forget their active chunks. */
     private final AtomicBoolean written = new AtomicBoolean();
@@ -183,9 +183,7 @@ final class ReplicatedIo {
             missed.addAll(missedNow);
             known.mark(missed, first, last);
             written.set(true);
-            synchronized (unflushed) {
-                unflushed.set(Math.toIntExact(first), Math.toIntExact(last) + 1);
-            }
+            unflushed.set(first, last);
         } finally {
             ioLock.readLock().unlock();
         }
@@ -211,17 +209,11 @@ final class ReplicatedIo {
     void flush() throws IOException {
         ioLock.readLock().lock();
         try {
-            BitSet written;
-            synchronized (unflushed) {
-                written = (BitSet) unflushed.clone();
-                unflushed.clear();
-            }
+            BitSet written = unflushed.take();
             try {
                 flushLegs(written);
             } catch (IOException e) {
-                synchronized (unflushed) {
-                    unflushed.or(written);
-                }
+                unflushed.setAll(written);
                 throw e;
             }
         } finally {
