@@ -1,6 +1,5 @@
 package brmr.rmr.server;
 
-import java.util.BitSet;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -25,17 +24,32 @@ final class ChunkLocks {
         }
     }
 
-    /** Holds chunks {@code first..last} (inclusive) shared. */
+    /**
+     * Holds chunks {@code first..last} (inclusive) shared: their stripes form one run, wrapping past the
+     * last stripe at most once, taken in ascending index without allocating a set (this runs per write).
+     */
     Held shared(long first, long last) {
-        BitSet taken = new BitSet(STRIPES);
-        for (long chunk = first; chunk <= last && taken.cardinality() < STRIPES; chunk++) {
-            taken.set(stripe(chunk));
+        if (last - first + 1 >= STRIPES) {
+            return sharedRuns(0, STRIPES - 1, 0, -1);
         }
-        for (int i = taken.nextSetBit(0); i >= 0; i = taken.nextSetBit(i + 1)) {
+        int from = stripe(first);
+        int to = stripe(last);
+        return from <= to ? sharedRuns(from, to, 0, -1) : sharedRuns(0, to, from, STRIPES - 1);
+    }
+
+    /** Holds stripes {@code from1..to1}, then {@code from2..to2} (empty when from2 > to2), shared. */
+    private Held sharedRuns(int from1, int to1, int from2, int to2) {
+        for (int i = from1; i <= to1; i++) {
+            stripes[i].readLock().lock();
+        }
+        for (int i = from2; i <= to2; i++) {
             stripes[i].readLock().lock();
         }
         return () -> {
-            for (int i = taken.nextSetBit(0); i >= 0; i = taken.nextSetBit(i + 1)) {
+            for (int i = from1; i <= to1; i++) {
+                stripes[i].readLock().unlock();
+            }
+            for (int i = from2; i <= to2; i++) {
                 stripes[i].readLock().unlock();
             }
         };
