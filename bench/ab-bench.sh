@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # ab-bench.sh -- two brmr images (or one with two JVM settings) side by side: a 2-leg pool of each,
 # both up at once, and the same fio job against A and B in turns (A B, then B A, ...), so that load
-# from other work on the machine falls on both alike. Prints per job the MiB/s of every turn, the
-# mean of each side and the ratio B/A of the means.
+# from other work on the machine falls on both alike. After a warm-up turn of each side per job it
+# prints per job the MiB/s of every turn, the mean of each side and the ratio B/A of the means.
 #
 #   BENCH_IMAGE_A=/tmp/main-image BENCH_IMAGE_B=packaging/target/brmr bench/ab-bench.sh
 #   BENCH_IMAGE_A=img BENCH_IMAGE_B=img BENCH_JAVA_OPTIONS_B=-Djdk.virtualThreadScheduler.parallelism=8 \
@@ -111,6 +111,10 @@ main() {
     turn "$side" prefill "$side.prefill"
   done
   for job in "${JOBS[@]}"; do
+    for side in A B; do
+      log "$side: $job warm-up turn (not counted: the JIT compiles the path first)"
+      turn "$side" "$job" "$side.$job.warm-up"
+    done
     for ((round = 0; round < ROUNDS; round++)); do
       first=A second=B
       [ $((round % 2)) = 0 ] || first=B second=A
