@@ -22,19 +22,7 @@ LAUNCHER
 
 # A daemon's launcher turns --max-memory SIZE (default 1g) into the heap cap; the daemon sees the option too,
 # checks it the same way and lists it in --help. Direct memory (socket buffers) gets its own small cap.
-# With "blocking-disk-io" as third argument, virtual threads get at least 8 carriers unless JDK_JAVA_OPTIONS
-# sets jdk.virtualThreadScheduler.parallelism: a pread/pwrite downcall pins its carrier, and with one
-# carrier per core a few O_DIRECT writes stall every request of the node (bench/README.md, "Carrier threads").
 daemon_launcher() {
-  local carriers=""
-  if [ "${3:-}" = blocking-disk-io ]; then
-    carriers='case " ${JDK_JAVA_OPTIONS:-} " in
-  *" -Djdk.virtualThreadScheduler.parallelism="*) ;;
-  *) carriers=$(nproc 2>/dev/null || echo 1)
-     [ "$carriers" -ge 8 ] || carriers=8
-     carriers_option=-Djdk.virtualThreadScheduler.parallelism=$carriers ;;
-esac'
-  fi
   cat > "$output/bin/$1" <<LAUNCHER
 #!/bin/sh
 max_memory=1g
@@ -48,14 +36,11 @@ if ! expr "x\$max_memory" : 'x[1-9][0-9]*[kKmMgG]\$' >/dev/null; then
   echo "$1: --max-memory: '\$max_memory' is not a size such as 512m or 2g" >&2
   exit 2
 fi
-carriers_option=
-$carriers
-exec "\$(dirname "\$(readlink -f "\$0")")/java" -Xmx"\$max_memory" -XX:MaxDirectMemorySize=256m \${carriers_option:+"\$carriers_option"} \\
-  -m $2 "\$@"
+exec "\$(dirname "\$(readlink -f "\$0")")/java" -Xmx"\$max_memory" -XX:MaxDirectMemorySize=256m -m $2 "\$@"
 LAUNCHER
   chmod 755 "$output/bin/$1"
 }
-daemon_launcher brmr-server brmr.admin/brmr.admin.server.StorageDaemon blocking-disk-io
+daemon_launcher brmr-server brmr.admin/brmr.admin.server.StorageDaemon
 daemon_launcher brmr-client brmr.admin/brmr.admin.client.ClientDaemon
 
 # brmrctl is a short-lived JVM per runbook line: the serial GC and the C1 compiler only, and the AOT

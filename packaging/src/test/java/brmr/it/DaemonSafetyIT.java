@@ -30,16 +30,12 @@ class DaemonSafetyIT {
     }
 
     @Test
-    void theLauncherCapsTheHeapAtMaxMemoryDefaulting1gAndGivesAtLeast8Carriers() throws Exception {
+    void theLauncherCapsTheHeapAtMaxMemoryAndDefaultsTo1g() throws Exception {
         try (DaemonProcess capped = DaemonProcess.storage(dir.resolve("capped"), 0, "--max-memory", "300m");
                 DaemonProcess standard = DaemonProcess.storage(dir.resolve("standard"))) {
             assertTrue(commandLine(capped.pid()).containsAll(List.of("-Xmx300m", "-XX:MaxDirectMemorySize=256m")),
                     commandLine(capped.pid())::toString);
             assertTrue(commandLine(standard.pid()).contains("-Xmx1g"), commandLine(standard.pid())::toString);
-            // blocking disk calls pin their carrier: at least 8 carriers, one per core on a larger machine
-            String carriers = "-Djdk.virtualThreadScheduler.parallelism=";
-            assertTrue(commandLine(standard.pid()).stream().anyMatch(arg -> arg.startsWith(carriers)
-                    && Integer.parseInt(arg.substring(carriers.length())) >= 8), commandLine(standard.pid())::toString);
         }
     }
 
