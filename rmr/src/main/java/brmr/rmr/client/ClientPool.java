@@ -21,7 +21,8 @@ import org.tinylog.Logger;
  * them: add, enable (after a map update), reconnect, delete. The IO over the legs is {@link ReplicatedIo},
  * the map protocol {@link MapProtocol}, the client's view of dirty chunks {@link KnownDirty}.
  *
- * <p>Locks: {@code legs} is guarded by this; this is never held while calling a leg. A leg's map
+ * <p>Locks: {@code legs} is guarded by this; this is never held while calling a leg. The IO path reads
+ * the legs from {@code legList}, a snapshot replaced on every change, without a lock. A leg's map
  * update and enable run under {@link ReplicatedIo#exclusive}, taken before this.
  */
 public final class ClientPool {
@@ -36,6 +37,8 @@ public final class ClientPool {
     private final ClientWriter writer;
     /** Guarded by this. */
     private final Map<String, Leg> legs = new LinkedHashMap<>();
+    /** The values of {@code legs}, immutable; written under this whenever they change, read anywhere. */
+    private volatile List<Leg> legList = List.of();
     private final KnownDirty known = new KnownDirty();
     private final ReplicatedIo io;
     private final MapProtocol maps;
@@ -67,8 +70,9 @@ public final class ClientPool {
         return timeout;
     }
 
-    public synchronized List<Leg> legs() {
-        return new ArrayList<>(legs.values());
+    /** The legs, in the order they were added; an immutable snapshot, taken without a lock (once per IO). */
+    public List<Leg> legs() {
+        return legList;
     }
 
     public synchronized Optional<Leg> leg(String session) {
@@ -119,6 +123,7 @@ public final class ClientPool {
                 throw new PoolException("sessname", "session " + session + " already exists in pool " + name);
             }
             legs.put(session, leg);
+            legList = List.copyOf(legs.values());
             if (leg.params() != null) {
                 known.chunkCount(leg.params().chunkCount());
             }
@@ -344,6 +349,7 @@ public final class ClientPool {
         leg.remove();
         synchronized (this) {
             legs.remove(session);
+            legList = List.copyOf(legs.values());
         }
         Logger.info("pool {}: session {} removed ({})", name, session, mode);
     }

@@ -4,9 +4,12 @@ import brmr.rmr.protocol.Message;
 import brmr.rmr.map.DirtyMap;
 import brmr.rmr.map.MapSummary;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.TreeMap;
 import java.util.function.BiConsumer;
 import java.util.function.Supplier;
@@ -17,12 +20,13 @@ import java.util.function.Supplier;
  * after its map update, and refreshed from the legs in service as their syncs clear chunks.
  */
 final class KnownDirty {
-    /** Guarded by this. */
-    private final Map<Integer, DirtyMap> maps = new TreeMap<>();
-    /** The keys of {@code maps}, replaced whenever a member is added, so writes read it without a lock. */
-    private volatile Set<Integer> members = Set.of();
-    /** Guarded by this: chunks of the pool's store, known once a leg has answered; -1 before. */
-    private long chunkCount = -1;
+    /**
+     * Per member its chunks; the map is replaced, never changed, under this when a member is added, so
+     * reads and marks find a member's bits without a lock.
+     */
+    private volatile SortedMap<Integer, ChunkBits> maps = Collections.emptySortedMap();
+    /** Written under this: chunks of the pool's store, known once a leg has answered; -1 before. */
+    private volatile long chunkCount = -1;
 
     synchronized void chunkCount(long chunks) {
         if (chunkCount < 0 && chunks >= 0) {
@@ -30,32 +34,28 @@ final class KnownDirty {
         }
     }
 
-    /** Whether the client knows of no dirty chunk of {@code member} in {@code first..last}. */
-    synchronized boolean holdsClean(int member, long first, long last) {
-        DirtyMap map = maps.get(member);
-        if (map == null) {
+    /** Whether the client knows of no dirty chunk of {@code member} in {@code first..last}; takes no lock. */
+    boolean holdsClean(int member, long first, long last) {
+        ChunkBits bits = maps.get(member);
+        if (bits == null || first >= bits.capacity()) {
             return true;
         }
-        long next = map.nextDirty(first);
-        return next < 0 || next > last;
+        return !bits.anySet(first, Math.min(last, bits.capacity() - 1));
     }
 
-    synchronized void mark(List<Integer> members, long first, long last) {
-        if (chunkCount < 0) {
+    void mark(List<Integer> members, long first, long last) {
+        if (members.isEmpty() || chunkCount < 0) {
             return;
         }
         for (int member : members) {
-            DirtyMap map = map(member, chunkCount);
-            for (long chunk = first; chunk <= last; chunk++) {
-                map.mark(chunk);
-            }
+            map(member, chunkCount).set(first, last);
         }
     }
 
     /** Takes a leg's maps, as it holds them after its map update. */
-    synchronized void learn(Message.Maps update) {
+    void learn(Message.Maps update) {
         for (Message.MemberMap map : update.maps()) {
-            map(map.member(), update.chunkCount()).assign(map.words(), false);
+            map(map.member(), update.chunkCount()).assign(map.words());
         }
     }
 
@@ -65,18 +65,15 @@ final class KnownDirty {
      */
     void refresh(Supplier<List<Leg>> legs, BiConsumer<Leg, String> failed) {
         for (Leg leg : legs.get()) {
-            DirtyMap known;
-            synchronized (this) {
-                known = maps.get(leg.memberId());
-            }
-            if (leg.state() != SessionState.NORMAL || known == null || known.dirtyCount() == 0) {
+            ChunkBits known = maps.get(leg.memberId());
+            if (leg.state() != SessionState.NORMAL || known == null || known.count() == 0) {
                 continue;
             }
             try {
                 if (leg.call(new Message.GetMaps()) instanceof Message.Maps reply) {
                     for (Message.MemberMap map : reply.maps()) {
                         if (map.member() == leg.memberId()) {
-                            known.assign(map.words(), false);
+                            known.assign(map.words());
                         }
                     }
                 }
@@ -88,27 +85,37 @@ final class KnownDirty {
 
     /** Every member the client has heard of, with a session or not; an unmodifiable snapshot. */
     Set<Integer> members() {
-        return members;
+        return maps.keySet();
     }
 
     /** Per member the client has heard of: how many chunks it believes that member lacks. */
-    synchronized Map<Integer, Long> dirtyCounts() {
+    Map<Integer, Long> dirtyCounts() {
         Map<Integer, Long> counts = new TreeMap<>();
-        maps.forEach((member, map) -> counts.put(member, map.dirtyCount()));
+        maps.forEach((member, bits) -> counts.put(member, bits.count()));
         return counts;
     }
 
-    synchronized String summary() {
-        return MapSummary.format(maps.values());
+    String summary() {
+        List<DirtyMap> copies = new ArrayList<>();
+        maps.forEach((member, bits) -> copies.add(new DirtyMap(member, bits.capacity(), bits.words())));
+        return MapSummary.format(copies);
     }
 
-    private DirtyMap map(int member, long chunks) {
-        DirtyMap map = maps.get(member);
-        if (map == null) {
-            map = new DirtyMap(member, chunks);
-            maps.put(member, map);
-            members = Set.copyOf(maps.keySet());
+    /** The member's bits, created (with {@code chunks} chunks) the first time the member is heard of. */
+    private ChunkBits map(int member, long chunks) {
+        ChunkBits bits = maps.get(member);
+        if (bits != null) {
+            return bits;
         }
-        return map;
+        synchronized (this) {
+            bits = maps.get(member);
+            if (bits == null) {
+                bits = new ChunkBits(chunks);
+                SortedMap<Integer, ChunkBits> added = new TreeMap<>(maps);
+                added.put(member, bits);
+                maps = Collections.unmodifiableSortedMap(added);
+            }
+            return bits;
+        }
     }
 }

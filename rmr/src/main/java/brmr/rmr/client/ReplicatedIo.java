@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -26,8 +26,10 @@ import java.util.function.Supplier;
  * written since the last flush as missed by it; a flush that fails everywhere keeps them for the next.
  *
  * <p>Locks: {@link #ioLock} is held shared by every write and flush and alone by a map update and
- * enable, so that no write slips past a leg's map update. {@code unflushed} is its own lock; it is
- * never held while calling a leg. Order: ioLock, then unflushed.
+ * enable, so that no write slips past a leg's map update. {@code unflushed} and the client's view of
+ * dirty chunks take no lock, so the ioLock is the only lock a write takes. It is a {@link StampedLock}:
+ * a reentrant read lock would keep a per-thread hold count, a new ThreadLocal map for every request's
+ * virtual thread; the exclusive side is reentrant by hand (a leg's enable runs inside a rejoin's).
  */
 final class ReplicatedIo {
     private final String pool;
@@ -35,9 +37,11 @@ final class ReplicatedIo {
     private final Supplier<List<Leg>> legs;
     private final BiConsumer<Leg, String> failed;
     private final KnownDirty known;
-    private final ReentrantReadWriteLock ioLock = new ReentrantReadWriteLock();
-    /** Guarded by itself: chunks written since the last flush that succeeded. */
-    private final BitSet unflushed = new BitSet();
+    private final StampedLock ioLock = new StampedLock();
+    /** The thread running an exclusive action, or null; written while holding ioLock exclusively. */
+    private volatile Thread exclusiveOwner;
+    /** Lock-free: chunks written since the last flush that succeeded; below 2^31, as flush hands them on as a BitSet. */
+    private final ChunkBits unflushed = new ChunkBits(1L << 31);
     private final AtomicInteger readCursor = new AtomicInteger();
     /** Set by every write; taken when the legs are told to forget their active chunks. */
     private final AtomicBoolean written = new AtomicBoolean();
@@ -59,11 +63,17 @@ final class ReplicatedIo {
 
     /** Runs {@code action} with writes held off (a leg's map update and enable). */
     void exclusive(Exclusive action) throws IOException, PoolException {
-        ioLock.writeLock().lock();
+        if (exclusiveOwner == Thread.currentThread()) {
+            action.run();
+            return;
+        }
+        long stamp = ioLock.writeLock();
+        exclusiveOwner = Thread.currentThread();
         try {
             action.run();
         } finally {
-            ioLock.writeLock().unlock();
+            exclusiveOwner = null;
+            ioLock.unlockWrite(stamp);
         }
     }
 
@@ -135,7 +145,7 @@ final class ReplicatedIo {
         long first = offset / chunkSize;
         long last = (offset + length - 1) / chunkSize;
         String what = "write of " + offset + "+" + length;
-        ioLock.readLock().lock();
+        long stamp = ioLock.readLock();
         try {
             List<Leg> inService = new ArrayList<>();
             List<Integer> notInService = new ArrayList<>();
@@ -182,11 +192,9 @@ final class ReplicatedIo {
             missed.addAll(missedNow);
             known.mark(missed, first, last);
             written.set(true);
-            synchronized (unflushed) {
-                unflushed.set(Math.toIntExact(first), Math.toIntExact(last) + 1);
-            }
+            unflushed.set(first, last);
         } finally {
-            ioLock.readLock().unlock();
+            ioLock.unlockRead(stamp);
         }
     }
 
@@ -208,23 +216,17 @@ final class ReplicatedIo {
     }
 
     void flush() throws IOException {
-        ioLock.readLock().lock();
+        long stamp = ioLock.readLock();
         try {
-            BitSet written;
-            synchronized (unflushed) {
-                written = (BitSet) unflushed.clone();
-                unflushed.clear();
-            }
+            BitSet written = unflushed.take();
             try {
                 flushLegs(written);
             } catch (IOException e) {
-                synchronized (unflushed) {
-                    unflushed.or(written);
-                }
+                unflushed.setAll(written);
                 throw e;
             }
         } finally {
-            ioLock.readLock().unlock();
+            ioLock.unlockRead(stamp);
         }
     }
 

@@ -1,12 +1,22 @@
 package brmr.rmr.map;
 
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
 import java.util.Arrays;
 
-/** The chunks one member of a pool is missing: bit c set means the member lacks the current data of chunk c. */
+/**
+ * The chunks one member of a pool is missing: bit c set means the member lacks the current data of chunk c.
+ * Changes and multi-word reads hold this; {@link #isDirty} (asked by every IO) reads one word without it.
+ */
 public final class DirtyMap {
+    /** Volatile access to single words: written under this, read by {@link #isDirty} without it. */
+    private static final VarHandle WORD = MethodHandles.arrayElementVarHandle(long[].class);
+
     private final int memberId;
     private final long chunkCount;
+    /** Guarded by this for changes; each word is written with volatile semantics. */
     private final long[] words;
+    /** Guarded by this. */
     private long dirtyCount;
 
     public DirtyMap(int memberId, long chunkCount) {
@@ -30,13 +40,11 @@ public final class DirtyMap {
     /** Sets the map to {@code newWords}, or adds them to what it has when {@code merge}; returns whether it changed. */
     public synchronized boolean assign(long[] newWords, boolean merge) {
         long[] before = words.clone();
+        int tail = (int) (chunkCount & 63);
         for (int i = 0; i < words.length; i++) {
             long given = i < newWords.length ? newWords[i] : 0;
-            words[i] = merge ? words[i] | given : given;
-        }
-        int tail = (int) (chunkCount & 63);
-        if (tail != 0) {
-            words[words.length - 1] &= (1L << tail) - 1;
+            long word = merge ? words[i] | given : given;
+            WORD.setVolatile(words, i, i == words.length - 1 && tail != 0 ? word & ((1L << tail) - 1) : word);
         }
         dirtyCount = 0;
         for (long word : words) {
@@ -65,7 +73,7 @@ public final class DirtyMap {
         if ((words[word] & bit) != 0) {
             return false;
         }
-        words[word] |= bit;
+        WORD.setVolatile(words, word, words[word] | bit);
         dirtyCount++;
         return true;
     }
@@ -78,14 +86,15 @@ public final class DirtyMap {
         if ((words[word] & bit) == 0) {
             return false;
         }
-        words[word] &= ~bit;
+        WORD.setVolatile(words, word, words[word] & ~bit);
         dirtyCount--;
         return true;
     }
 
-    public synchronized boolean isDirty(long chunk) {
+    /** Takes no lock: a mark or clear that returned before is seen. */
+    public boolean isDirty(long chunk) {
         check(chunk);
-        return (words[(int) (chunk >>> 6)] & (1L << (chunk & 63))) != 0;
+        return ((long) WORD.getVolatile(words, (int) (chunk >>> 6)) & (1L << (chunk & 63))) != 0;
     }
 
     public synchronized long dirtyCount() {

@@ -4,6 +4,8 @@ import brmr.rmr.protocol.Message.Status;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.BitSet;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * The active-chunks record of one store (an activity log, like DRBD's al-extents): the chunks this
@@ -17,17 +19,21 @@ import java.util.BitSet;
  * A chunk kept active is only ever an extra dirty mark after a crash, never a lost one.
  *
  * <p>The monitor is a leaf: never held across store IO or while taking another lock. A thread
- * waiting for the group commit holds no lock.
+ * waiting for the group commit holds no lock. The common case, chunks already durably active, takes no
+ * lock: it marks them touched and checks them durable between two reads of {@code resolves}, and falls
+ * back to the monitor when a resolve ran in between, so a resolve never misses a write it could forget.
  */
 final class ActiveChunks {
     private final StoreAccess store;
     private final long chunkCount;
     /** Chunks wanted active: the durable ones and those waiting for a persist. Guarded by this. */
     private final long[] wanted;
-    /** Chunks durably active on the store. Guarded by this. */
-    private final long[] durable;
-    /** Chunks written since the last resolve: the hot set a resolve keeps. Guarded by this. */
-    private final long[] touched;
+    /** Chunks durably active on the store. Written under this, read anywhere. */
+    private final AtomicLongArray durable;
+    /** Chunks written since the last resolve: the hot set a resolve keeps. Set anywhere, taken under this. */
+    private final AtomicLongArray touched;
+    /** Odd while a resolve takes {@code touched} and clears {@code durable}; written under this, read anywhere. */
+    private final AtomicLong resolves = new AtomicLong();
     /** The chunk range a persist must cover for the chunks waiting; empty when first > last. Guarded by this. */
     private long pendingFirst = Long.MAX_VALUE;
     private long pendingLast = -1;
@@ -39,9 +45,10 @@ final class ActiveChunks {
         this.store = store;
         this.chunkCount = store.params().chunkCount();
         int words = Math.toIntExact(Math.ceilDiv(chunkCount, Long.SIZE));
-        this.durable = Arrays.copyOf(store.store().loadActive(), words);
-        this.wanted = durable.clone();
-        this.touched = new long[words];
+        long[] loaded = Arrays.copyOf(store.store().loadActive(), words);
+        this.durable = new AtomicLongArray(loaded);
+        this.wanted = loaded.clone();
+        this.touched = new AtomicLongArray(words);
     }
 
     /** Makes chunks {@code first..last} active, durably, before returning. */
@@ -49,6 +56,9 @@ final class ActiveChunks {
         if (first < 0 || last < first || last >= chunkCount) {
             throw new RequestException(Status.INVALID, "chunks " + first + ".." + last + " lie outside 0.."
                     + (chunkCount - 1));
+        }
+        if (activeAlready(first, last)) {
+            return;
         }
         long[] snapshot;
         long from;
@@ -86,7 +96,19 @@ final class ActiveChunks {
         }
     }
 
-    /** The caller holds this. */
+    /**
+     * Without the lock: touches the chunks and returns whether they are all durably active, unless a
+     * resolve began meanwhile (it may not have seen them touched, and may clear them): then false.
+     */
+    private boolean activeAlready(long first, long last) {
+        long before = resolves.get();
+        if ((before & 1) != 0) {
+            return false;
+        }
+        touch(first, last);
+        return allSet(durable, first, last) && resolves.get() == before;
+    }
+
     private void touch(long first, long last) {
         for (long chunk = first; chunk <= last; chunk++) {
             set(touched, chunk);
@@ -134,24 +156,30 @@ final class ActiveChunks {
             while (persisting) {
                 awaitPersist();
             }
-            kept = new long[durable.length];
+            kept = new long[durable.length()];
             from = -1;
             to = -1;
-            for (int w = 0; w < durable.length; w++) {
-                kept[w] = durable[w] & touched[w];
-                long cold = durable[w] & ~touched[w];
+            // odd from before touched is taken until durable is cleared: a lock-free touch meanwhile retries here
+            resolves.incrementAndGet();
+            for (int w = 0; w < kept.length; w++) {
+                long hot = touched.getAndSet(w, 0);
+                kept[w] = durable.get(w) & hot;
+                long cold = durable.get(w) & ~hot;
                 if (cold != 0) {
                     count += Long.bitCount(cold);
                     from = from < 0 ? (long) w * Long.SIZE + Long.numberOfTrailingZeros(cold) : from;
                     to = (long) w * Long.SIZE + Long.SIZE - Long.numberOfLeadingZeros(cold);
                 }
             }
-            Arrays.fill(touched, 0);
             if (count == 0) {
+                resolves.incrementAndGet();
                 return 0;
             }
             persisting = true;
-            System.arraycopy(kept, 0, durable, 0, kept.length);
+            for (int w = 0; w < kept.length; w++) {
+                durable.set(w, kept[w]);
+            }
+            resolves.incrementAndGet();
             System.arraycopy(kept, 0, wanted, 0, kept.length);
             pendingFirst = Long.MAX_VALUE;
             pendingLast = -1;
@@ -174,7 +202,11 @@ final class ActiveChunks {
 
     /** The durably active chunks, ascending. */
     synchronized long[] chunks() {
-        return BitSet.valueOf(durable).stream().asLongStream().toArray();
+        long[] words = new long[durable.length()];
+        for (int w = 0; w < words.length; w++) {
+            words[w] = durable.get(w);
+        }
+        return BitSet.valueOf(words).stream().asLongStream().toArray();
     }
 
     private void awaitPersist() throws RequestException {
@@ -186,9 +218,9 @@ final class ActiveChunks {
         }
     }
 
-    private static boolean allSet(long[] words, long first, long last) {
+    private static boolean allSet(AtomicLongArray words, long first, long last) {
         for (long chunk = first; chunk <= last; chunk++) {
-            if (!isSet(words, chunk)) {
+            if ((words.get((int) (chunk >>> 6)) & (1L << chunk)) == 0) {
                 return false;
             }
         }
@@ -201,5 +233,14 @@ final class ActiveChunks {
 
     private static void set(long[] words, long chunk) {
         words[(int) (chunk >>> 6)] |= 1L << chunk;
+    }
+
+    /** Sets the chunk's bit; one already set costs a read only, so hot chunks keep their cache line shared. */
+    private static void set(AtomicLongArray words, long chunk) {
+        int word = (int) (chunk >>> 6);
+        long bit = 1L << chunk;
+        if ((words.get(word) & bit) == 0) {
+            words.getAndAccumulate(word, bit, (a, b) -> a | b);
+        }
     }
 }

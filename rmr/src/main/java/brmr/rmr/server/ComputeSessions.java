@@ -3,10 +3,9 @@ package brmr.rmr.server;
 import brmr.rmr.protocol.Message.Status;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The compute session a pool serves, and the requests in flight on every compute session. Only the
@@ -21,37 +20,52 @@ final class ComputeSessions {
         void close();
     }
 
+    /** One session's requests being handled. */
+    private record Served(SessionLink link, AtomicInteger inFlight) {
+        Served(SessionLink link) {
+            this(link, new AtomicInteger());
+        }
+    }
+
     private final String pool;
-    /** The session the pool serves, or null; guarded by this. */
-    private SessionLink current;
-    /** Requests being handled, per session (current and replaced ones); guarded by this. */
-    private final Map<SessionLink, Integer> inFlight = new IdentityHashMap<>();
+    /** The session the pool serves, or null; written under this, read anywhere (admit takes no lock). */
+    private volatile Served current;
+    /** Sessions replaced or ended whose requests may still be in flight; guarded by this. */
+    private final List<Served> former = new ArrayList<>();
+    /** Threads in {@link #awaitOthersIdle}: the last request of a session wakes them only when there are. */
+    private final AtomicInteger waiting = new AtomicInteger();
 
     /** @param pool "pool p on member m", for refusals */
     ComputeSessions(String pool) {
         this.pool = pool;
     }
 
-    synchronized Optional<SessionLink> current() {
-        return Optional.ofNullable(current);
+    Optional<SessionLink> current() {
+        return Optional.ofNullable(current).map(Served::link);
     }
 
-    synchronized boolean isCurrent(SessionLink link) {
-        return current == link;
+    boolean isCurrent(SessionLink link) {
+        Served served = current;
+        return served != null && served.link() == link;
     }
 
     /** Makes {@code link} the current session; returns the one it replaces, or null. */
     synchronized SessionLink replace(SessionLink link) {
-        SessionLink before = current;
-        current = link;
-        return before == link ? null : before;
+        Served before = current;
+        if (before != null && before.link() == link) {
+            return null;
+        }
+        retire(before);
+        current = new Served(link);
+        return before == null ? null : before.link();
     }
 
     /** Returns whether {@code link} was current (and now is no longer). */
     synchronized boolean end(SessionLink link) {
-        if (current != link) {
+        if (!isCurrent(link)) {
             return false;
         }
+        retire(current);
         current = null;
         return true;
     }
@@ -59,48 +73,72 @@ final class ComputeSessions {
     /** Ends every session; returns the current one, if any, for closing. */
     synchronized List<SessionLink> clear() {
         List<SessionLink> ended = new ArrayList<>();
-        if (current != null) {
-            ended.add(current);
-        }
+        current().ifPresent(ended::add);
+        retire(current);
         current = null;
         return ended;
     }
 
-    /** Admits one request of {@code link}; refused when the session is no longer the pool's compute session. */
-    synchronized Admission admit(SessionLink link) throws RequestException {
-        if (current != link) {
-            throw new RequestException(Status.NOT_READY, "session " + link.name() + " is no longer the compute "
-                    + "session of " + pool);
+    /**
+     * Admits one request of {@code link}, without a lock; refused when the session is no longer the pool's
+     * compute session. The count goes up before the second look at {@code current}, so a replace either
+     * refuses the request or finds it counted by {@link #awaitOthersIdle}.
+     */
+    Admission admit(SessionLink link) throws RequestException {
+        Served served = current;
+        if (served != null && served.link() == link) {
+            served.inFlight().incrementAndGet();
+            if (current == served) {
+                return () -> done(served);
+            }
+            done(served);
         }
-        inFlight.merge(link, 1, Integer::sum);
-        return () -> done(link);
+        throw new RequestException(Status.NOT_READY, "session " + link.name() + " is no longer the compute "
+                + "session of " + pool);
     }
 
-    private synchronized void done(SessionLink link) {
-        if (inFlight.merge(link, -1, Integer::sum) == 0) {
-            inFlight.remove(link);
-            notifyAll();
+    private void done(Served served) {
+        if (served.inFlight().decrementAndGet() == 0 && waiting.get() > 0) {
+            synchronized (this) {
+                notifyAll();
+            }
+        }
+    }
+
+    /** The caller holds this; drained ones are dropped, so that ended sessions are not kept. */
+    private void retire(Served served) {
+        former.removeIf(drained -> drained.inFlight().get() == 0);
+        if (served != null) {
+            former.add(served);
         }
     }
 
     /** Waits up to {@code bound} until no session but {@code keep} has a request in flight; returns how many are left. */
     synchronized int awaitOthersIdle(SessionLink keep, Duration bound) {
         long deadline = System.nanoTime() + bound.toNanos();
-        while (true) {
-            int others = 0;
-            for (Map.Entry<SessionLink, Integer> entry : inFlight.entrySet()) {
-                others += entry.getKey() == keep ? 0 : entry.getValue();
+        waiting.incrementAndGet();
+        try {
+            while (true) {
+                former.removeIf(served -> served.inFlight().get() == 0);
+                int others = 0;
+                for (Served served : former) {
+                    others += served.link() == keep ? 0 : served.inFlight().get();
+                }
+                Served now = current;
+                others += now == null || now.link() == keep ? 0 : now.inFlight().get();
+                long left = deadline - System.nanoTime();
+                if (others == 0 || left <= 0) {
+                    return others;
+                }
+                try {
+                    wait(Math.max(1, left / 1_000_000));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return others;
+                }
             }
-            long left = deadline - System.nanoTime();
-            if (others == 0 || left <= 0) {
-                return others;
-            }
-            try {
-                wait(Math.max(1, left / 1_000_000));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return others;
-            }
+        } finally {
+            waiting.decrementAndGet();
         }
     }
 }

@@ -24,6 +24,8 @@ final class DirtyMaps {
     private final StoreAccess store;
     /** Member id to its map; guarded by this. */
     private final Map<Integer, DirtyMap> maps = new TreeMap<>();
+    /** This member's map, never replaced: every IO asks it, without this lock. */
+    private final DirtyMap own;
     /** Member id to the lock that orders the persists of its map; guarded by this. */
     private final Map<Integer, Object> persistLocks = new TreeMap<>();
 
@@ -37,14 +39,15 @@ final class DirtyMaps {
         for (int member : disk.persistedMembers()) {
             maps.put(member, new DirtyMap(member, chunkCount, disk.loadDirty(member)));
         }
+        this.own = maps.get(ownMember);
     }
 
     long chunkCount() {
         return chunkCount;
     }
 
-    synchronized DirtyMap own() {
-        return maps.get(ownMember);
+    DirtyMap own() {
+        return own;
     }
 
     synchronized Optional<DirtyMap> find(int member) {

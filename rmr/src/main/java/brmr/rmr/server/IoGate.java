@@ -1,6 +1,7 @@
 package brmr.rmr.server;
 
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.tinylog.Logger;
 
 /**
@@ -11,28 +12,34 @@ final class IoGate {
     private static final Duration DRAIN_REPORT = Duration.ofSeconds(10);
 
     private final String what;
-    /** Calls between enter and exit; guarded by this. */
-    private int inFlight;
-    /** Set once teardown begins; guarded by this. */
-    private boolean closed;
+    /** Calls between enter and exit (and, for a moment, calls refused by a closed gate). */
+    private final AtomicInteger inFlight = new AtomicInteger();
+    /** Set once teardown begins, under this; read anywhere. */
+    private volatile boolean closed;
 
     /** @param what the store, for the log line while a drain waits */
     IoGate(String what) {
         this.what = what;
     }
 
-    /** Admits one call; false once teardown has begun. */
-    synchronized boolean enter() {
+    /**
+     * Admits one call, without a lock; false once teardown has begun. The count goes up before the
+     * look at {@code closed}, so a drain either refuses the call or waits for it.
+     */
+    boolean enter() {
+        inFlight.incrementAndGet();
         if (closed) {
+            exit();
             return false;
         }
-        inFlight++;
         return true;
     }
 
-    synchronized void exit() {
-        if (--inFlight == 0) {
-            notifyAll();
+    void exit() {
+        if (inFlight.decrementAndGet() == 0 && closed) {
+            synchronized (this) {
+                notifyAll();
+            }
         }
     }
 
@@ -46,15 +53,15 @@ final class IoGate {
         closed = true;
         long started = System.nanoTime();
         boolean interrupted = false;
-        while (inFlight > 0) {
+        while (inFlight.get() > 0) {
             try {
                 wait(DRAIN_REPORT.toMillis());
             } catch (InterruptedException e) {
                 interrupted = true;
             }
-            if (inFlight > 0) {
-                Logger.warn("{}: still waiting for {} IO(s) in flight after {} s before closing it", what, inFlight,
-                        Duration.ofNanos(System.nanoTime() - started).toSeconds());
+            if (inFlight.get() > 0) {
+                Logger.warn("{}: still waiting for {} IO(s) in flight after {} s before closing it", what,
+                        inFlight.get(), Duration.ofNanos(System.nanoTime() - started).toSeconds());
             }
         }
         if (interrupted) {

@@ -21,7 +21,8 @@ import org.tinylog.Logger;
  * The IO one registered store serves: data reads and writes for the compute client, whole chunks
  * for peers and for verify, and the chunks this member lacks, fetched on demand before an IO
  * touches them. Lock order: chunk locks, then the store's gate (via {@link StoreAccess}), then the
- * dirty maps' locks.
+ * dirty maps' locks. A write of clean chunks takes only its chunks' stripes: the gate is entered, and
+ * this member's map asked, without a lock.
  */
 final class PoolIo {
     /** A trim the store cannot discard writes at most this many zero bytes at a time (whole sectors). */

@@ -57,14 +57,14 @@ public final class ServerPool {
     private final VerifyThread verify = new VerifyThread(new PoolVerifyView(this));
     /** The compute client's IO this pool served. */
     private final IoStats ioStats = new IoStats();
-    /** Guarded by this. */
-    private PoolState state = PoolState.EMPTY;
+    /** Written under this, read anywhere (the IO path checks it without the lock). */
+    private volatile PoolState state = PoolState.EMPTY;
     /** The client took this leg out of service on purpose ({@code Maintenance}); guarded by this. */
     private boolean maintenance;
     /** What a registration sees of this pool. */
     private final Registration.Pool owner;
-    /** The registered store and what belongs to it; null while EMPTY. Guarded by this. */
-    private Registration registration;
+    /** The registered store and what belongs to it; null while EMPTY. Written under this, read anywhere. */
+    private volatile Registration registration;
 
     ServerPool(String name, int memberId, int chunkSize, SyncSettings syncSettings) {
         this.name = name;
@@ -806,19 +806,21 @@ public final class ServerPool {
         }
     }
 
-    private synchronized Registration requireStore() throws RequestException {
-        if (registration == null) {
+    private Registration requireStore() throws RequestException {
+        Registration current = registration;
+        if (current == null) {
             throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " has no store");
         }
-        return registration;
+        return current;
     }
 
-    /** A store that may serve client IO: healthy, pool NORMAL, store MAPPED. */
-    private synchronized Registration requireServing() throws RequestException {
+    /** A store that may serve client IO: healthy, pool NORMAL, store MAPPED; checked without the lock (per IO). */
+    private Registration requireServing() throws RequestException {
         Registration current = requireStore();
         current.access().requireHealthy();
-        if (state != PoolState.NORMAL) {
-            throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " is " + state);
+        PoolState now = state;
+        if (now != PoolState.NORMAL) {
+            throw new RequestException(Status.NOT_READY, "pool " + name + " on member " + memberId + " is " + now);
         }
         if (!current.access().params().mapped()) {
             throw new RequestException(Status.NOT_READY, "the store of pool " + name + " on member " + memberId
@@ -839,7 +841,7 @@ public final class ServerPool {
         return registered().map(r -> r.maps().bits()).orElse(MapSummary.bits(List.of()));
     }
 
-    private synchronized Optional<Registration> registered() {
+    private Optional<Registration> registered() {
         return Optional.ofNullable(registration);
     }
 }

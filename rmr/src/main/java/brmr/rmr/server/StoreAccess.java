@@ -26,8 +26,8 @@ final class StoreAccess {
     private final PoolStore store;
     private final IoGate gate;
     private final Consumer<StoreAccess> onFailure;
-    /** Why the store failed; null while healthy, set once. Guarded by this. */
-    private String failure;
+    /** Why the store failed; null while healthy, set once under this, read anywhere (every IO checks it). */
+    private volatile String failure;
 
     /** @param onFailure told once, after the first failure is recorded (the pool goes NO_IO) */
     StoreAccess(String pool, int member, PoolStore store, Consumer<StoreAccess> onFailure) {
@@ -76,12 +76,12 @@ final class StoreAccess {
         call(what, action);
     }
 
-    synchronized Optional<String> failure() {
+    Optional<String> failure() {
         return Optional.ofNullable(failure);
     }
 
     void requireHealthy() throws RequestException {
-        String why = failure().orElse(null);
+        String why = failure;
         if (why != null) {
             throw new RequestException(Status.IO_ERROR, sentence(why));
         }

@@ -7,16 +7,21 @@ package brmr.rmr.server;
 final class UnmapGuard {
     /** MAPPED was set by this process; guarded by this. */
     private boolean mappedHere;
-    /** A write or dirty mark arrived after MAPPED was set; guarded by this. */
-    private boolean changed;
+    /** A write or dirty mark arrived after MAPPED was set; written under this, read anywhere. */
+    private volatile boolean changed;
 
     synchronized void mapped() {
         mappedHere = true;
         changed = false;
     }
 
-    synchronized void changed() {
-        changed = true;
+    /** Called per write: once set, it takes no lock. */
+    void changed() {
+        if (!changed) {
+            synchronized (this) {
+                changed = true;
+            }
+        }
     }
 
     /** Null when an Unmap may clear MAPPED, else why not. */

@@ -54,6 +54,19 @@ class ChunkLocksTest {
     }
 
     @Test
+    void aRangeWrappingPastTheLastStripeHoldsBothEnds() throws Exception {
+        ChunkLocks locks = new ChunkLocks();
+        ChunkLocks.Held wrapped = locks.shared(254, 257);
+        TestThreads.Running<Void> tail = TestThreads.run(() -> locks.exclusive(255).close()).awaitBlocked();
+        TestThreads.Running<Void> head = TestThreads.run(() -> locks.exclusive(1).close()).awaitBlocked();
+        TestThreads.run(() -> locks.exclusive(2).close()).result().get(10, TimeUnit.SECONDS);
+        TestThreads.run(() -> locks.exclusive(253).close()).result().get(10, TimeUnit.SECONDS);
+        wrapped.close();
+        tail.result().get(10, TimeUnit.SECONDS);
+        head.result().get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
     void theChecksumWaitsForAWriteOfItsChunkAndSeesItsData() throws Exception {
         FailingPoolStore store = new FailingPoolStore(FRESH);
         ServerPool pool = ServingPools.serving(new ServerPools(), store, new RecordingLink("s1"));
