@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import brmr.rmr.protocol.Message;
+import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -49,7 +50,7 @@ class ReadSpreadTest {
         ClientPool pool = nodes.enabledPool(CLIENT);
         byte[] buffer = new byte[512];
         for (long offset = 0; offset < 100 * 512; offset += 512) {
-            pool.read(offset, buffer, 0, buffer.length);
+            pool.read(offset, MemorySegment.ofArray(buffer));
         }
         assertEquals(50, reads(node1), node1.events().toString());
         assertEquals(50, reads(node2), node2.events().toString());
@@ -59,12 +60,12 @@ class ReadSpreadTest {
     void aLegThatFailedAReadTakesNoFurtherReads() throws Exception {
         ClientPool pool = nodes.enabledPool(CLIENT);
         byte[] data = pattern(7);
-        pool.write(2L * CHUNK, data, 0, CHUNK);
+        pool.write(2L * CHUNK, MemorySegment.ofArray(data));
         node2.failReads(Message.Status.IO_ERROR);
         node2.refuseJoins("store failed");
         for (int i = 0; i < 10; i++) {
             byte[] read = new byte[CHUNK];
-            pool.read(2L * CHUNK, read, 0, CHUNK);
+            pool.read(2L * CHUNK, MemorySegment.ofArray(read));
             assertArrayEquals(data, read, "read " + i + " is served by the other leg");
         }
         assertEquals(1, reads(node2), "only the read that failed went to node 2: " + node2.events());
@@ -91,10 +92,10 @@ class ReadSpreadTest {
                 long chunk = w;
                 running.add(threads.submit(() -> {
                     byte[] data = pattern(1 + (int) chunk);
-                    pool.write(chunk * CHUNK, data, 0, CHUNK);
+                    pool.write(chunk * CHUNK, MemorySegment.ofArray(data));
                     for (int i = 0; i < 50; i++) {
                         byte[] read = new byte[CHUNK];
-                        pool.read(chunk * CHUNK, read, 0, CHUNK);
+                        pool.read(chunk * CHUNK, MemorySegment.ofArray(read));
                         assertArrayEquals(data, read, "chunk " + chunk + " read back " + i);
                     }
                     return null;
@@ -104,7 +105,7 @@ class ReadSpreadTest {
                 running.add(threads.submit(() -> {
                     byte[] read = new byte[CHUNK];
                     for (int i = 0; i < 200; i++) {
-                        pool.read((writers + i % (CHUNKS - writers)) * CHUNK, read, 0, CHUNK);
+                        pool.read((writers + i % (CHUNKS - writers)) * CHUNK, MemorySegment.ofArray(read));
                     }
                     return null;
                 }));
