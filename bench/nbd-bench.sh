@@ -37,7 +37,7 @@
 #                      2 x BENCH_SIZE_MIB free (only one target's disks exist at a time)
 #   BENCH_JAVA_OPTIONS JVM options for the daemons (passed as JDK_JAVA_OPTIONS), e.g. to record
 #                      a profile: -XX:StartFlightRecording=filename=/tmp/brmr-%p.jfr, or to persist
-#                      dirty maps by pwritev2(RWF_DSYNC) instead of the mmap window: -Dbrmr.bitmap-writes=dsync
+#                      dirty maps one way on every kind of disk: -Dbrmr.bitmap-writes=mmap|dsync
 #   BENCH_RESULTS      if set, a directory to copy fio's JSON output and the table into
 #   BRMR_IMAGE         the brmr image to run (default packaging/target/brmr of this checkout)
 # Everything it starts (daemons, nbdkit, loop devices, temp files) is stopped or removed on exit,

@@ -32,7 +32,12 @@ public final class MetadataArea implements AutoCloseable {
 
     public MetadataArea(Disk disk, BitmapWrites bitmapWrites) {
         this.disk = Objects.requireNonNull(disk, "disk");
-        this.bitmapWrites = Objects.requireNonNull(bitmapWrites, "bitmapWrites");
+        this.bitmapWrites = Objects.requireNonNull(bitmapWrites, "bitmapWrites").forDisk(disk);
+    }
+
+    /** How this area makes bitmap updates durable (never {@link BitmapWrites#AUTO}: that is decided by the disk). */
+    public BitmapWrites bitmapWrites() {
+        return bitmapWrites;
     }
 
     public synchronized MetadataState read() throws DeviceException {

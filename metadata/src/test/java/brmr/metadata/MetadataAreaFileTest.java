@@ -35,6 +35,17 @@ class MetadataAreaFileTest {
     }
 
     @Test
+    void autoPersistsBitmapsOfARegularFileWithDurableWritesAndAForcedModeStays() throws Exception {
+        try (BlockDevice disk = open(file(64 << 20))) {
+            assertEquals(BitmapWrites.DSYNC, new MetadataArea(disk, BitmapWrites.AUTO).bitmapWrites());
+            assertEquals(BitmapWrites.MAPPED, new MetadataArea(disk, BitmapWrites.MAPPED).bitmapWrites());
+            assertEquals(BitmapWrites.DSYNC, new MetadataArea(disk, BitmapWrites.DSYNC).bitmapWrites());
+        }
+        assertEquals(BitmapWrites.DSYNC, BitmapWrites.AUTO.forDisk(new MemoryDisk(new byte[1 << 20], 512)));
+        assertEquals(BitmapWrites.AUTO, BitmapWrites.DEFAULT);
+    }
+
+    @Test
     void createUpdateReadEraseSurviveReopening() throws Exception {
         StoreMetadata fresh = StoreMetadata.create("pool1", 2, 204800, 131072, 512, UUID.randomUUID(),
                 System.currentTimeMillis());

@@ -176,14 +176,14 @@ public final class DaemonOptions {
     }
 
     /**
-     * The system property {@code brmr.bitmap-writes=mmap|dsync}: how stores make dirty-map updates durable
+     * The system property {@code brmr.bitmap-writes=auto|mmap|dsync}: how stores make dirty-map updates durable
      * (default {@link BitmapWrites#DEFAULT}); a switch for benchmarks, documented in bench/README.md.
      */
     public BitmapWrites bitmapWrites() throws UsageException {
         String value = System.getProperty(BITMAP_WRITES, BitmapWrites.DEFAULT.label());
         BitmapWrites mode = BitmapWrites.ofLabel(value);
         if (mode == null) {
-            throw new UsageException(program + ": -D" + BITMAP_WRITES + ": '" + value + "' is not mmap or dsync");
+            throw new UsageException(program + ": -D" + BITMAP_WRITES + ": '" + value + "' is not auto, mmap or dsync");
         }
         return mode;
     }

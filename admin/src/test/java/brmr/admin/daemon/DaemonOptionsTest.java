@@ -39,7 +39,7 @@ class DaemonOptionsTest {
                 assertEquals(mode, options.bitmapWrites());
             }
             System.setProperty(DaemonOptions.BITMAP_WRITES, "MMAP");
-            assertEquals("brmr-server: -Dbrmr.bitmap-writes: 'MMAP' is not mmap or dsync",
+            assertEquals("brmr-server: -Dbrmr.bitmap-writes: 'MMAP' is not auto, mmap or dsync",
                     assertThrows(DaemonOptions.UsageException.class, options::bitmapWrites).getMessage());
         } finally {
             if (before == null) {
