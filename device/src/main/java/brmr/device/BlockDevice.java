@@ -132,6 +132,7 @@ public final class BlockDevice implements Disk {
         return directIo;
     }
 
+    @Override
     public boolean isBlockDevice() {
         return blockDevice;
     }
@@ -224,14 +225,17 @@ public final class BlockDevice implements Disk {
     @Override
     public void close() throws DeviceException {
         MappedWindow open = window;
-        if (open != null) {
-            open.close();
-        }
-        synchronized (this) {
-            if (fd >= 0) {
-                int closing = fd;
-                fd = -1;
-                NativeIo.close(closing, path);
+        try {
+            if (open != null) {
+                open.close();
+            }
+        } finally {
+            synchronized (this) {
+                if (fd >= 0) {
+                    int closing = fd;
+                    fd = -1;
+                    NativeIo.close(closing, path);
+                }
             }
         }
     }

@@ -24,6 +24,11 @@ public interface Disk extends AutoCloseable {
     /** Whether IO bypasses the page cache (O_DIRECT); buffers and offsets must then be aligned. */
     boolean directIo();
 
+    /** Whether this is a block device (not a regular file or a stand-in for one). */
+    default boolean isBlockDevice() {
+        return false;
+    }
+
     /** Reads exactly {@code dst.byteSize()} bytes at {@code offset}. */
     void read(long offset, MemorySegment dst) throws DeviceException;
 

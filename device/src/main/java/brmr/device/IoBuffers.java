@@ -4,6 +4,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
  * A bounded pool of native buffers for data IO, aligned for O_DIRECT ({@link Disk#BUFFER_ALIGNMENT}),
@@ -11,10 +12,12 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <p>Buffers come in power-of-two size classes from {@link #MIN_CLASS_BYTES} up; {@link #take}
  * hands out the smallest class that fits, sliced to the length asked for. The pool keeps at most
- * {@code retainedBytes} of buffers for reuse (allocated once, from the global arena, never freed);
- * while that much is in use, further buffers are allocated per use from an automatic arena and left
- * to the garbage collector, so the pool never blocks and never holds more than its bound. What
- * bounds the memory in use is the caller's admission (the transports' in-flight budgets).
+ * {@code retainedBytes} of buffers for reuse (allocated once, from the global arena, never freed),
+ * at most a quarter of that per class so that one size cannot take the pool from the others, and
+ * none above {@link #MAX_RETAINED_CLASS_BYTES} (rare large requests would pin their size for good).
+ * Beyond that, buffers are allocated per use from an automatic arena and left to the garbage
+ * collector, so the pool never blocks and never holds more than its bound. What bounds the memory
+ * in use is the caller's admission (the transports' in-flight budgets).
  *
  * <p>A buffer's contents are whatever its previous user left: a reader fills it completely or fails.
  * Thread-safe; the free lists are lock-free.
@@ -24,6 +27,8 @@ public final class IoBuffers {
     public static final int MIN_CLASS_BYTES = 4096;
     /** Kept for reuse by {@link #shared()}: enough for the in-flight data of a busy node. */
     public static final long SHARED_RETAINED_BYTES = 128L << 20;
+    /** The largest size class the pool keeps for reuse. */
+    public static final int MAX_RETAINED_CLASS_BYTES = 4 << 20;
 
     private static final IoBuffers SHARED = new IoBuffers(SHARED_RETAINED_BYTES);
     private static final int MIN_CLASS = Integer.numberOfTrailingZeros(MIN_CLASS_BYTES);
@@ -31,6 +36,8 @@ public final class IoBuffers {
     private final long retainedBytes;
     /** Bytes allocated for reuse so far; only grows, up to {@link #retainedBytes}. */
     private final AtomicLong retained = new AtomicLong();
+    /** The same per size class (index = log2 of the class size), each up to a quarter of {@link #retainedBytes}. */
+    private final AtomicLongArray retainedPerClass = new AtomicLongArray(32);
     /** Idle reusable buffers of each size class (index = log2 of the class size). */
     @SuppressWarnings("unchecked")
     private final ConcurrentLinkedDeque<MemorySegment>[] idle = new ConcurrentLinkedDeque[32];
@@ -60,11 +67,15 @@ public final class IoBuffers {
             throw new IllegalArgumentException("buffer length must be 0 to 1 GiB, got " + length);
         }
         int sizeClass = sizeClass(length);
+        if (1L << sizeClass > MAX_RETAINED_CLASS_BYTES) {
+            // never kept, so no class rounding: a large request costs what it asks for
+            return new IoBuffer(this, Arena.ofAuto().allocate(Math.max(length, 1), Disk.BUFFER_ALIGNMENT), length, -1);
+        }
         MemorySegment whole = idle[sizeClass].pollFirst();
         boolean reusable = true;
         if (whole == null) {
             long bytes = 1L << sizeClass;
-            if (reserve(bytes)) {
+            if (reserve(sizeClass, bytes)) {
                 whole = Arena.global().allocate(bytes, Disk.BUFFER_ALIGNMENT);
             } else {
                 whole = Arena.ofAuto().allocate(bytes, Disk.BUFFER_ALIGNMENT);
@@ -96,13 +107,30 @@ public final class IoBuffers {
         }
     }
 
-    private boolean reserve(long bytes) {
+    private boolean reserve(int sizeClass, long bytes) {
+        if (bytes > MAX_RETAINED_CLASS_BYTES || !add(retainedPerClass, sizeClass, bytes, retainedBytes / 4)) {
+            return false;
+        }
         while (true) {
             long now = retained.get();
             if (now + bytes > retainedBytes) {
+                retainedPerClass.addAndGet(sizeClass, -bytes);
                 return false;
             }
             if (retained.compareAndSet(now, now + bytes)) {
+                return true;
+            }
+        }
+    }
+
+    /** Adds {@code bytes} to {@code counters[index]} unless that would pass {@code limit}. */
+    private static boolean add(AtomicLongArray counters, int index, long bytes, long limit) {
+        while (true) {
+            long now = counters.get(index);
+            if (now + bytes > limit) {
+                return false;
+            }
+            if (counters.compareAndSet(index, now, now + bytes)) {
                 return true;
             }
         }

@@ -81,9 +81,13 @@ final class MappedWindow implements DiskWindow {
                 return;
             }
             closed = true;
-            arena.close();
-            NativeIo.munmap(path, mapping);
+            try {
+                arena.close();
+                NativeIo.munmap(path, mapping);
+            } finally {
+                // the device must not keep refusing IO to a window that is gone (or half gone)
+                onClose.run();
+            }
         }
-        onClose.run();
     }
 }

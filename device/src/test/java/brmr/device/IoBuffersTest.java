@@ -52,16 +52,41 @@ class IoBuffersTest {
     }
 
     @Test
-    void beyondItsBoundThePoolAllocatesButKeepsNothing() {
-        IoBuffers pool = new IoBuffers(3 * 4096);
+    void aClassKeepsAtMostAQuarterOfThePoolAndBeyondThatBuffersAreNotKept() {
+        IoBuffers pool = new IoBuffers(16 * 4096);
         List<IoBuffer> taken = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
+        for (int i = 0; i < 6; i++) {
             taken.add(pool.take(4096));
         }
-        assertEquals(3 * 4096, pool.retainedBytes());
+        assertEquals(4 * 4096, pool.retainedBytes());
         taken.forEach(IoBuffer::close);
-        assertEquals(3, pool.idleBuffers());
-        assertEquals(3 * 4096, pool.retainedBytes());
+        assertEquals(4, pool.idleBuffers());
+        try (IoBuffer other = pool.take(8192)) {
+            assertEquals(4 * 4096 + 8192, pool.retainedBytes(), "another class still gets its share");
+        }
+    }
+
+    @Test
+    void thePoolNeverHoldsMoreThanItsBound() {
+        IoBuffers pool = new IoBuffers(3 * 8192);
+        List<IoBuffer> taken = new ArrayList<>();
+        for (int size = 4096; size <= 16384; size *= 2) {
+            taken.add(pool.take(size));
+            taken.add(pool.take(size));
+        }
+        assertTrue(pool.retainedBytes() <= 3 * 8192, () -> "retained " + pool.retainedBytes());
+        taken.forEach(IoBuffer::close);
+        assertTrue(pool.retainedBytes() <= 3 * 8192, () -> "retained " + pool.retainedBytes());
+    }
+
+    @Test
+    void buffersAboveTheLargestKeptClassAreNeverKept() {
+        IoBuffers pool = new IoBuffers(1L << 30);
+        pool.take(IoBuffers.MAX_RETAINED_CLASS_BYTES + 1).close();
+        assertEquals(0, pool.retainedBytes());
+        assertEquals(0, pool.idleBuffers());
+        pool.take(IoBuffers.MAX_RETAINED_CLASS_BYTES).close();
+        assertEquals(IoBuffers.MAX_RETAINED_CLASS_BYTES, pool.retainedBytes());
     }
 
     @Test

@@ -1,6 +1,5 @@
 package brmr.metadata;
 
-import brmr.device.BlockDevice;
 import brmr.device.Disk;
 
 /** How a {@link MetadataArea} makes bitmap updates durable; the storage daemon picks one at start. */
@@ -33,7 +32,7 @@ public enum BitmapWrites {
         if (this != AUTO) {
             return this;
         }
-        return disk instanceof BlockDevice device && device.isBlockDevice() ? MAPPED : DSYNC;
+        return disk.isBlockDevice() ? MAPPED : DSYNC;
     }
 
     /** The mode named {@code label}, or null for an unknown word. */

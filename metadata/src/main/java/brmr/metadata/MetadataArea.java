@@ -123,8 +123,8 @@ public final class MetadataArea implements AutoCloseable {
         long usedBytes = MetadataLayout.roundUp((long) words.length * Long.BYTES, MetadataLayout.BLOCK_BYTES);
         DiskWindow mapped = window(layout);
         if (mapped != null) {
-            BitmapCodec.decode(mapped.segment().asSlice(slotOffset - mapped.offset(), usedBytes), 0,
-                    layout.chunkCount(), words);
+            throughWindow("reading", () -> BitmapCodec.decode(
+                    mapped.segment().asSlice(slotOffset - mapped.offset(), usedBytes), 0, layout.chunkCount(), words));
             return words;
         }
         try (Arena arena = Arena.ofConfined()) {
@@ -166,7 +166,8 @@ public final class MetadataArea implements AutoCloseable {
         DiskWindow mapped = window(layout);
         if (mapped != null) {
             long at = slotOffset + from - mapped.offset();
-            BitmapCodec.encode(words, layout.chunkCount(), from, mapped.segment().asSlice(at, to - from));
+            throughWindow("writing", () -> BitmapCodec.encode(words, layout.chunkCount(), from,
+                    mapped.segment().asSlice(at, to - from)));
             mapped.sync(at, to - from);
             return;
         }
@@ -202,7 +203,8 @@ public final class MetadataArea implements AutoCloseable {
             close();
             return null;
         }
-        if (window != null && window.offset() == offset && window.segment().byteSize() == layout.bitmapBytes()) {
+        if (window != null && window.offset() == offset && window.segment().byteSize() == layout.bitmapBytes()
+                && window.segment().scope().isAlive()) {
             return window;
         }
         close();
@@ -217,8 +219,26 @@ public final class MetadataArea implements AutoCloseable {
             zero(layout.bitmapOffset(), length);
             disk.flush();
         } else if (length > 0) {
-            mapped.segment().asSlice(0, length).fill((byte) 0);
+            throughWindow("zeroing", () -> mapped.segment().asSlice(0, length).fill((byte) 0));
             mapped.sync(0, length);
+        }
+    }
+
+    /** An access to the mapped bitmap region; a disk error there is a fault, not an errno. */
+    @FunctionalInterface
+    private interface WindowAccess {
+        void run();
+    }
+
+    /**
+     * Runs {@code access}, turning what a failing disk does to mapped memory (SIGBUS, which the JVM
+     * raises as an InternalError) or a window closed under it into the DeviceException a failed pread would be.
+     */
+    private void throughWindow(String what, WindowAccess access) throws DeviceException {
+        try {
+            access.run();
+        } catch (InternalError | IllegalStateException e) {
+            throw new DeviceException("mmap", disk.name(), what + " the mapped bitmap region failed: " + e.getMessage());
         }
     }
 

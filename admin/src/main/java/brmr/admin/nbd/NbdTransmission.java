@@ -102,20 +102,31 @@ final class NbdTransmission {
         CompletableFuture<?>[] writesBefore = request.type() == NbdCodec.CMD_FLUSH
                 ? unfinishedWrites.toArray(CompletableFuture<?>[]::new)
                 : new CompletableFuture<?>[0];
-        handlers.execute(() -> {
-            try (payload) {
-                serve(request, payload, writesBefore);
-            } catch (Error e) {
-                // e.g. OutOfMemoryError: the client waits for a reply that will not come, so it must see the end
-                Logger.error(e, "NBD {} for {} failed; closing the connection", NbdCodec.commandName(request.type()),
-                        peer);
-                closeBrokenStream();
-            } finally {
-                unfinishedWrites.remove(done);
-                done.complete(null);
-                inFlightBytes.release(permits);
+        try {
+            handlers.execute(() -> {
+                try (payload) {
+                    serve(request, payload, writesBefore);
+                } catch (Error e) {
+                    // e.g. OutOfMemoryError: the client waits for a reply that will not come, so it must see the end
+                    Logger.error(e, "NBD {} for {} failed; closing the connection",
+                            NbdCodec.commandName(request.type()), peer);
+                    closeBrokenStream();
+                } finally {
+                    unfinishedWrites.remove(done);
+                    done.complete(null);
+                    inFlightBytes.release(permits);
+                }
+            });
+        } catch (RuntimeException | Error e) {
+            // no handler thread will give back what this request holds
+            if (payload != null) {
+                payload.close();
             }
-        });
+            unfinishedWrites.remove(done);
+            done.complete(null);
+            inFlightBytes.release(permits);
+            throw e;
+        }
     }
 
     /** Blocks the reader until the request's data fits in the connection's budget; returns the permits taken. */

@@ -188,7 +188,12 @@ public final class BrmrStore implements PoolStore {
         area.erase();
     }
 
+    /** Unmaps the metadata's window first, so the area never holds a window of a closed device. */
     void close() throws DeviceException {
-        device.close();
+        try {
+            area.close();
+        } finally {
+            device.close();
+        }
     }
 }

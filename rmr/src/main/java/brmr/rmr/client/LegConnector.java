@@ -8,9 +8,9 @@ import brmr.rmr.protocol.Message;
 import brmr.rmr.protocol.SessionIdentity;
 import brmr.rmr.tls.TransportSecurity;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.time.Duration;
-import java.lang.foreign.MemorySegment;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 

@@ -137,7 +137,8 @@ public final class FramedConnection implements AutoCloseable {
                     }
                 }
             }
-        } catch (IOException e) {
+        } catch (IOException | RuntimeException e) {
+            // a frame cut off midway (e.g. its data segment's arena closed) would desync the stream
             close();
             throw new IOException("cannot send " + message.getClass().getSimpleName() + " to " + peer + ": "
                     + e.getMessage(), e);

@@ -131,9 +131,16 @@ public final class RpcChannel implements AutoCloseable {
         if (Thread.currentThread() == reader) {
             return;
         }
-        try {
-            reader.join();
-        } catch (InterruptedException e) {
+        // even when interrupted: the reader may still be copying a reply into a caller's segment
+        boolean interrupted = false;
+        while (reader.isAlive()) {
+            try {
+                reader.join();
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
     }

@@ -159,14 +159,19 @@ final class PoolIo {
                     + RmrCodec.MAX_DATA_BYTES / chunkSize + " (" + RmrCodec.MAX_DATA_BYTES + " bytes)");
         }
         long length = 0;
-        for (long chunk = first; chunk < first + count; chunk++) {
-            length += requireCleanChunk(chunk);
+        for (int i = 0; i < count; i++) {
+            // first + i may overflow to a negative chunk, which is refused like any outside the store
+            length += requireCleanChunk(first + i);
         }
         MemorySegment dst = buffers.apply(Math.toIntExact(length));
         store.run("chunk read", disk -> {
             disk.read(first * chunkSize, dst);
             return null;
         });
+        // a chunk marked dirty here while it was read (a map update) must not reach the peer as clean
+        for (int i = 0; i < count; i++) {
+            requireCleanChunk(first + i);
+        }
         return dst;
     }
 
@@ -265,7 +270,7 @@ final class PoolIo {
 
     void checkRange(long offset, int length) throws RequestException {
         StoreParams params = store.params();
-        if (offset < 0 || length <= 0 || offset + length > params.dataBytes()) {
+        if (offset < 0 || length <= 0 || offset > params.dataBytes() - length) {
             throw new RequestException(Status.INVALID, "range " + offset + "+" + length + " lies outside the "
                     + params.dataBytes() + " bytes of pool " + pool);
         }

@@ -12,6 +12,7 @@ import brmr.rmr.protocol.Message.Data;
 import brmr.rmr.protocol.Message.Ok;
 import brmr.rmr.protocol.RmrCodec;
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
@@ -56,6 +57,27 @@ class FramedConnectionTest {
                 client.send(2, new Ok());
                 assertEquals(new Frame(2, new Ok()), accepted.receive());
                 assertTrue(client.isOpen());
+            }
+        }
+    }
+
+    @Test
+    void dataWhoseMemoryIsGoneNeverLeavesHalfAFrameOnAUsableConnection() throws Exception {
+        try (ServerSocket server = new ServerSocket()) {
+            server.bind(LOOPBACK);
+            try (FramedConnection client = FramedConnection.connect(
+                    (InetSocketAddress) server.getLocalSocketAddress(), TIMEOUT);
+                    FramedConnection accepted = new FramedConnection(server.accept())) {
+                Arena arena = Arena.ofShared();
+                MemorySegment gone = arena.allocate(4096);
+                arena.close();
+                assertThrows(Exception.class, () -> client.send(1, new Data(gone)));
+                if (client.isOpen()) {
+                    client.send(2, new Ok());
+                    assertEquals(new Frame(2, new Ok()), accepted.receive(), "the next frame arrives whole");
+                } else {
+                    assertThrows(IOException.class, accepted::receive, "a closed connection, not a garbled frame");
+                }
             }
         }
     }

@@ -128,6 +128,14 @@ class TwoLegVerifyTest {
         RequestException outside = assertThrows(RequestException.class, () -> leg2.readChunks(60, 8, length -> run));
         assertEquals(Message.Status.INVALID, outside.status());
         assertEquals("chunk 64 lies outside 0..63", outside.getMessage());
+        RequestException overflow = assertThrows(RequestException.class,
+                () -> leg2.readChunks(Long.MAX_VALUE, 2, length -> run));
+        assertEquals(Message.Status.INVALID, overflow.status());
+        assertEquals("chunk 9223372036854775807 lies outside 0..63", overflow.getMessage());
+        RequestException farRead = assertThrows(RequestException.class,
+                () -> TestChunks.read(leg2, Long.MAX_VALUE - 511, 512));
+        assertEquals(Message.Status.INVALID, farRead.status());
+        assertEquals(8L * CHUNK, sync.fetchRun(0, 8, run), "refusals leave the store serving");
     }
 
     @Test
