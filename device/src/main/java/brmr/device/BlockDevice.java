@@ -139,31 +139,32 @@ public final class BlockDevice implements Disk {
 
     @Override
     public void read(long offset, MemorySegment dst) throws DeviceException {
-        try {
-            checkRange("pread", offset, dst);
-            NativeIo.preadFully(fd(), path, dst, offset);
-        } catch (DeviceException e) {
-            throw e.at(offset, dst.byteSize());
-        }
+        transfer("pread", offset, dst, NativeIo::preadFully);
     }
 
     @Override
     public void write(long offset, MemorySegment src) throws DeviceException {
-        try {
-            checkRange("pwrite", offset, src);
-            NativeIo.pwriteFully(fd(), path, src, offset);
-        } catch (DeviceException e) {
-            throw e.at(offset, src.byteSize());
-        }
+        transfer("pwrite", offset, src, NativeIo::pwriteFully);
     }
 
     @Override
     public void writeDurably(long offset, MemorySegment src) throws DeviceException {
+        transfer("pwritev2", offset, src, NativeIo::pwriteDurably);
+    }
+
+    /** One of NativeIo's whole-buffer transfers. */
+    @FunctionalInterface
+    private interface Transfer {
+        void run(int fd, String path, MemorySegment buffer, long offset) throws DeviceException;
+    }
+
+    /** Checks the range (and alignment for direct IO), runs {@code transfer}, and names the range in a failure. */
+    private void transfer(String call, long offset, MemorySegment buffer, Transfer transfer) throws DeviceException {
         try {
-            checkRange("pwritev2", offset, src);
-            NativeIo.pwriteDurably(fd(), path, src, offset);
+            checkRange(call, offset, buffer);
+            transfer.run(fd(), path, buffer, offset);
         } catch (DeviceException e) {
-            throw e.at(offset, src.byteSize());
+            throw e.at(offset, buffer.byteSize());
         }
     }
 

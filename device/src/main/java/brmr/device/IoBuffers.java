@@ -108,32 +108,17 @@ public final class IoBuffers {
     }
 
     private boolean reserve(int sizeClass, long bytes) {
-        if (bytes > MAX_RETAINED_CLASS_BYTES || !add(retainedPerClass, sizeClass, bytes, retainedBytes / 4)) {
+        long classLimit = retainedBytes / 4;
+        if (bytes > MAX_RETAINED_CLASS_BYTES
+                || retainedPerClass.getAndUpdate(sizeClass, now -> now + bytes > classLimit ? now : now + bytes)
+                        + bytes > classLimit) {
             return false;
         }
-        while (true) {
-            long now = retained.get();
-            if (now + bytes > retainedBytes) {
-                retainedPerClass.addAndGet(sizeClass, -bytes);
-                return false;
-            }
-            if (retained.compareAndSet(now, now + bytes)) {
-                return true;
-            }
+        if (retained.getAndUpdate(now -> now + bytes > retainedBytes ? now : now + bytes) + bytes > retainedBytes) {
+            retainedPerClass.addAndGet(sizeClass, -bytes);
+            return false;
         }
-    }
-
-    /** Adds {@code bytes} to {@code counters[index]} unless that would pass {@code limit}. */
-    private static boolean add(AtomicLongArray counters, int index, long bytes, long limit) {
-        while (true) {
-            long now = counters.get(index);
-            if (now + bytes > limit) {
-                return false;
-            }
-            if (counters.compareAndSet(index, now, now + bytes)) {
-                return true;
-            }
-        }
+        return true;
     }
 
     /** log2 of the smallest class of at least {@code length} bytes. */
