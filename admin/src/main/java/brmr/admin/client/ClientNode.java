@@ -5,6 +5,7 @@ import brmr.admin.control.ControlException;
 import brmr.admin.control.ControlTree;
 import brmr.admin.daemon.ConfigJournal;
 import brmr.admin.daemon.JournalEntry;
+import brmr.admin.daemon.JournalKeys;
 import brmr.admin.daemon.RestoreReport;
 import brmr.admin.nbd.NbdServer;
 import brmr.admin.nbd.NbdTlsMode;
@@ -78,7 +79,7 @@ public final class ClientNode implements AutoCloseable {
                 .writable("rmr-client/pools/{pool}/pool_enable", (vars, value) -> {
                     ControlArgs.requireOne("pool_enable", value);
                     ControlException.refusing(() -> pool(vars).enableAll());
-                    String file = poolKey(vars.get("pool")) + "/pool_enable";
+                    String file = JournalKeys.rmrClientPool(vars.get("pool")) + "/pool_enable";
                     journal.record(new JournalEntry(JournalEntry.Kind.ENABLE, file, file, "1"));
                     return "";
                 })
@@ -88,7 +89,7 @@ public final class ClientNode implements AutoCloseable {
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> pool(vars).peerTimeout().toString(),
                         (vars, value) -> {
                             PeerTimeoutFile.write(pool(vars).peerTimeout(), value);
-                            journal.record(PeerTimeoutFile.entry(poolKey(vars.get("pool")), value));
+                            journal.record(PeerTimeoutFile.entry(JournalKeys.rmrClientPool(vars.get("pool")), value));
                             return "";
                         })
                 .names("rmr-client/pools/{pool}/sessions/{sess}", this::sessionNames)
@@ -198,7 +199,7 @@ public final class ClientNode implements AutoCloseable {
             default -> throw new ControlException("enable", "write 1 to enable the session or 0 to take it out for "
                     + "maintenance (got '" + value.strip() + "')");
         }
-        String file = sessionKey(pool.name(), session) + "/enable";
+        String file = JournalKeys.rmrClientSession(pool.name(), session) + "/enable";
         journal.record(new JournalEntry(JournalEntry.Kind.ENABLE, file, file, value.strip()));
         return "";
     }
@@ -214,8 +215,8 @@ public final class ClientNode implements AutoCloseable {
             throw new ControlException("sync", "sync=y joins a sync pool on a storage node, not on a compute client");
         }
         ControlException.refusing(() -> pools.join(name, (int) chunkSize));
-        journal.record(new JournalEntry(JournalEntry.Kind.POOL, poolKey(name), "rmr-client/ctl/join_pool",
-                "poolname=" + name + " chunk_size=" + chunkSize));
+        journal.record(new JournalEntry(JournalEntry.Kind.POOL, JournalKeys.rmrClientPool(name),
+                "rmr-client/ctl/join_pool", "poolname=" + name + " chunk_size=" + chunkSize));
         return "";
     }
 
@@ -230,18 +231,10 @@ public final class ClientNode implements AutoCloseable {
         boolean assumeClean = args.optionalChoice("assume_clean", "0", "1").orElse("0").equals("1");
         ControlException.refusing(() -> pool.addSession(session, address, mode, force));
         // after a restart the pool exists on the storage nodes: its sessions come back in assemble mode
-        journal.record(new JournalEntry(JournalEntry.Kind.SESSION, sessionKey(pool.name(), session),
-                poolKey(pool.name()) + "/add_sess", "sessname=" + session + " path=" + args.text("path")
-                + " mode=assemble"));
+        journal.record(new JournalEntry(JournalEntry.Kind.SESSION, JournalKeys.rmrClientSession(pool.name(), session),
+                JournalKeys.rmrClientPool(pool.name()) + "/add_sess", "sessname=" + session + " path="
+                + args.text("path") + " mode=assemble"));
         return "";
-    }
-
-    private static String poolKey(String pool) {
-        return "rmr-client/pools/" + pool;
-    }
-
-    private static String sessionKey(String pool, String session) {
-        return poolKey(pool) + "/sessions/" + session;
     }
 
     private static String deviceKey(String device) {
@@ -256,7 +249,7 @@ public final class ClientNode implements AutoCloseable {
                 + "that leg misses writes from now on", vars.get("sess"), device.name(), pool.name()));
         ControlException.refusing(() -> pool.deleteSession(vars.get("sess"),
                 mode.equals("delete") ? Message.LeaveMode.DELETE : Message.LeaveMode.DISASSEMBLE));
-        journal.forget(sessionKey(pool.name(), vars.get("sess")));
+        journal.forget(JournalKeys.rmrClientSession(pool.name(), vars.get("sess")));
         return "";
     }
 
@@ -269,7 +262,7 @@ public final class ClientNode implements AutoCloseable {
                     + " is mapped; unmap it first");
         }
         ControlException.refusing(() -> pools.leave(name));
-        journal.forget(poolKey(name));
+        journal.forget(JournalKeys.rmrClientPool(name));
         return "";
     }
 

@@ -7,6 +7,7 @@ import brmr.admin.control.ControlException;
 import brmr.admin.control.ControlTree;
 import brmr.admin.daemon.ConfigJournal;
 import brmr.admin.daemon.JournalEntry;
+import brmr.admin.daemon.JournalKeys;
 import brmr.admin.daemon.RestoreReport;
 import brmr.admin.store.BrmrStore;
 import brmr.admin.store.PeerStores;
@@ -143,8 +144,9 @@ public final class StorageNode implements AutoCloseable {
                     var address = SessionPath.parse(args.text("path"));
                     SyncPool pool = syncPool(vars);
                     ControlException.refusing(() -> pool.addSession(session, address));
-                    journal.record(new JournalEntry(JournalEntry.Kind.SESSION, syncSessionKey(pool.name(), session),
-                            "rmr-client/pools/" + pool.name() + "/add_sess", "sessname=" + session + " path="
+                    journal.record(new JournalEntry(JournalEntry.Kind.SESSION,
+                            JournalKeys.rmrClientSession(pool.name(), session),
+                            JournalKeys.rmrClientPool(pool.name()) + "/add_sess", "sessname=" + session + " path="
                             + args.text("path")));
                     return "";
                 })
@@ -153,7 +155,7 @@ public final class StorageNode implements AutoCloseable {
                     SyncPool leaving = syncPool(vars);
                     ControlException.refusing(() -> syncPools.leave(vars.get("pool")));
                     unlink(leaving);
-                    journal.forget(syncPoolKey(leaving.name()));
+                    journal.forget(JournalKeys.rmrClientPool(leaving.name()));
                     journal.forgetIf(entry -> entry.kind() == JournalEntry.Kind.LINK
                             && entry.value().equals(leaving.name()));
                     return "";
@@ -164,7 +166,7 @@ public final class StorageNode implements AutoCloseable {
                 .file("rmr-client/pools/{pool}/peer_timeout", vars -> syncPool(vars).peerTimeout().toString(),
                         (vars, value) -> {
                             PeerTimeoutFile.write(syncPool(vars).peerTimeout(), value);
-                            journal.record(PeerTimeoutFile.entry(syncPoolKey(vars.get("pool")), value));
+                            journal.record(PeerTimeoutFile.entry(JournalKeys.rmrClientPool(vars.get("pool")), value));
                             return "";
                         })
                 .readable("rmr-client/pools/{pool}/sessions/{sess}/state", vars -> syncLeg(vars).state().label())
@@ -176,7 +178,7 @@ public final class StorageNode implements AutoCloseable {
                             .optionalChoice("mode", "delete", "disassemble");
                     SyncPool pool = syncPool(vars);
                     ControlException.refusing(() -> pool.deleteSession(vars.get("sess")));
-                    journal.forget(syncSessionKey(pool.name(), vars.get("sess")));
+                    journal.forget(JournalKeys.rmrClientSession(pool.name(), vars.get("sess")));
                     return "";
                 })
                 .writable("rmr-client/pools/{pool}/sessions/{sess}/reconnect", (vars, value) -> {
@@ -227,8 +229,8 @@ public final class StorageNode implements AutoCloseable {
         if (!server.linked()) {
             link(server, sync);
         }
-        journal.record(new JournalEntry(JournalEntry.Kind.SYNC_POOL, syncPoolKey(name), "rmr-client/ctl/join_pool",
-                "poolname=" + name + " chunk_size=" + chunkSize + " sync=y"));
+        journal.record(new JournalEntry(JournalEntry.Kind.SYNC_POOL, JournalKeys.rmrClientPool(name),
+                "rmr-client/ctl/join_pool", "poolname=" + name + " chunk_size=" + chunkSize + " sync=y"));
         return "";
     }
 
@@ -281,14 +283,6 @@ public final class StorageNode implements AutoCloseable {
 
     private static String serverPoolKey(String pool) {
         return "rmr-server/pools/" + pool;
-    }
-
-    private static String syncPoolKey(String pool) {
-        return "rmr-client/pools/" + pool;
-    }
-
-    private static String syncSessionKey(String pool, String session) {
-        return syncPoolKey(pool) + "/sessions/" + session;
     }
 
     private static String storeKey(String pool) {
